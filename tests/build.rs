@@ -1,1 +1,26 @@
-fn main(){}
+//! Builds the wasm guests the end-to-end tests load: the real plugin and the
+//! hostile fixture (tests/fixtures/hostile-plugin), in one nested cargo run.
+//! `env!("CRM_CONSENT_PLUGIN_WASM")` and `env!("CRM_CONSENT_HOSTILE_WASM")`
+//! are their absolute paths.
+include!("../host/build_guest.rs");
+
+fn main() {
+    let built = build_guests(&[
+        Guest {
+            package: "crm-consent-plugin",
+            dir: "plugin",
+        },
+        Guest {
+            package: "hostile-plugin",
+            dir: "tests/fixtures/hostile-plugin",
+        },
+    ]);
+    println!(
+        "cargo:rustc-env=CRM_CONSENT_PLUGIN_WASM={}",
+        built[0].display()
+    );
+    println!(
+        "cargo:rustc-env=CRM_CONSENT_HOSTILE_WASM={}",
+        built[1].display()
+    );
+}

@@ -1,0 +1,373 @@
+//! The component glue (wasm32 only): WIT values are converted to
+//! [`crate::rules`] types, the rules decide, and the answer is converted back.
+//! No rule lives here.
+
+use alloc::vec::Vec;
+
+use crate::rules as r;
+use bindings::crm::consent::types as w;
+use bindings::exports::crm::consent::rules::{Guest, GuestPolicy, Policy as PolicyHandle};
+
+mod bindings {
+    wit_bindgen::generate!({
+        world: "consent-plugin",
+        // A keyword-escaped copy of ../wit staged by build.rs (see wit_compat.rs).
+        path: concat!(env!("OUT_DIR"), "/wit"),
+    });
+}
+
+struct Component;
+
+/// The exported `policy` resource: one validated rules policy.
+struct Policy(r::Policy);
+
+bindings::export!(Component with_types_in bindings);
+
+impl Guest for Component {
+    type Policy = Policy;
+
+    fn explain(code: w::ReasonCode) -> alloc::string::String {
+        r::explain(reason_code(code)).into()
+    }
+}
+
+impl GuestPolicy for Policy {
+    fn create(cfg: w::Config) -> Result<PolicyHandle, w::ConfigError> {
+        r::Policy::new(config(cfg))
+            .map(|p| PolicyHandle::new(Policy(p)))
+            .map_err(|e| match e {
+                r::ConfigError::DuplicateId(m) => w::ConfigError::DuplicateId(m),
+                r::ConfigError::DuplicateCode(m) => w::ConfigError::DuplicateCode(m),
+                r::ConfigError::EmptyField(m) => w::ConfigError::EmptyField(m),
+                r::ConfigError::InvalidValue(m) => w::ConfigError::InvalidValue(m),
+            })
+    }
+
+    fn decide(&self, contact: w::ContactState, req: w::Request) -> w::Decision {
+        // Same-layout element conversions: `collect` reuses the lifted vectors.
+        let consents: Vec<r::ConsentRecord> =
+            contact.consents.into_iter().map(consent_record).collect();
+        let bases: Vec<r::PurposeBasis> = contact.bases.into_iter().map(purpose_basis).collect();
+        let preferences: Vec<r::Preference> =
+            contact.preferences.into_iter().map(preference).collect();
+        let view = r::Contact {
+            flags: contact_flags(contact.flags),
+            consents: &consents,
+            bases: &bases,
+            preferences: &preferences,
+        };
+        decision(self.0.decide(view, &request(req)))
+    }
+
+    fn decide_batch(
+        &self,
+        req: w::Request,
+        batch: w::ContactBatch,
+    ) -> Result<Vec<w::Verdict>, w::BatchError> {
+        let rows: Vec<r::ContactRow> = batch
+            .contacts
+            .into_iter()
+            .map(|row| r::ContactRow {
+                flags: contact_flags(row.flags),
+                consents: row.consents,
+                bases: row.bases,
+                preferences: row.preferences,
+            })
+            .collect();
+        let consents: Vec<r::ConsentRecord> =
+            batch.consents.into_iter().map(consent_record).collect();
+        let bases: Vec<r::PurposeBasis> = batch.bases.into_iter().map(purpose_basis).collect();
+        let preferences: Vec<r::Preference> =
+            batch.preferences.into_iter().map(preference).collect();
+        match self
+            .0
+            .decide_batch(&request(req), &rows, &consents, &bases, &preferences)
+        {
+            Ok(verdicts) => Ok(verdicts.into_iter().map(verdict).collect()),
+            Err(e) => Err(w::BatchError { message: e.message }),
+        }
+    }
+}
+
+// --- WIT -> rules -----------------------------------------------------------
+
+fn config(c: w::Config) -> r::Config {
+    r::Config {
+        consent_types: c
+            .consent_types
+            .into_iter()
+            .map(|t| r::ConsentType {
+                id: t.id,
+                code: t.code,
+                title: t.title,
+                text_version: t.text_version,
+                validity_days: t.validity_days,
+                allow_bulk: t.allow_bulk,
+                allow_single: t.allow_single,
+                allow_contact: t.allow_contact,
+            })
+            .collect(),
+        reasons: c
+            .reasons
+            .into_iter()
+            .map(|x| r::Reason {
+                id: x.id,
+                code: x.code,
+                label: x.label,
+            })
+            .collect(),
+        purposes: c
+            .purposes
+            .into_iter()
+            .map(|p| r::Purpose {
+                id: p.id,
+                code: p.code,
+                name: p.name,
+                legal_basis: legal_basis(p.legal_basis),
+                direct_marketing: p.direct_marketing,
+            })
+            .collect(),
+        subscription_types: c
+            .subscription_types
+            .into_iter()
+            .map(|s| r::SubscriptionType {
+                id: s.id,
+                code: s.code,
+                name: s.name,
+                requires_opt_in: s.requires_opt_in,
+            })
+            .collect(),
+        switches: r::Switches {
+            single_mail: c.switches.single_mail,
+            mailing_list: c.switches.mailing_list,
+            per_contact: c.switches.per_contact,
+            e_marketing_privacy: c.switches.e_marketing_privacy,
+        },
+    }
+}
+
+fn request(q: w::Request) -> r::Request {
+    r::Request {
+        channel: match q.channel {
+            w::Channel::BulkEmail => r::Channel::BulkEmail,
+            w::Channel::SingleEmail => r::Channel::SingleEmail,
+            w::Channel::Phone => r::Channel::Phone,
+            w::Channel::Sms => r::Channel::Sms,
+        },
+        purpose: q.purpose,
+        subscription_type: q.subscription_type,
+        now: q.now,
+    }
+}
+
+fn contact_flags(f: w::ContactFlags) -> r::ContactFlags {
+    let has = |flag: w::ContactFlags| (f & flag).bits() != 0;
+    r::ContactFlags {
+        restricted: has(w::ContactFlags::RESTRICTED),
+        objected: has(w::ContactFlags::OBJECTED),
+        opted_out_of_all: has(w::ContactFlags::OPTED_OUT_OF_ALL),
+    }
+}
+
+fn consent_record(c: w::ConsentRecord) -> r::ConsentRecord {
+    use r::ConsentStatus as S;
+    r::ConsentRecord {
+        type_id: c.type_id,
+        status: match c.status {
+            w::ConsentStatus::Requested => S::Requested,
+            w::ConsentStatus::Given => S::Given,
+            w::ConsentStatus::Renewed => S::Renewed,
+            w::ConsentStatus::Refused => S::Refused,
+            w::ConsentStatus::Withdrawn => S::Withdrawn,
+            w::ConsentStatus::Revoked => S::Revoked,
+            w::ConsentStatus::Expired => S::Expired,
+            w::ConsentStatus::Invalidated => S::Invalidated,
+        },
+        legal_basis: legal_basis(c.legal_basis),
+        given_at: c.given_at,
+        method_id: c.method_id,
+    }
+}
+
+fn purpose_basis(b: w::PurposeBasis) -> r::PurposeBasis {
+    r::PurposeBasis {
+        purpose_id: b.purpose_id,
+        legal_basis: legal_basis(b.legal_basis),
+    }
+}
+
+fn preference(p: w::Preference) -> r::Preference {
+    r::Preference {
+        subscription_type_id: p.subscription_type_id,
+        state: match p.state {
+            w::SubscriptionState::OptedIn => r::SubscriptionState::OptedIn,
+            w::SubscriptionState::NotSpecified => r::SubscriptionState::NotSpecified,
+            w::SubscriptionState::OptedOut => r::SubscriptionState::OptedOut,
+        },
+    }
+}
+
+fn legal_basis(b: w::LegalBasis) -> r::LegalBasis {
+    use r::LegalBasis as L;
+    match b {
+        w::LegalBasis::Consent => L::Consent,
+        w::LegalBasis::Contract => L::Contract,
+        w::LegalBasis::LegalObligation => L::LegalObligation,
+        w::LegalBasis::VitalInterest => L::VitalInterest,
+        w::LegalBasis::PublicInterest => L::PublicInterest,
+        w::LegalBasis::OfficialAuthority => L::OfficialAuthority,
+        w::LegalBasis::LegitimateInterest => L::LegitimateInterest,
+        w::LegalBasis::Withdrawn => L::Withdrawn,
+    }
+}
+
+/// The two enums list the same 16 codes in the same order.
+const CODES: [(w::ReasonCode, r::ReasonCode); 16] = [
+    (w::ReasonCode::Consent, r::ReasonCode::Consent),
+    (w::ReasonCode::LegalBasis, r::ReasonCode::LegalBasis),
+    (w::ReasonCode::NotChecked, r::ReasonCode::NotChecked),
+    (w::ReasonCode::NoConsent, r::ReasonCode::NoConsent),
+    (w::ReasonCode::ConsentExpired, r::ReasonCode::ConsentExpired),
+    (
+        w::ReasonCode::ConsentWithdrawn,
+        r::ReasonCode::ConsentWithdrawn,
+    ),
+    (w::ReasonCode::ConsentRefused, r::ReasonCode::ConsentRefused),
+    (w::ReasonCode::BasisWithdrawn, r::ReasonCode::BasisWithdrawn),
+    (w::ReasonCode::Objected, r::ReasonCode::Objected),
+    (w::ReasonCode::Restricted, r::ReasonCode::Restricted),
+    (w::ReasonCode::OptedOutOfAll, r::ReasonCode::OptedOutOfAll),
+    (w::ReasonCode::OptedOut, r::ReasonCode::OptedOut),
+    (w::ReasonCode::NotOptedIn, r::ReasonCode::NotOptedIn),
+    (
+        w::ReasonCode::UnknownSubscriptionType,
+        r::ReasonCode::UnknownSubscriptionType,
+    ),
+    (
+        w::ReasonCode::NoReasonsConfigured,
+        r::ReasonCode::NoReasonsConfigured,
+    ),
+    (w::ReasonCode::PluginFault, r::ReasonCode::PluginFault),
+];
+
+// Checked at compile time, so indexing by discriminant below is exact.
+const _: () = {
+    let mut i = 0;
+    while i < CODES.len() {
+        assert!(CODES[i].0 as usize == i && CODES[i].1 as usize == i);
+        i += 1;
+    }
+};
+
+fn reason_code(c: w::ReasonCode) -> r::ReasonCode {
+    CODES[c as usize].1
+}
+
+// --- rules -> WIT -----------------------------------------------------------
+
+fn wit_code(c: r::ReasonCode) -> w::ReasonCode {
+    CODES[c as usize].0
+}
+
+fn decision(d: r::Decision) -> w::Decision {
+    match d {
+        r::Decision::Allow {
+            code,
+            consent_type,
+            legal_basis,
+            valid_until,
+        } => w::Decision::Allow(w::Allowed {
+            code: wit_code(code),
+            consent_type,
+            legal_basis: legal_basis.map(wit_basis),
+            valid_until,
+        }),
+        r::Decision::Deny { code } => w::Decision::Deny(w::Denied {
+            code: wit_code(code),
+            // The WIT carries the sentence with every denial.
+            message: r::explain(code).into(),
+        }),
+        r::Decision::Justify { code, reasons } => w::Decision::Justify(w::JustifyNeeded {
+            code: wit_code(code),
+            reasons,
+        }),
+    }
+}
+
+fn verdict(v: r::Verdict) -> w::Verdict {
+    w::Verdict {
+        outcome: match v.outcome {
+            r::Outcome::Allow => w::Outcome::Allow,
+            r::Outcome::Deny => w::Outcome::Deny,
+            r::Outcome::Justify => w::Outcome::Justify,
+        },
+        code: wit_code(v.code),
+    }
+}
+
+fn wit_basis(b: r::LegalBasis) -> w::LegalBasis {
+    use r::LegalBasis as L;
+    match b {
+        L::Consent => w::LegalBasis::Consent,
+        L::Contract => w::LegalBasis::Contract,
+        L::LegalObligation => w::LegalBasis::LegalObligation,
+        L::VitalInterest => w::LegalBasis::VitalInterest,
+        L::PublicInterest => w::LegalBasis::PublicInterest,
+        L::OfficialAuthority => w::LegalBasis::OfficialAuthority,
+        L::LegitimateInterest => w::LegalBasis::LegitimateInterest,
+        L::Withdrawn => w::LegalBasis::Withdrawn,
+    }
+}
+
+// --- the no_std runtime -----------------------------------------------------
+//
+// A std guest on wasm32-wasip2 imports 13 WASI interfaces; the contract says
+// the plugin imports nothing. So the crate is no_std and brings the three
+// things std would: an allocator, a panic handler and `cabi_realloc`.
+
+#[global_allocator]
+static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
+
+/// A panic can only be a bug; trapping makes the host fail closed
+/// (`plugin-fault`).
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    core::arch::wasm32::unreachable()
+}
+
+/// The canonical ABI's allocator for arguments the host passes in. On
+/// wasm32-wasip2, wit-bindgen leaves this to wasi-libc, which a no_std guest
+/// does not link.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cabi_realloc(
+    old_ptr: *mut u8,
+    old_len: usize,
+    align: usize,
+    new_len: usize,
+) -> *mut u8 {
+    use alloc::alloc::{Layout, alloc, realloc};
+    let ptr = unsafe {
+        if old_len == 0 {
+            if new_len == 0 {
+                return align as *mut u8;
+            }
+            alloc(Layout::from_size_align_unchecked(new_len, align))
+        } else {
+            realloc(
+                old_ptr,
+                Layout::from_size_align_unchecked(old_len, align),
+                new_len,
+            )
+        }
+    };
+    if ptr.is_null() {
+        core::arch::wasm32::unreachable();
+    }
+    ptr
+}
+
+// core lowers slice and string comparisons to `memcmp`, which wasm32-wasip2
+// expects from wasi-libc. Link the target's self-contained libc.a for just
+// the mem* functions; nothing in it that would import WASI is referenced.
+#[link(name = "c")]
+unsafe extern "C" {}

@@ -1,0 +1,114 @@
+//! Channels, switches and the validity of consent records.
+
+use super::config::Policy;
+use super::types::{Channel, ConsentRecord, ConsentStatus, Switches, Timestamp};
+
+/// Channel classes as a consent type sees them (Italian CRM plugin: "allow
+/// bulk sends", "allow single email", "allow contact by phone").
+const BULK: u8 = 1;
+const SINGLE: u8 = 2;
+const CONTACT: u8 = 4;
+
+/// The bit set of channel classes a consent type allows.
+pub(crate) fn channel_mask(allow_bulk: bool, allow_single: bool, allow_contact: bool) -> u8 {
+    (if allow_bulk { BULK } else { 0 })
+        | (if allow_single { SINGLE } else { 0 })
+        | (if allow_contact { CONTACT } else { 0 })
+}
+
+/// The class a channel belongs to. An SMS is a written message to one person,
+/// so it goes with single email, not with the phone call.
+pub(crate) fn channel_bit(channel: Channel) -> u8 {
+    match channel {
+        Channel::BulkEmail => BULK,
+        Channel::SingleEmail | Channel::Sms => SINGLE,
+        Channel::Phone => CONTACT,
+    }
+}
+
+/// Whether the admin asked for consent to be checked on this channel
+/// (Italian CRM plugin: mailing list, single mail, per contact).
+pub fn switch_on(switches: &Switches, channel: Channel) -> bool {
+    match channel {
+        Channel::BulkEmail => switches.mailing_list,
+        Channel::SingleEmail | Channel::Sms => switches.single_mail,
+        Channel::Phone => switches.per_contact,
+    }
+}
+
+/// The second a consent given at `given_at` stops being valid, or `None` if
+/// its type never expires. At exactly that second it is already expired.
+/// Saturates so that an absurd timestamp cannot overflow.
+pub fn expiry(given_at: Timestamp, validity_secs: Option<i64>) -> Option<Timestamp> {
+    validity_secs.map(|secs| given_at.saturating_add(secs))
+}
+
+/// What a contact's relevant consent records add up to for one channel.
+/// A record is relevant when its type is configured and allows the channel;
+/// records of unknown types are ignored (the admin may have deleted the type).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct ConsentSummary {
+    /// Some relevant record is withdrawn or revoked (Art. 7(3)).
+    pub withdrawn: bool,
+    /// Some relevant record is refused.
+    pub refused: bool,
+    /// Some relevant record was given or renewed but its validity ran out,
+    /// or is marked expired.
+    pub expired: bool,
+    /// The valid record with the earliest expiry (the first valid one if
+    /// none expires): its type id and its expiry.
+    pub best: Option<(u32, Option<Timestamp>)>,
+}
+
+/// One pass over the records: the decision needs withdrawn, refused, valid
+/// and expired all at once, so they are gathered together.
+pub(crate) fn summarize(
+    policy: &Policy,
+    records: &[ConsentRecord],
+    channel: Channel,
+    now: Timestamp,
+) -> ConsentSummary {
+    let bit = channel_bit(channel);
+    let mut s = ConsentSummary::default();
+    for r in records {
+        let Some(t) = policy.consent_type(r.type_id) else {
+            continue;
+        };
+        if t.channels & bit == 0 {
+            continue;
+        }
+        match r.status {
+            ConsentStatus::Withdrawn | ConsentStatus::Revoked => s.withdrawn = true,
+            ConsentStatus::Refused => s.refused = true,
+            ConsentStatus::Expired => s.expired = true,
+            ConsentStatus::Given | ConsentStatus::Renewed => {
+                let until = expiry(r.given_at, t.validity_secs);
+                if until.is_some_and(|u| now >= u) {
+                    s.expired = true;
+                } else if r.given_at <= now {
+                    s.best = Some(match s.best {
+                        None => (r.type_id, until),
+                        Some(best) => earlier(best, (r.type_id, until)),
+                    });
+                }
+                // A consent dated in the future is not yet valid; it is
+                // neither valid nor expired (no-consent).
+            }
+            ConsentStatus::Requested | ConsentStatus::Invalidated => {}
+        }
+    }
+    s
+}
+
+/// Keeps `best` unless `candidate` expires strictly earlier; a record that
+/// never expires never replaces one that does, and ties keep the first.
+fn earlier(
+    best: (u32, Option<Timestamp>),
+    candidate: (u32, Option<Timestamp>),
+) -> (u32, Option<Timestamp>) {
+    match (best.1, candidate.1) {
+        (None, Some(_)) => candidate,
+        (Some(b), Some(c)) if c < b => candidate,
+        _ => best,
+    }
+}
