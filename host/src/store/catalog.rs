@@ -1,0 +1,302 @@
+//! The admin's catalog: justification reasons and purposes, and the helpers
+//! every code-keyed catalog shares (statuses, methods, consent and
+//! subscription types have their own modules).
+//!
+//! Deleting an entry that the ledger or the decision log points at is refused
+//! with [`StoreError::InUse`]: the proof of consent must keep resolving.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use serde::{Deserialize, Serialize};
+
+use super::{
+    Catalog, LegalBasis, PurposeId, ReasonId, Result, Store, StoreError, check_code,
+    check_not_empty,
+};
+
+impl Catalog {
+    fn table(self) -> &'static str {
+        match self {
+            Catalog::ConsentType => "consent_types",
+            Catalog::Status => "statuses",
+            Catalog::Method => "methods",
+            Catalog::Reason => "reasons",
+            Catalog::Purpose => "purposes",
+            Catalog::SubscriptionType => "subscription_types",
+        }
+    }
+}
+
+/// The id behind a code, or [`StoreError::UnknownCode`] naming it.
+pub(super) fn id_of(conn: &Connection, kind: Catalog, code: &str) -> Result<u32> {
+    let sql = format!("SELECT id FROM {} WHERE code = ?1", kind.table());
+    conn.prepare_cached(&sql)?
+        .query_row([code], |row| row.get(0))
+        .optional()?
+        .ok_or_else(|| StoreError::UnknownCode {
+            kind,
+            code: code.to_owned(),
+        })
+}
+
+/// Checks that `code` is well formed and not taken yet.
+pub(super) fn check_new_code(conn: &Connection, kind: Catalog, code: &str) -> Result<()> {
+    check_code(kind, code)?;
+    match id_of(conn, kind, code) {
+        Ok(_) => Err(StoreError::DuplicateCode {
+            kind,
+            code: code.to_owned(),
+        }),
+        Err(StoreError::UnknownCode { .. }) => Ok(()),
+        Err(other) => Err(other),
+    }
+}
+
+/// How many rows of the given tables point at `id` through `column`.
+fn uses(conn: &Connection, id: u32, places: &[(&str, &str)]) -> Result<i64> {
+    let mut total = 0;
+    for (table, column) in places {
+        let sql = format!("SELECT count(*) FROM {table} WHERE {column} = ?1");
+        total += conn
+            .prepare_cached(&sql)?
+            .query_row([id], |row| row.get::<_, i64>(0))?;
+    }
+    Ok(total)
+}
+
+pub(super) fn refuse_if_used(
+    conn: &Connection,
+    kind: Catalog,
+    code: &str,
+    id: u32,
+    places: &[(&str, &str)],
+    action: &'static str,
+) -> Result<()> {
+    match uses(conn, id, places)? {
+        0 => Ok(()),
+        n => Err(StoreError::InUse {
+            kind,
+            code: code.to_owned(),
+            uses: n,
+            action,
+        }),
+    }
+}
+
+/// A reason an operator picks to contact someone without valid consent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reason {
+    pub id: ReasonId,
+    pub code: String,
+    pub label: String,
+}
+
+/// Why personal data is processed, with its default legal basis.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Purpose {
+    pub id: PurposeId,
+    pub code: String,
+    pub name: String,
+    pub legal_basis: LegalBasis,
+    /// Art. 21(3): an objection covers every direct-marketing purpose.
+    pub direct_marketing: bool,
+}
+
+/// A purpose to add, or the new values of an existing one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewPurpose {
+    pub code: String,
+    pub name: String,
+    pub legal_basis: LegalBasis,
+    pub direct_marketing: bool,
+}
+
+fn purpose_from_row(row: &Row<'_>) -> rusqlite::Result<Purpose> {
+    let basis: i64 = row.get(3)?;
+    Ok(Purpose {
+        id: row.get(0)?,
+        code: row.get(1)?,
+        name: row.get(2)?,
+        legal_basis: LegalBasis::from_code(basis).ok_or_else(|| bad_code(3, basis))?,
+        direct_marketing: row.get(4)?,
+    })
+}
+
+/// A stored enum code outside its vocabulary: only a hand-edited file does that.
+pub(super) fn bad_code(column: usize, code: i64) -> rusqlite::Error {
+    rusqlite::Error::IntegralValueOutOfRange(column, code)
+}
+
+const REASON_COLUMNS: &str = "SELECT id, code, label FROM reasons";
+const PURPOSE_COLUMNS: &str = "SELECT id, code, name, legal_basis, direct_marketing FROM purposes";
+
+fn reason_from_row(row: &Row<'_>) -> rusqlite::Result<Reason> {
+    Ok(Reason {
+        id: row.get(0)?,
+        code: row.get(1)?,
+        label: row.get(2)?,
+    })
+}
+
+/// Every row of a catalog query, in id order.
+pub(super) fn all<T>(
+    conn: &Connection,
+    select: &str,
+    map: fn(&Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>> {
+    let mut stmt = conn.prepare_cached(&format!("{select} ORDER BY id"))?;
+    let rows = stmt.query_map([], map)?.collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
+/// The row with `code`, or [`StoreError::UnknownCode`] naming it.
+pub(super) fn one<T>(
+    conn: &Connection,
+    kind: Catalog,
+    select: &str,
+    code: &str,
+    map: fn(&Row<'_>) -> rusqlite::Result<T>,
+) -> Result<T> {
+    conn.prepare_cached(&format!("{select} WHERE code = ?1"))?
+        .query_row([code], map)
+        .optional()?
+        .ok_or_else(|| StoreError::UnknownCode {
+            kind,
+            code: code.to_owned(),
+        })
+}
+
+impl Store {
+    pub fn reasons(&self) -> Result<Vec<Reason>> {
+        all(&self.conn, REASON_COLUMNS, reason_from_row)
+    }
+
+    pub fn reason(&self, code: &str) -> Result<Reason> {
+        one(
+            &self.conn,
+            Catalog::Reason,
+            REASON_COLUMNS,
+            code,
+            reason_from_row,
+        )
+    }
+
+    pub fn add_reason(&mut self, code: &str, label: &str) -> Result<Reason> {
+        check_not_empty("reason label", label)?;
+        self.write(|tx| {
+            check_new_code(tx, Catalog::Reason, code)?;
+            tx.execute(
+                "INSERT INTO reasons (code, label) VALUES (?1, ?2)",
+                params![code, label.trim()],
+            )?;
+            one(tx, Catalog::Reason, REASON_COLUMNS, code, reason_from_row)
+        })
+    }
+
+    pub fn edit_reason(&mut self, code: &str, label: &str) -> Result<Reason> {
+        check_not_empty("reason label", label)?;
+        self.write(|tx| {
+            let old = one(tx, Catalog::Reason, REASON_COLUMNS, code, reason_from_row)?;
+            tx.execute(
+                "UPDATE reasons SET label = ?2 WHERE id = ?1",
+                params![old.id, label.trim()],
+            )?;
+            one(tx, Catalog::Reason, REASON_COLUMNS, code, reason_from_row)
+        })
+    }
+
+    /// Refused once a justification cites the reason: the log must resolve it.
+    pub fn delete_reason(&mut self, code: &str) -> Result<()> {
+        self.write(|tx| {
+            let old = one(tx, Catalog::Reason, REASON_COLUMNS, code, reason_from_row)?;
+            let places = [("decisions", "reason_id")];
+            refuse_if_used(tx, Catalog::Reason, code, old.id.0, &places, "deleted")?;
+            tx.execute("DELETE FROM reasons WHERE id = ?1", [old.id])?;
+            Ok(())
+        })
+    }
+
+    pub fn purposes(&self) -> Result<Vec<Purpose>> {
+        all(&self.conn, PURPOSE_COLUMNS, purpose_from_row)
+    }
+
+    pub fn purpose(&self, code: &str) -> Result<Purpose> {
+        one(
+            &self.conn,
+            Catalog::Purpose,
+            PURPOSE_COLUMNS,
+            code,
+            purpose_from_row,
+        )
+    }
+
+    pub fn add_purpose(&mut self, purpose: &NewPurpose) -> Result<Purpose> {
+        check_not_empty("purpose name", &purpose.name)?;
+        self.write(|tx| {
+            check_new_code(tx, Catalog::Purpose, &purpose.code)?;
+            tx.execute(
+                "INSERT INTO purposes (code, name, legal_basis, direct_marketing)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![
+                    purpose.code,
+                    purpose.name.trim(),
+                    purpose.legal_basis.code(),
+                    purpose.direct_marketing
+                ],
+            )?;
+            one(
+                tx,
+                Catalog::Purpose,
+                PURPOSE_COLUMNS,
+                &purpose.code,
+                purpose_from_row,
+            )
+        })
+    }
+
+    /// Changes a purpose's name, default basis and marketing flag; `code` picks
+    /// the purpose and `purpose.code` becomes its code.
+    pub fn edit_purpose(&mut self, code: &str, purpose: &NewPurpose) -> Result<Purpose> {
+        check_not_empty("purpose name", &purpose.name)?;
+        self.write(|tx| {
+            let id = id_of(tx, Catalog::Purpose, code)?;
+            if purpose.code != code {
+                check_new_code(tx, Catalog::Purpose, &purpose.code)?;
+            }
+            tx.execute(
+                "UPDATE purposes SET code = ?2, name = ?3, legal_basis = ?4, direct_marketing = ?5
+                 WHERE id = ?1",
+                params![
+                    id,
+                    purpose.code,
+                    purpose.name.trim(),
+                    purpose.legal_basis.code(),
+                    purpose.direct_marketing
+                ],
+            )?;
+            one(
+                tx,
+                Catalog::Purpose,
+                PURPOSE_COLUMNS,
+                &purpose.code,
+                purpose_from_row,
+            )
+        })
+    }
+
+    pub fn delete_purpose(&mut self, code: &str) -> Result<()> {
+        self.write(|tx| {
+            let id = id_of(tx, Catalog::Purpose, code)?;
+            let places = [("contact_purposes", "purpose_id")];
+            refuse_if_used(tx, Catalog::Purpose, code, id, &places, "deleted")?;
+            tx.execute("DELETE FROM purposes WHERE id = ?1", [id])?;
+            Ok(())
+        })
+    }
+}
+
+pub(super) fn locked(kind: Catalog, code: &str) -> StoreError {
+    StoreError::Locked {
+        kind,
+        code: code.to_owned(),
+    }
+}

@@ -1,0 +1,110 @@
+//! The admin's privacy switches and the snapshot of everything a plugin
+//! policy is built from.
+
+use rusqlite::params;
+use serde::{Deserialize, Serialize};
+
+use super::catalog::{Purpose, Reason};
+use super::consent_types::{ConsentType, all_types};
+use super::subscriptions::{SubscriptionType, all_subscription_types};
+use super::{Result, Store};
+
+/// The privacy switches (Italian CRM plugin; SuperOffice "E-marketing
+/// privacy").
+///
+/// Defaults, chosen on purpose: the three checks start **off**, because
+/// consent handling is off until an admin enables it (Livespace) and turning
+/// a CRM's calls and mails into warnings on upgrade would surprise everyone;
+/// `e_marketing_privacy` starts **on**, so that once newsletters are checked
+/// they need real consent unless the admin deliberately accepts legitimate
+/// interest (data protection by default, Art. 25(2)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Switches {
+    /// Check consent before every single email and SMS.
+    pub single_mail: bool,
+    /// Check consent before every newsletter.
+    pub mailing_list: bool,
+    /// Check consent before every call.
+    pub per_contact: bool,
+    /// Newsletters need real consent; off lets a legitimate interest in the
+    /// newsletter's purpose (ePrivacy soft opt-in) allow them too.
+    pub e_marketing_privacy: bool,
+}
+
+impl Default for Switches {
+    fn default() -> Self {
+        Switches {
+            single_mail: false,
+            mailing_list: false,
+            per_contact: false,
+            e_marketing_privacy: true,
+        }
+    }
+}
+
+/// Everything a plugin policy is built from, read in one transaction so the
+/// parts agree with each other.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredConfig {
+    pub consent_types: Vec<ConsentType>,
+    pub reasons: Vec<Reason>,
+    pub purposes: Vec<Purpose>,
+    pub subscription_types: Vec<SubscriptionType>,
+    pub switches: Switches,
+}
+
+fn read_switches(conn: &rusqlite::Connection) -> Result<Switches> {
+    let switches = conn
+        .prepare_cached(
+            "SELECT single_mail, mailing_list, per_contact, e_marketing_privacy
+             FROM switches WHERE id = 1",
+        )?
+        .query_row([], |row| {
+            Ok(Switches {
+                single_mail: row.get(0)?,
+                mailing_list: row.get(1)?,
+                per_contact: row.get(2)?,
+                e_marketing_privacy: row.get(3)?,
+            })
+        })?;
+    Ok(switches)
+}
+
+impl Store {
+    pub fn switches(&self) -> Result<Switches> {
+        read_switches(&self.conn)
+    }
+
+    pub fn set_switches(&mut self, switches: &Switches) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE switches SET single_mail = ?1, mailing_list = ?2, per_contact = ?3,
+                     e_marketing_privacy = ?4
+                 WHERE id = 1",
+                params![
+                    switches.single_mail,
+                    switches.mailing_list,
+                    switches.per_contact,
+                    switches.e_marketing_privacy
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The whole configuration, consistent as of one instant. The read
+    /// transaction matters: an admin editing a type between two of these
+    /// reads would otherwise give the plugin a config that never existed.
+    pub fn config_snapshot(&self) -> Result<StoredConfig> {
+        let tx = self.conn.unchecked_transaction()?;
+        let config = StoredConfig {
+            consent_types: all_types(&tx)?,
+            reasons: self.reasons()?,
+            purposes: self.purposes()?,
+            subscription_types: all_subscription_types(&tx)?,
+            switches: read_switches(&tx)?,
+        };
+        tx.finish()?;
+        Ok(config)
+    }
+}

@@ -1,0 +1,270 @@
+//! Consent types (Italian CRM plugin: title, unique code, validity, three
+//! channel flags) and the versioned text a person agrees to (Salesforce
+//! authorization forms). Changing the text adds a version; every ledger entry
+//! names the version that was agreed to, so old consents keep their old text.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use serde::{Deserialize, Serialize};
+
+use super::catalog::{check_new_code, id_of};
+use super::{Catalog, ConsentTypeId, Result, Store, StoreError, check_not_empty, secs, time};
+
+/// A kind of consent an admin defines ("Newsletter", "Phone marketing").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentType {
+    pub id: ConsentTypeId,
+    pub code: String,
+    /// Shown in pick lists.
+    pub title: String,
+    pub description: Option<String>,
+    /// The current version of the text; bumped on every text change.
+    pub text_version: u32,
+    /// Days a given consent stays valid; `None` never expires.
+    pub validity_days: Option<u32>,
+    /// Allows newsletters and other bulk sends.
+    pub allow_bulk: bool,
+    /// Allows one email (or SMS) to one contact.
+    pub allow_single: bool,
+    /// Allows phone calls.
+    pub allow_contact: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewConsentType {
+    pub code: String,
+    pub title: String,
+    pub description: Option<String>,
+    /// The text the person agrees to: version 1.
+    pub text: String,
+    pub validity_days: Option<u32>,
+    pub allow_bulk: bool,
+    pub allow_single: bool,
+    pub allow_contact: bool,
+}
+
+/// Changes to a consent type; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentTypeEdit {
+    pub title: Option<String>,
+    /// `Some(None)` removes the description.
+    pub description: Option<Option<String>>,
+    /// A different text adds a new version; the same text adds none.
+    pub text: Option<String>,
+    /// `Some(None)` makes the consent never expire.
+    pub validity_days: Option<Option<u32>>,
+    pub allow_bulk: Option<bool>,
+    pub allow_single: Option<bool>,
+    pub allow_contact: Option<bool>,
+}
+
+/// One version of a consent type's text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentTypeText {
+    pub version: u32,
+    pub text: String,
+    pub created_at: DateTime<Utc>,
+}
+
+pub(super) const TYPE_COLUMNS: &str = "SELECT t.id, t.code, t.title, t.description,
+        (SELECT max(version) FROM consent_type_texts WHERE type_id = t.id),
+        t.validity_days, t.allow_bulk, t.allow_single, t.allow_contact, t.created_at
+    FROM consent_types t";
+
+pub(super) fn type_from_row(row: &Row<'_>) -> rusqlite::Result<ConsentType> {
+    Ok(ConsentType {
+        id: row.get(0)?,
+        code: row.get(1)?,
+        title: row.get(2)?,
+        description: row.get(3)?,
+        text_version: row.get(4)?,
+        validity_days: row.get(5)?,
+        allow_bulk: row.get(6)?,
+        allow_single: row.get(7)?,
+        allow_contact: row.get(8)?,
+        created_at: time(row.get(9)?)?,
+    })
+}
+
+fn check_validity(days: Option<u32>) -> Result<()> {
+    match days {
+        Some(0) => Err(StoreError::Invalid {
+            field: "validity_days",
+            why: "0 days would expire at once; leave it empty for a consent that never expires"
+                .to_owned(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// The type with `code`, or [`StoreError::UnknownCode`] naming it.
+pub(super) fn type_by_code(conn: &Connection, code: &str) -> Result<ConsentType> {
+    conn.prepare_cached(&format!("{TYPE_COLUMNS} WHERE t.code = ?1"))?
+        .query_row([code], type_from_row)
+        .optional()?
+        .ok_or_else(|| StoreError::UnknownCode {
+            kind: Catalog::ConsentType,
+            code: code.to_owned(),
+        })
+}
+
+pub(super) fn type_by_id(conn: &Connection, id: ConsentTypeId) -> Result<ConsentType> {
+    conn.prepare_cached(&format!("{TYPE_COLUMNS} WHERE t.id = ?1"))?
+        .query_row([id], type_from_row)
+        .optional()?
+        .ok_or(StoreError::UnknownId {
+            kind: Catalog::ConsentType,
+            id: id.0.into(),
+        })
+}
+
+pub(super) fn all_types(conn: &Connection) -> Result<Vec<ConsentType>> {
+    let mut stmt = conn.prepare_cached(&format!("{TYPE_COLUMNS} ORDER BY t.id"))?;
+    let types = stmt
+        .query_map([], type_from_row)?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(types)
+}
+
+fn add_text(
+    conn: &Connection,
+    id: ConsentTypeId,
+    version: u32,
+    text: &str,
+    now: i64,
+) -> Result<()> {
+    conn.execute(
+        "INSERT INTO consent_type_texts (type_id, version, text, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![id, version, text, now],
+    )?;
+    Ok(())
+}
+
+impl Store {
+    /// Adds a consent type with version 1 of its text.
+    pub fn add_consent_type(
+        &mut self,
+        new: &NewConsentType,
+        now: DateTime<Utc>,
+    ) -> Result<ConsentType> {
+        check_not_empty("consent type title", &new.title)?;
+        check_not_empty("consent type text", &new.text)?;
+        check_validity(new.validity_days)?;
+        self.write(|tx| {
+            check_new_code(tx, Catalog::ConsentType, &new.code)?;
+            tx.execute(
+                "INSERT INTO consent_types (code, title, description, validity_days,
+                     allow_bulk, allow_single, allow_contact, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    new.code,
+                    new.title.trim(),
+                    new.description,
+                    new.validity_days,
+                    new.allow_bulk,
+                    new.allow_single,
+                    new.allow_contact,
+                    secs(now)
+                ],
+            )?;
+            let id = ConsentTypeId(id_of(tx, Catalog::ConsentType, &new.code)?);
+            add_text(tx, id, 1, &new.text, secs(now))?;
+            type_by_id(tx, id)
+        })
+    }
+
+    /// Edits a consent type. A changed text becomes a new version in the same
+    /// transaction; consents already given keep pointing at the old one.
+    pub fn edit_consent_type(
+        &mut self,
+        code: &str,
+        edit: &ConsentTypeEdit,
+        now: DateTime<Utc>,
+    ) -> Result<ConsentType> {
+        if let Some(title) = &edit.title {
+            check_not_empty("consent type title", title)?;
+        }
+        if let Some(text) = &edit.text {
+            check_not_empty("consent type text", text)?;
+        }
+        if let Some(days) = edit.validity_days {
+            check_validity(days)?;
+        }
+        self.write(|tx| {
+            let old = type_by_code(tx, code)?;
+            tx.execute(
+                "UPDATE consent_types SET title = ?2, description = ?3, validity_days = ?4,
+                     allow_bulk = ?5, allow_single = ?6, allow_contact = ?7
+                 WHERE id = ?1",
+                params![
+                    old.id,
+                    edit.title.as_deref().map(str::trim).unwrap_or(&old.title),
+                    edit.description.clone().unwrap_or(old.description.clone()),
+                    edit.validity_days.unwrap_or(old.validity_days),
+                    edit.allow_bulk.unwrap_or(old.allow_bulk),
+                    edit.allow_single.unwrap_or(old.allow_single),
+                    edit.allow_contact.unwrap_or(old.allow_contact),
+                ],
+            )?;
+            if let Some(text) = &edit.text {
+                let current = text_of(tx, old.id, old.text_version)?;
+                if current.text != *text {
+                    add_text(tx, old.id, old.text_version + 1, text, secs(now))?;
+                }
+            }
+            type_by_id(tx, old.id)
+        })
+    }
+
+    pub fn consent_type(&self, code: &str) -> Result<ConsentType> {
+        type_by_code(&self.conn, code)
+    }
+
+    pub fn consent_type_by_id(&self, id: ConsentTypeId) -> Result<ConsentType> {
+        type_by_id(&self.conn, id)
+    }
+
+    pub fn consent_types(&self) -> Result<Vec<ConsentType>> {
+        all_types(&self.conn)
+    }
+
+    /// Every version of a type's text, oldest first.
+    pub fn consent_type_texts(&self, code: &str) -> Result<Vec<ConsentTypeText>> {
+        let id = ConsentTypeId(id_of(&self.conn, Catalog::ConsentType, code)?);
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT version, text, created_at FROM consent_type_texts
+             WHERE type_id = ?1 ORDER BY version",
+        )?;
+        let texts = stmt
+            .query_map([id], text_from_row)?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(texts)
+    }
+
+    /// One version of a type's text: what a ledger entry's person agreed to.
+    pub fn consent_type_text(&self, id: ConsentTypeId, version: u32) -> Result<ConsentTypeText> {
+        text_of(&self.conn, id, version)
+    }
+}
+
+fn text_from_row(row: &Row<'_>) -> rusqlite::Result<ConsentTypeText> {
+    Ok(ConsentTypeText {
+        version: row.get(0)?,
+        text: row.get(1)?,
+        created_at: time(row.get(2)?)?,
+    })
+}
+
+pub(super) fn text_of(
+    conn: &Connection,
+    id: ConsentTypeId,
+    version: u32,
+) -> Result<ConsentTypeText> {
+    conn.prepare_cached(
+        "SELECT version, text, created_at FROM consent_type_texts WHERE type_id = ?1 AND version = ?2",
+    )?
+    .query_row(params![id, version], text_from_row)
+    .optional()?
+    .ok_or(StoreError::UnknownTextVersion { type_id: id, version })
+}

@@ -1,0 +1,380 @@
+//! Contacts (iPresso: persons, companies, devices, ...), their Art. 18 / 21 /
+//! opt-out flags, typed relations between them, and the legal basis each
+//! contact's data has per purpose (SuperOffice).
+//!
+//! A contact is split in two rows: `contacts` holds what the ledger may point
+//! at forever (id, kind, flags), `contact_personal` what an erasure deletes
+//! (name, email, phone).
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use serde::{Deserialize, Serialize};
+
+use super::catalog::id_of;
+use super::timeline::{Note, add_note};
+use super::{
+    Catalog, ContactFlags, ContactId, ContactKind, LegalBasis, PurposeId, RelationId, RelationKind,
+    Result, Store, StoreError, TimelineKind, check_not_empty, secs, time,
+};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewContact {
+    pub kind: ContactKind,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub flags: ContactFlags,
+}
+
+/// A contact with its personal fields. After an erasure `name` is empty and
+/// `email` and `phone` are `None`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contact {
+    pub id: ContactId,
+    pub kind: ContactKind,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub flags: ContactFlags,
+}
+
+/// "`from` is `kind` of `to`", e.g. an employee of a company.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Relation {
+    pub id: RelationId,
+    pub from: ContactId,
+    pub to: ContactId,
+    pub kind: RelationKind,
+    pub created_at: DateTime<Utc>,
+}
+
+const CONTACT_COLUMNS: &str = "SELECT c.id, c.kind, p.name, p.email, p.phone, c.created_at,
+        c.restricted, c.objected, c.opted_out_of_all
+    FROM contacts c LEFT JOIN contact_personal p ON p.contact_id = c.id";
+
+fn contact_from_row(row: &Row<'_>) -> rusqlite::Result<Contact> {
+    let kind: String = row.get(1)?;
+    Ok(Contact {
+        id: row.get(0)?,
+        // Stored kinds were checked on the way in; an empty one is "other".
+        kind: kind.parse().unwrap_or(ContactKind::Other(kind)),
+        name: row.get::<_, Option<String>>(2)?.unwrap_or_default(),
+        email: row.get(3)?,
+        phone: row.get(4)?,
+        created_at: time(row.get(5)?)?,
+        flags: ContactFlags {
+            restricted: row.get(6)?,
+            objected: row.get(7)?,
+            opted_out_of_all: row.get(8)?,
+        },
+    })
+}
+
+fn clean(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+fn check_email(email: Option<&str>) -> Result<()> {
+    match email {
+        Some(e) if !e.contains('@') || e.chars().any(char::is_whitespace) => {
+            Err(StoreError::Invalid {
+                field: "email",
+                why: format!("\"{e}\" is not an email address"),
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Fails with [`StoreError::UnknownContact`] unless the contact exists.
+pub(super) fn check_contact(conn: &Connection, id: ContactId) -> Result<()> {
+    conn.prepare_cached("SELECT 1 FROM contacts WHERE id = ?1")?
+        .query_row([id], |_| Ok(()))
+        .optional()?
+        .ok_or(StoreError::UnknownContact(id))
+}
+
+pub(super) fn flags_of(conn: &Connection, id: ContactId) -> Result<ContactFlags> {
+    conn.prepare_cached(
+        "SELECT restricted, objected, opted_out_of_all FROM contacts WHERE id = ?1",
+    )?
+    .query_row([id], |row| {
+        Ok(ContactFlags {
+            restricted: row.get(0)?,
+            objected: row.get(1)?,
+            opted_out_of_all: row.get(2)?,
+        })
+    })
+    .optional()?
+    .ok_or(StoreError::UnknownContact(id))
+}
+
+pub(super) fn write_flags(conn: &Connection, id: ContactId, flags: ContactFlags) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE contacts SET restricted = ?2, objected = ?3, opted_out_of_all = ?4 WHERE id = ?1",
+    )?
+    .execute(params![
+        id,
+        flags.restricted,
+        flags.objected,
+        flags.opted_out_of_all
+    ])?;
+    Ok(())
+}
+
+fn contact_by_id(conn: &Connection, id: ContactId) -> Result<Contact> {
+    conn.prepare_cached(&format!("{CONTACT_COLUMNS} WHERE c.id = ?1"))?
+        .query_row([id], contact_from_row)
+        .optional()?
+        .ok_or(StoreError::UnknownContact(id))
+}
+
+impl Store {
+    /// Adds a contact and a "created" timeline entry.
+    pub fn add_contact(
+        &mut self,
+        new: &NewContact,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Contact> {
+        check_not_empty("contact name", &new.name)?;
+        check_not_empty("actor", actor)?;
+        let email = clean(&new.email);
+        check_email(email)?;
+        self.write(|tx| {
+            tx.prepare_cached(
+                "INSERT INTO contacts (kind, created_at, restricted, objected, opted_out_of_all)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![
+                new.kind.as_str(),
+                secs(now),
+                new.flags.restricted,
+                new.flags.objected,
+                new.flags.opted_out_of_all
+            ])?;
+            let id = ContactId(tx.last_insert_rowid());
+            tx.prepare_cached(
+                "INSERT INTO contact_personal (contact_id, name, email, phone) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![id, new.name.trim(), email, clean(&new.phone)])?;
+            add_note(
+                tx,
+                &Note {
+                    contact: id,
+                    at: now,
+                    kind: TimelineKind::Created,
+                    summary: format!("{} created; flags: {}", new.kind, new.flags),
+                    actor,
+                    ledger_seq: None,
+                    decision: None,
+                },
+            )?;
+            contact_by_id(tx, id)
+        })
+    }
+
+    pub fn contact(&self, id: ContactId) -> Result<Contact> {
+        contact_by_id(&self.conn, id)
+    }
+
+    /// Up to `limit` contacts with ids above `after`, in id order (keyset
+    /// paging, so listing a million contacts never re-reads skipped rows).
+    pub fn contacts(&self, after: Option<ContactId>, limit: u32) -> Result<Vec<Contact>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "{CONTACT_COLUMNS} WHERE c.id > ?1 ORDER BY c.id LIMIT ?2"
+        ))?;
+        let after = after.map_or(i64::MIN, |id| id.0);
+        let rows = stmt
+            .query_map(params![after, limit], contact_from_row)?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// Contacts with this email, ignoring case. Several contacts may share
+    /// one address (a person and their company).
+    pub fn find_contacts_by_email(&self, email: &str) -> Result<Vec<Contact>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "{CONTACT_COLUMNS} WHERE p.email = ?1 ORDER BY c.id"
+        ))?;
+        let rows = stmt
+            .query_map([email.trim()], contact_from_row)?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// Sets the Art. 18 / Art. 21 / opt-out-of-all flags and notes the change
+    /// on the timeline. Returns the flags as they were.
+    pub fn set_flags(
+        &mut self,
+        id: ContactId,
+        flags: ContactFlags,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<ContactFlags> {
+        check_not_empty("actor", actor)?;
+        self.write(|tx| {
+            let old = flags_of(tx, id)?;
+            if old != flags {
+                write_flags(tx, id, flags)?;
+                add_note(
+                    tx,
+                    &Note {
+                        contact: id,
+                        at: now,
+                        kind: TimelineKind::Flag,
+                        summary: format!("flags: {old} → {flags}"),
+                        actor,
+                        ledger_seq: None,
+                        decision: None,
+                    },
+                )?;
+            }
+            Ok(old)
+        })
+    }
+
+    /// Records that `from` is `kind` of `to`. Relating the same pair the same
+    /// way twice returns the existing relation.
+    pub fn relate(
+        &mut self,
+        from: ContactId,
+        to: ContactId,
+        kind: &RelationKind,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<RelationId> {
+        if from == to {
+            return Err(StoreError::Invalid {
+                field: "relation",
+                why: format!("contact {from} cannot be related to itself"),
+            });
+        }
+        check_not_empty("actor", actor)?;
+        self.write(|tx| {
+            check_contact(tx, from)?;
+            check_contact(tx, to)?;
+            let existing: Option<RelationId> = tx
+                .query_row(
+                    "SELECT id FROM contact_relations
+                     WHERE from_contact = ?1 AND to_contact = ?2 AND kind = ?3",
+                    params![from, to, kind.as_str()],
+                    |row| row.get(0),
+                )
+                .optional()?;
+            if let Some(id) = existing {
+                return Ok(id);
+            }
+            tx.execute(
+                "INSERT INTO contact_relations (from_contact, to_contact, kind, created_at)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![from, to, kind.as_str(), secs(now)],
+            )?;
+            let id = RelationId(tx.last_insert_rowid());
+            for (contact, other) in [(from, to), (to, from)] {
+                add_note(
+                    tx,
+                    &Note {
+                        contact,
+                        at: now,
+                        kind: TimelineKind::Relation,
+                        summary: format!("related to contact {other}: {from} is {kind} of {to}"),
+                        actor,
+                        ledger_seq: None,
+                        decision: None,
+                    },
+                )?;
+            }
+            Ok(id)
+        })
+    }
+
+    /// Every relation the contact takes part in, either side.
+    pub fn relations(&self, id: ContactId) -> Result<Vec<Relation>> {
+        check_contact(&self.conn, id)?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, from_contact, to_contact, kind, created_at FROM contact_relations
+             WHERE from_contact = ?1 OR to_contact = ?1 ORDER BY id",
+        )?;
+        let rows = stmt
+            .query_map([id], |row| {
+                let kind: String = row.get(3)?;
+                Ok(Relation {
+                    id: row.get(0)?,
+                    from: row.get(1)?,
+                    to: row.get(2)?,
+                    kind: kind.parse().unwrap_or(RelationKind::Other(kind)),
+                    created_at: time(row.get(4)?)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// Sets the legal basis the contact's data has for one purpose
+    /// (SuperOffice: every contact has a purpose and a legal basis).
+    pub fn set_purpose_basis(
+        &mut self,
+        id: ContactId,
+        purpose: &str,
+        basis: LegalBasis,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        check_not_empty("actor", actor)?;
+        self.write(|tx| {
+            check_contact(tx, id)?;
+            let purpose_id = PurposeId(id_of(tx, Catalog::Purpose, purpose)?);
+            tx.prepare_cached(
+                "INSERT INTO contact_purposes (contact_id, purpose_id, legal_basis, changed_at)
+                 VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (contact_id, purpose_id)
+                 DO UPDATE SET legal_basis = excluded.legal_basis, changed_at = excluded.changed_at",
+            )?
+            .execute(params![id, purpose_id, basis.code(), secs(now)])?;
+            add_note(
+                tx,
+                &Note {
+                    contact: id,
+                    at: now,
+                    kind: TimelineKind::Purpose,
+                    summary: format!("purpose \"{purpose}\": legal basis {basis}"),
+                    actor,
+                    ledger_seq: None,
+                    decision: None,
+                },
+            )
+        })
+    }
+
+    /// Gives every contact the same basis for one purpose, in one transaction
+    /// (SuperOffice upgrade: all contacts get "Sales and service" on
+    /// legitimate interest). Returns how many contacts it touched.
+    pub fn set_purpose_basis_for_all(
+        &mut self,
+        purpose: &str,
+        basis: LegalBasis,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<usize> {
+        check_not_empty("actor", actor)?;
+        self.write(|tx| {
+            let purpose_id = PurposeId(id_of(tx, Catalog::Purpose, purpose)?);
+            let summary = format!("purpose \"{purpose}\": legal basis {basis}");
+            tx.execute(
+                "INSERT INTO contact_timeline (contact_id, at, kind, summary, actor)
+                 SELECT id, ?1, 'purpose', ?2, ?3 FROM contacts",
+                params![secs(now), summary, actor],
+            )?;
+            let touched = tx.execute(
+                "INSERT INTO contact_purposes (contact_id, purpose_id, legal_basis, changed_at)
+                 SELECT id, ?1, ?2, ?3 FROM contacts WHERE true
+                 ON CONFLICT (contact_id, purpose_id)
+                 DO UPDATE SET legal_basis = excluded.legal_basis, changed_at = excluded.changed_at",
+                params![purpose_id, basis.code(), secs(now)],
+            )?;
+            Ok(touched)
+        })
+    }
+}

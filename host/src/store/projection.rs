@@ -1,0 +1,89 @@
+//! The projection `consent_state`: each contact's current consent per type,
+//! derived from the ledger in the same transaction as each entry. The hot
+//! reads (`columns`) use it; the ledger stays the proof.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, params};
+use serde::{Deserialize, Serialize};
+
+use super::catalog::bad_code;
+use super::contacts::check_contact;
+use super::ledger::LedgerEntry;
+use super::{
+    ConsentStatus, ConsentTypeId, ContactId, LedgerSeq, LegalBasis, MethodId, Result, StatusId,
+    Store, secs, time,
+};
+
+/// The current consent of a contact for one type (the projection).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CurrentConsent {
+    pub consent_type_id: ConsentTypeId,
+    pub status_id: StatusId,
+    pub status: ConsentStatus,
+    pub legal_basis: LegalBasis,
+    pub given_at: DateTime<Utc>,
+    pub method_id: MethodId,
+    pub text_version: u32,
+    /// The ledger entry this state comes from.
+    pub seq: LedgerSeq,
+}
+
+/// Moves the projection to `e` unless it already holds something the person
+/// said later: an import of a 2019 "given" must not undo a 2023 withdrawal
+/// (Art. 7(3): a withdrawal stands until the person consents again). On equal
+/// `given_at` the later entry wins. Returns whether the projection moved.
+pub(super) fn project(conn: &Connection, e: &LedgerEntry) -> Result<bool> {
+    let changed = conn
+        .prepare_cached(
+            "INSERT INTO consent_state (contact_id, consent_type_id, status_id, meaning,
+                 legal_basis, given_at, method_id, text_version, seq)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+             ON CONFLICT (contact_id, consent_type_id) DO UPDATE SET
+                 status_id = excluded.status_id, meaning = excluded.meaning,
+                 legal_basis = excluded.legal_basis, given_at = excluded.given_at,
+                 method_id = excluded.method_id, text_version = excluded.text_version,
+                 seq = excluded.seq
+             WHERE excluded.given_at >= consent_state.given_at",
+        )?
+        .execute(params![
+            e.contact_id,
+            e.consent_type_id,
+            e.status_id,
+            e.status.code(),
+            e.legal_basis.code(),
+            secs(e.given_at),
+            e.method_id,
+            e.text_version,
+            e.seq
+        ])?;
+    Ok(changed == 1)
+}
+
+impl Store {
+    /// The contact's current consents, one per type, from the projection.
+    pub fn current_consents(&self, contact: ContactId) -> Result<Vec<CurrentConsent>> {
+        check_contact(&self.conn, contact)?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT consent_type_id, status_id, meaning, legal_basis, given_at, method_id,
+                    text_version, seq
+             FROM consent_state WHERE contact_id = ?1 ORDER BY consent_type_id",
+        )?;
+        let rows = stmt
+            .query_map([contact], |row| {
+                let (meaning, basis): (i64, i64) = (row.get(2)?, row.get(3)?);
+                Ok(CurrentConsent {
+                    consent_type_id: row.get(0)?,
+                    status_id: row.get(1)?,
+                    status: ConsentStatus::from_code(meaning)
+                        .ok_or_else(|| bad_code(2, meaning))?,
+                    legal_basis: LegalBasis::from_code(basis).ok_or_else(|| bad_code(3, basis))?,
+                    given_at: time(row.get(4)?)?,
+                    method_id: row.get(5)?,
+                    text_version: row.get(6)?,
+                    seq: row.get(7)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+}

@@ -1,0 +1,343 @@
+//! The schema, as an append-only list of migrations. Never edit a migration
+//! that has shipped: add a new one at the end.
+//!
+//! Conventions:
+//! - Every table is STRICT, so SQLite rejects a value of the wrong type.
+//! - Closed vocabularies whose values are read on the hot path (DPV status,
+//!   legal basis, subscription state) are stored as small integers with a
+//!   lookup table, so a join shows the name and a foreign key rejects anything
+//!   else. The ledger stores their names instead: it is the record people read.
+//! - Tables read per contact on the hot path (`consent_state`,
+//!   `contact_purposes`, `subscription_preferences`) are `WITHOUT ROWID` with a
+//!   primary key starting with `contact_id`: the table itself is the
+//!   (contact_id) index, so the newsletter scan reads them in order, once.
+//! - Personal data (names, email, phone, evidence) lives in its own tables so
+//!   that an erasure (Art. 17) can delete it without touching the ledger.
+
+use rusqlite_migration::{M, Migrations};
+
+const VOCABULARIES: &str = r#"
+CREATE TABLE dpv_statuses (code INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE) STRICT;
+INSERT INTO dpv_statuses VALUES
+    (0, 'requested'), (1, 'given'), (2, 'renewed'), (3, 'refused'),
+    (4, 'withdrawn'), (5, 'revoked'), (6, 'expired'), (7, 'invalidated');
+
+CREATE TABLE legal_bases (code INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE) STRICT;
+INSERT INTO legal_bases VALUES
+    (0, 'consent'), (1, 'contract'), (2, 'legal_obligation'), (3, 'vital_interest'),
+    (4, 'public_interest'), (5, 'official_authority'), (6, 'legitimate_interest'),
+    (7, 'withdrawn');
+
+CREATE TABLE subscription_states (code INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE) STRICT;
+INSERT INTO subscription_states VALUES (0, 'opted_in'), (1, 'not_specified'), (2, 'opted_out');
+"#;
+
+const CONTACTS: &str = r#"
+-- The pseudonymous part of a contact: the ledger points here, so this row
+-- outlives an erasure.
+CREATE TABLE contacts (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind <> ''),
+    created_at INTEGER NOT NULL,
+    restricted INTEGER NOT NULL DEFAULT 0 CHECK (restricted IN (0, 1)),
+    objected INTEGER NOT NULL DEFAULT 0 CHECK (objected IN (0, 1)),
+    opted_out_of_all INTEGER NOT NULL DEFAULT 0 CHECK (opted_out_of_all IN (0, 1))
+) STRICT;
+
+-- The personal part: deleted on erasure.
+CREATE TABLE contact_personal (
+    contact_id INTEGER PRIMARY KEY REFERENCES contacts(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    email TEXT COLLATE NOCASE,
+    phone TEXT
+) STRICT;
+CREATE INDEX contact_personal_email ON contact_personal(email) WHERE email IS NOT NULL;
+-- The newsletter scan's list of mailable contacts: a small ordered index
+-- instead of a walk over every name and address.
+CREATE INDEX contact_personal_mailable ON contact_personal(contact_id) WHERE email IS NOT NULL;
+
+-- Read as "from is <kind> of to" (employee_company: from = employee).
+CREATE TABLE contact_relations (
+    id INTEGER PRIMARY KEY,
+    from_contact INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+    to_contact INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL CHECK (kind <> ''),
+    created_at INTEGER NOT NULL,
+    UNIQUE (from_contact, to_contact, kind),
+    CHECK (from_contact <> to_contact)
+) STRICT;
+CREATE INDEX contact_relations_to ON contact_relations(to_contact);
+"#;
+
+const CATALOG: &str = r#"
+CREATE TABLE consent_types (
+    id INTEGER PRIMARY KEY,
+    code TEXT NOT NULL UNIQUE,
+    title TEXT NOT NULL,
+    description TEXT,
+    validity_days INTEGER CHECK (validity_days IS NULL OR validity_days > 0),
+    allow_bulk INTEGER NOT NULL CHECK (allow_bulk IN (0, 1)),
+    allow_single INTEGER NOT NULL CHECK (allow_single IN (0, 1)),
+    allow_contact INTEGER NOT NULL CHECK (allow_contact IN (0, 1)),
+    created_at INTEGER NOT NULL
+) STRICT;
+
+-- The text a person agrees to is part of the proof (Art. 7(1)): versions are
+-- only ever added.
+CREATE TABLE consent_type_texts (
+    type_id INTEGER NOT NULL REFERENCES consent_types(id),
+    version INTEGER NOT NULL CHECK (version >= 1),
+    text TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (type_id, version)
+) STRICT, WITHOUT ROWID;
+CREATE TRIGGER consent_type_texts_no_update BEFORE UPDATE ON consent_type_texts
+BEGIN SELECT RAISE(ABORT, 'consent type texts are versioned: add a new version'); END;
+CREATE TRIGGER consent_type_texts_no_delete BEFORE DELETE ON consent_type_texts
+BEGIN SELECT RAISE(ABORT, 'consent type texts are versioned: add a new version'); END;
+
+-- Livespace: 4 built-in statuses that cannot be edited or deleted, plus custom.
+CREATE TABLE statuses (
+    id INTEGER PRIMARY KEY,
+    code TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    meaning INTEGER NOT NULL REFERENCES dpv_statuses(code),
+    built_in INTEGER NOT NULL DEFAULT 0 CHECK (built_in IN (0, 1))
+) STRICT;
+INSERT INTO statuses (id, code, name, meaning, built_in) VALUES
+    (1, 'given', 'Given', 1, 1),
+    (2, 'refused', 'Refused', 3, 1),
+    (3, 'withdrawn', 'Withdrawn', 4, 1),
+    (4, 'expired', 'Expired', 6, 1);
+CREATE TRIGGER statuses_built_in_no_update BEFORE UPDATE ON statuses WHEN OLD.built_in = 1
+BEGIN SELECT RAISE(ABORT, 'built-in statuses cannot be edited'); END;
+CREATE TRIGGER statuses_built_in_no_delete BEFORE DELETE ON statuses WHEN OLD.built_in = 1
+BEGIN SELECT RAISE(ABORT, 'built-in statuses cannot be deleted'); END;
+
+-- Livespace: 6 built-in ways of giving consent, all editable or deletable
+-- except "via the CRM form" (locked), plus custom ones.
+CREATE TABLE methods (
+    id INTEGER PRIMARY KEY,
+    code TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    built_in INTEGER NOT NULL DEFAULT 0 CHECK (built_in IN (0, 1)),
+    locked INTEGER NOT NULL DEFAULT 0 CHECK (locked IN (0, 1))
+) STRICT;
+INSERT INTO methods (id, code, name, built_in, locked) VALUES
+    (1, 'crm_form', 'Via the CRM form', 1, 1),
+    (2, 'email', 'By email', 1, 0),
+    (3, 'phone', 'By phone', 1, 0),
+    (4, 'paper', 'On paper', 1, 0),
+    (5, 'website', 'Via the website', 1, 0),
+    (6, 'import', 'Imported from a file', 1, 0);
+CREATE TRIGGER methods_locked_no_update BEFORE UPDATE ON methods WHEN OLD.locked = 1
+BEGIN SELECT RAISE(ABORT, 'locked ways of giving consent cannot be edited'); END;
+CREATE TRIGGER methods_locked_no_delete BEFORE DELETE ON methods WHEN OLD.locked = 1
+BEGIN SELECT RAISE(ABORT, 'locked ways of giving consent cannot be deleted'); END;
+
+-- Italian CRM plugin: reasons an operator picks to contact without consent.
+CREATE TABLE reasons (
+    id INTEGER PRIMARY KEY,
+    code TEXT NOT NULL UNIQUE,
+    label TEXT NOT NULL
+) STRICT;
+INSERT INTO reasons (id, code, label) VALUES
+    (1, 'contact_request', 'The contact asked to be contacted'),
+    (2, 'existing_customer', 'Existing customer, about a similar product (soft opt-in)'),
+    (3, 'contract', 'Needed to perform a contract'),
+    (4, 'legal_obligation', 'Required by a legal obligation');
+
+CREATE TABLE purposes (
+    id INTEGER PRIMARY KEY,
+    code TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    legal_basis INTEGER NOT NULL REFERENCES legal_bases(code),
+    direct_marketing INTEGER NOT NULL CHECK (direct_marketing IN (0, 1))
+) STRICT;
+
+-- SuperOffice: four default subscription types the admin can edit or remove.
+-- They all require an opt-in: data protection by default (Art. 25(2)).
+CREATE TABLE subscription_types (
+    id INTEGER PRIMARY KEY,
+    code TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    requires_opt_in INTEGER NOT NULL CHECK (requires_opt_in IN (0, 1))
+) STRICT;
+INSERT INTO subscription_types (id, code, name, requires_opt_in) VALUES
+    (1, 'newsletter', 'Newsletter', 1),
+    (2, 'product_news', 'Product news', 1),
+    (3, 'events', 'Events and webinars', 1),
+    (4, 'surveys', 'Surveys', 1);
+
+-- Livespace: consent handling is off until an admin enables it, so the three
+-- checks start off. E-marketing privacy starts on, so that once newsletters
+-- are checked they need real consent unless the admin relaxes it (Art. 25(2)).
+CREATE TABLE switches (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    single_mail INTEGER NOT NULL CHECK (single_mail IN (0, 1)),
+    mailing_list INTEGER NOT NULL CHECK (mailing_list IN (0, 1)),
+    per_contact INTEGER NOT NULL CHECK (per_contact IN (0, 1)),
+    e_marketing_privacy INTEGER NOT NULL CHECK (e_marketing_privacy IN (0, 1))
+) STRICT;
+INSERT INTO switches VALUES (1, 0, 0, 0, 1);
+"#;
+
+const CONTACT_STATE: &str = r#"
+CREATE TABLE contact_purposes (
+    contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+    purpose_id INTEGER NOT NULL REFERENCES purposes(id),
+    legal_basis INTEGER NOT NULL REFERENCES legal_bases(code),
+    changed_at INTEGER NOT NULL,
+    PRIMARY KEY (contact_id, purpose_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX contact_purposes_purpose ON contact_purposes(purpose_id);
+
+-- "Not specified" is the absence of a row.
+CREATE TABLE subscription_preferences (
+    contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+    subscription_type_id INTEGER NOT NULL REFERENCES subscription_types(id) ON DELETE CASCADE,
+    state INTEGER NOT NULL REFERENCES subscription_states(code),
+    changed_at INTEGER NOT NULL,
+    PRIMARY KEY (contact_id, subscription_type_id)
+) STRICT, WITHOUT ROWID;
+-- Covering and ordered by contact: a newsletter for one type reads only this.
+CREATE INDEX subscription_preferences_type
+    ON subscription_preferences(subscription_type_id, contact_id, state);
+"#;
+
+const LEDGER: &str = r#"
+-- Append-only proof of consent (Art. 7(1)). Only pseudonymous ids, codes and
+-- hashes: see `store::ledger` for why.
+CREATE TABLE consent_ledger (
+    seq INTEGER PRIMARY KEY CHECK (seq >= 1),
+    contact_id INTEGER NOT NULL REFERENCES contacts(id),
+    consent_type_id INTEGER NOT NULL REFERENCES consent_types(id),
+    text_version INTEGER NOT NULL,
+    status_id INTEGER NOT NULL REFERENCES statuses(id),
+    meaning TEXT NOT NULL REFERENCES dpv_statuses(name),
+    legal_basis TEXT NOT NULL REFERENCES legal_bases(name),
+    method_id INTEGER NOT NULL REFERENCES methods(id),
+    source TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    recorded_at INTEGER NOT NULL,
+    given_at INTEGER NOT NULL,
+    evidence_hash TEXT,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    FOREIGN KEY (consent_type_id, text_version) REFERENCES consent_type_texts(type_id, version)
+) STRICT;
+CREATE INDEX consent_ledger_contact ON consent_ledger(contact_id, seq);
+CREATE TRIGGER consent_ledger_no_update BEFORE UPDATE ON consent_ledger
+BEGIN SELECT RAISE(ABORT, 'consent ledger is append-only'); END;
+CREATE TRIGGER consent_ledger_no_delete BEFORE DELETE ON consent_ledger
+BEGIN SELECT RAISE(ABORT, 'consent ledger is append-only'); END;
+
+-- The last entry, written with it: catches entries cut off the end.
+CREATE TABLE ledger_head (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    seq INTEGER NOT NULL,
+    hash TEXT NOT NULL
+) STRICT;
+INSERT INTO ledger_head VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000');
+
+-- Personal evidence (IP, user agent, form payload): erasable, never edited.
+CREATE TABLE consent_evidence (
+    seq INTEGER PRIMARY KEY REFERENCES consent_ledger(seq),
+    contact_id INTEGER NOT NULL REFERENCES contacts(id),
+    evidence TEXT NOT NULL CHECK (json_valid(evidence))
+) STRICT;
+CREATE INDEX consent_evidence_contact ON consent_evidence(contact_id);
+CREATE TRIGGER consent_evidence_no_update BEFORE UPDATE ON consent_evidence
+BEGIN SELECT RAISE(ABORT, 'consent evidence cannot be edited, only erased'); END;
+
+-- The current state per (contact, type), derived from the ledger in the same
+-- transaction as each entry.
+CREATE TABLE consent_state (
+    contact_id INTEGER NOT NULL REFERENCES contacts(id),
+    consent_type_id INTEGER NOT NULL REFERENCES consent_types(id),
+    status_id INTEGER NOT NULL REFERENCES statuses(id),
+    meaning INTEGER NOT NULL REFERENCES dpv_statuses(code),
+    legal_basis INTEGER NOT NULL REFERENCES legal_bases(code),
+    given_at INTEGER NOT NULL,
+    method_id INTEGER NOT NULL REFERENCES methods(id),
+    text_version INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (contact_id, consent_type_id)
+) STRICT, WITHOUT ROWID;
+"#;
+
+const DECISIONS: &str = r#"
+CREATE TABLE decisions (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    contact_id INTEGER REFERENCES contacts(id),
+    channel TEXT NOT NULL CHECK (channel IN ('bulk_email', 'single_email', 'phone', 'sms')),
+    outcome TEXT NOT NULL CHECK (outcome IN ('allow', 'deny', 'justify', 'justified')),
+    reason_code TEXT NOT NULL,
+    reason_id INTEGER REFERENCES reasons(id),
+    justification TEXT,
+    -- No foreign key: the log outlives a removed subscription type.
+    subscription_type_id INTEGER,
+    summary TEXT CHECK (summary IS NULL OR json_valid(summary)),
+    plugin_sha256 TEXT,
+    request TEXT NOT NULL CHECK (json_valid(request)),
+    actor TEXT NOT NULL,
+    CHECK ((outcome = 'justified') = (reason_id IS NOT NULL))
+) STRICT;
+CREATE INDEX decisions_contact ON decisions(contact_id, at) WHERE contact_id IS NOT NULL;
+CREATE INDEX decisions_reason ON decisions(reason_id) WHERE reason_id IS NOT NULL;
+CREATE TRIGGER decisions_no_update BEFORE UPDATE ON decisions
+BEGIN SELECT RAISE(ABORT, 'decision log is append-only'); END;
+
+CREATE TABLE contact_timeline (
+    id INTEGER PRIMARY KEY,
+    contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+    at INTEGER NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN
+        ('created', 'consent_change', 'justification', 'preference', 'flag', 'purpose', 'relation')),
+    summary TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    ledger_seq INTEGER REFERENCES consent_ledger(seq),
+    decision_id INTEGER REFERENCES decisions(id)
+) STRICT;
+CREATE INDEX contact_timeline_contact ON contact_timeline(contact_id, at, id);
+"#;
+
+const PLUGINS: &str = r#"
+CREATE TABLE plugins (
+    id INTEGER PRIMARY KEY,
+    sha256 TEXT NOT NULL UNIQUE,
+    bytes BLOB NOT NULL,
+    api_version TEXT NOT NULL,
+    installed_at INTEGER NOT NULL,
+    installed_by TEXT NOT NULL,
+    active INTEGER NOT NULL DEFAULT 0 CHECK (active IN (0, 1))
+) STRICT;
+-- At most one active plugin.
+CREATE UNIQUE INDEX plugins_one_active ON plugins(active) WHERE active = 1;
+-- Decisions name the plugin by sha256, so the bytes must stay what was hashed.
+CREATE TRIGGER plugins_bytes_immutable BEFORE UPDATE OF sha256, bytes ON plugins
+BEGIN SELECT RAISE(ABORT, 'plugin bytes are immutable: install a new plugin'); END;
+"#;
+
+pub(super) fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![
+        M::up(VOCABULARIES),
+        M::up(CONTACTS),
+        M::up(CATALOG),
+        M::up(CONTACT_STATE),
+        M::up(LEDGER).foreign_key_check(),
+        M::up(DECISIONS).foreign_key_check(),
+        M::up(PLUGINS),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_valid() {
+        migrations().validate().unwrap();
+    }
+}

@@ -1,0 +1,109 @@
+//! Consent statuses (Livespace: 4 built-in ones that cannot be edited or
+//! deleted, plus custom ones). Each status means exactly one DPV state, which
+//! is what the rules read.
+
+use rusqlite::{Row, params};
+use serde::{Deserialize, Serialize};
+
+use super::catalog::{all, bad_code, check_new_code, locked, one, refuse_if_used};
+use super::{Catalog, ConsentStatus, Result, StatusId, Store, check_not_empty};
+
+/// A consent status; each one means exactly one DPV state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Status {
+    pub id: StatusId,
+    pub code: String,
+    pub name: String,
+    pub meaning: ConsentStatus,
+    /// Livespace: the four built-in statuses cannot be edited or deleted.
+    pub built_in: bool,
+}
+
+fn status_from_row(row: &Row<'_>) -> rusqlite::Result<Status> {
+    let meaning: i64 = row.get(3)?;
+    Ok(Status {
+        id: row.get(0)?,
+        code: row.get(1)?,
+        name: row.get(2)?,
+        meaning: ConsentStatus::from_code(meaning).ok_or_else(|| bad_code(3, meaning))?,
+        built_in: row.get(4)?,
+    })
+}
+
+const STATUS_COLUMNS: &str = "SELECT id, code, name, meaning, built_in FROM statuses";
+
+impl Store {
+    pub fn statuses(&self) -> Result<Vec<Status>> {
+        all(&self.conn, STATUS_COLUMNS, status_from_row)
+    }
+
+    pub fn status(&self, code: &str) -> Result<Status> {
+        one(
+            &self.conn,
+            Catalog::Status,
+            STATUS_COLUMNS,
+            code,
+            status_from_row,
+        )
+    }
+
+    /// Adds a custom status meaning one DPV state.
+    pub fn add_status(&mut self, code: &str, name: &str, meaning: ConsentStatus) -> Result<Status> {
+        check_not_empty("status name", name)?;
+        self.write(|tx| {
+            check_new_code(tx, Catalog::Status, code)?;
+            tx.execute(
+                "INSERT INTO statuses (code, name, meaning) VALUES (?1, ?2, ?3)",
+                params![code, name.trim(), meaning.code()],
+            )?;
+            one(tx, Catalog::Status, STATUS_COLUMNS, code, status_from_row)
+        })
+    }
+
+    /// Renames a custom status or changes its meaning. The meaning of a status
+    /// already in the ledger stays fixed: changing it would rewrite what past
+    /// consents meant.
+    pub fn edit_status(
+        &mut self,
+        code: &str,
+        name: &str,
+        meaning: ConsentStatus,
+    ) -> Result<Status> {
+        check_not_empty("status name", name)?;
+        self.write(|tx| {
+            let old = one(tx, Catalog::Status, STATUS_COLUMNS, code, status_from_row)?;
+            if old.built_in {
+                return Err(locked(Catalog::Status, code));
+            }
+            if old.meaning != meaning {
+                let places = [("consent_ledger", "status_id")];
+                refuse_if_used(
+                    tx,
+                    Catalog::Status,
+                    code,
+                    old.id.0,
+                    &places,
+                    "given a new meaning",
+                )?;
+            }
+            tx.execute(
+                "UPDATE statuses SET name = ?2, meaning = ?3 WHERE id = ?1",
+                params![old.id, name.trim(), meaning.code()],
+            )?;
+            one(tx, Catalog::Status, STATUS_COLUMNS, code, status_from_row)
+        })
+    }
+
+    pub fn delete_status(&mut self, code: &str) -> Result<()> {
+        self.write(|tx| {
+            let old = one(tx, Catalog::Status, STATUS_COLUMNS, code, status_from_row)?;
+            if old.built_in {
+                return Err(locked(Catalog::Status, code));
+            }
+            let places = [("consent_ledger", "status_id")];
+            refuse_if_used(tx, Catalog::Status, code, old.id.0, &places, "deleted")?;
+            tx.execute("DELETE FROM statuses WHERE id = ?1", [old.id])?;
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,372 @@
+use super::*;
+
+#[test]
+fn a_consent_type_starts_at_text_version_one() {
+    let mut f = fixture();
+    let t = f
+        .store
+        .add_consent_type(&newsletter_type(), day(1))
+        .unwrap();
+    assert_eq!(
+        (t.code.as_str(), t.text_version, t.validity_days),
+        ("newsletter", 1, Some(365))
+    );
+    assert_eq!(f.store.consent_type("newsletter").unwrap(), t);
+    assert_eq!(f.store.consent_type_by_id(t.id).unwrap(), t);
+    assert_eq!(f.store.consent_types().unwrap(), [t]);
+}
+
+#[test]
+fn adding_a_consent_type_with_a_taken_code_fails_naming_the_code() {
+    let mut f = fixture();
+    f.store
+        .add_consent_type(&newsletter_type(), day(1))
+        .unwrap();
+    let err = f
+        .store
+        .add_consent_type(&newsletter_type(), day(1))
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "duplicate consent type code \"newsletter\""
+    );
+    assert_eq!(count(&f.store, "consent_type_texts"), 1);
+}
+
+#[test]
+fn an_unknown_consent_type_code_is_named() {
+    let f = fixture();
+    let err = f.store.consent_type("x").unwrap_err();
+    assert_eq!(err.to_string(), "unknown consent type code \"x\"");
+}
+
+#[test]
+fn a_code_with_spaces_is_refused() {
+    let mut f = fixture();
+    let bad = NewConsentType {
+        code: "news letter".to_owned(),
+        ..newsletter_type()
+    };
+    let err = f.store.add_consent_type(&bad, day(1)).unwrap_err();
+    assert!(
+        matches!(err, StoreError::Invalid { field: "code", .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("\"news letter\""), "{err}");
+}
+
+#[test]
+fn a_validity_of_zero_days_is_refused() {
+    let mut f = fixture();
+    let bad = NewConsentType {
+        validity_days: Some(0),
+        ..newsletter_type()
+    };
+    let err = f.store.add_consent_type(&bad, day(1)).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::Invalid {
+                field: "validity_days",
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn editing_the_text_adds_a_version_and_keeps_the_old_one() {
+    let mut f = fixture();
+    f.store
+        .add_consent_type(&newsletter_type(), day(1))
+        .unwrap();
+    let edit = ConsentTypeEdit {
+        title: Some("Weekly newsletter".to_owned()),
+        text: Some("I want the weekly newsletter.".to_owned()),
+        validity_days: Some(None),
+        ..ConsentTypeEdit::default()
+    };
+    let t = f
+        .store
+        .edit_consent_type("newsletter", &edit, day(5))
+        .unwrap();
+    assert_eq!(
+        (t.title.as_str(), t.text_version, t.validity_days),
+        ("Weekly newsletter", 2, None)
+    );
+    assert!(t.allow_bulk, "untouched fields stay");
+    let texts = f.store.consent_type_texts("newsletter").unwrap();
+    assert_eq!(texts.len(), 2);
+    assert_eq!(texts[0].text, "I want the monthly newsletter.");
+    assert_eq!((texts[1].version, texts[1].created_at), (2, day(5)));
+    assert_eq!(f.store.consent_type_text(t.id, 1).unwrap(), texts[0]);
+}
+
+#[test]
+fn editing_with_the_same_text_adds_no_version() {
+    let mut f = fixture();
+    f.store
+        .add_consent_type(&newsletter_type(), day(1))
+        .unwrap();
+    let edit = ConsentTypeEdit {
+        text: Some(newsletter_type().text),
+        allow_single: Some(true),
+        ..ConsentTypeEdit::default()
+    };
+    let t = f
+        .store
+        .edit_consent_type("newsletter", &edit, day(2))
+        .unwrap();
+    assert_eq!((t.text_version, t.allow_single), (1, true));
+}
+
+#[test]
+fn text_versions_cannot_be_rewritten_even_in_sql() {
+    let mut f = fixture();
+    f.store
+        .add_consent_type(&newsletter_type(), day(1))
+        .unwrap();
+    let err = f
+        .store
+        .raw()
+        .execute("UPDATE consent_type_texts SET text = 'something else'", [])
+        .unwrap_err();
+    assert!(err.to_string().contains("versioned"), "{err}");
+}
+
+#[test]
+fn built_in_statuses_cannot_be_edited_or_deleted() {
+    let mut f = fixture();
+    let err = f
+        .store
+        .edit_status("given", "Yes", ConsentStatus::Given)
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "consent status \"given\" is built in and cannot be edited or deleted"
+    );
+    let err = f.store.delete_status("withdrawn").unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Locked { code, .. } if code == "withdrawn"),
+        "{err}"
+    );
+    assert_eq!(f.store.status("given").unwrap().name, "Given");
+}
+
+#[test]
+fn custom_statuses_can_be_added_edited_and_deleted() {
+    let mut f = fixture();
+    let s = f
+        .store
+        .add_status("asked", "Asked by email", ConsentStatus::Requested)
+        .unwrap();
+    assert!(!s.built_in);
+    let s = f
+        .store
+        .edit_status("asked", "Asked", ConsentStatus::Requested)
+        .unwrap();
+    assert_eq!(s.name, "Asked");
+    let err = f
+        .store
+        .add_status("asked", "Again", ConsentStatus::Requested)
+        .unwrap_err();
+    assert_eq!(err.to_string(), "duplicate consent status code \"asked\"");
+    f.store.delete_status("asked").unwrap();
+    let err = f.store.status("asked").unwrap_err();
+    assert_eq!(err.to_string(), "unknown consent status code \"asked\"");
+}
+
+#[test]
+fn a_status_in_the_ledger_keeps_its_meaning_and_cannot_be_deleted() {
+    let (mut f, anna) = with_types();
+    f.store
+        .add_status(
+            "renewed_by_phone",
+            "Renewed by phone",
+            ConsentStatus::Renewed,
+        )
+        .unwrap();
+    f.store
+        .record_consent_at(&consent(anna, "newsletter", "renewed_by_phone", 2), day(2))
+        .unwrap();
+    let err = f
+        .store
+        .edit_status("renewed_by_phone", "Renewed", ConsentStatus::Given)
+        .unwrap_err();
+    assert!(matches!(err, StoreError::InUse { uses: 1, .. }), "{err}");
+    assert_eq!(
+        err.to_string(),
+        "consent status \"renewed_by_phone\" is used by 1 record(s) and cannot be given a new meaning"
+    );
+    f.store
+        .edit_status("renewed_by_phone", "Renewed", ConsentStatus::Renewed)
+        .unwrap();
+    let err = f.store.delete_status("renewed_by_phone").unwrap_err();
+    assert!(matches!(err, StoreError::InUse { .. }), "{err}");
+}
+
+#[test]
+fn the_crm_form_method_is_locked_but_other_built_ins_are_editable() {
+    let mut f = fixture();
+    let err = f.store.rename_method("crm_form", "Form").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "way of giving consent \"crm_form\" is built in and cannot be edited or deleted"
+    );
+    assert!(matches!(
+        f.store.delete_method("crm_form"),
+        Err(StoreError::Locked { .. })
+    ));
+    assert_eq!(
+        f.store
+            .rename_method("paper", "Signed paper form")
+            .unwrap()
+            .name,
+        "Signed paper form"
+    );
+    f.store.delete_method("website").unwrap();
+    let m = f.store.add_method("fair", "At a trade fair").unwrap();
+    assert!(!m.built_in && !m.locked);
+    assert_eq!(f.store.methods().unwrap().len(), 6);
+}
+
+#[test]
+fn a_method_in_the_ledger_cannot_be_deleted() {
+    let (mut f, anna) = with_types();
+    f.store
+        .record_consent_at(&consent(anna, "newsletter", "given", 2), day(2))
+        .unwrap();
+    let err = f.store.delete_method("email").unwrap_err();
+    assert!(matches!(err, StoreError::InUse { .. }), "{err}");
+}
+
+#[test]
+fn reasons_come_with_defaults_and_can_be_managed() {
+    let mut f = fixture();
+    assert!(f.store.reason("contract").is_ok());
+    let r = f
+        .store
+        .add_reason("complaint", "Handling a complaint")
+        .unwrap();
+    assert_eq!(
+        f.store
+            .edit_reason("complaint", "Handling their complaint")
+            .unwrap()
+            .id,
+        r.id
+    );
+    let err = f.store.add_reason("complaint", "x").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "duplicate justification reason code \"complaint\""
+    );
+    f.store.delete_reason("complaint").unwrap();
+    assert!(matches!(
+        f.store.reason("complaint"),
+        Err(StoreError::UnknownCode { .. })
+    ));
+}
+
+#[test]
+fn purposes_can_be_added_edited_and_deleted() {
+    let mut f = fixture();
+    let sales = NewPurpose {
+        code: "sales".to_owned(),
+        name: "Sales and service".to_owned(),
+        legal_basis: LegalBasis::LegitimateInterest,
+        direct_marketing: false,
+    };
+    let p = f.store.add_purpose(&sales).unwrap();
+    assert_eq!(f.store.purpose("sales").unwrap(), p);
+    let renamed = NewPurpose {
+        code: "sales_service".to_owned(),
+        ..sales.clone()
+    };
+    let p2 = f.store.edit_purpose("sales", &renamed).unwrap();
+    assert_eq!((p2.id, p2.code.as_str()), (p.id, "sales_service"));
+    let err = f.store.add_purpose(&renamed).unwrap_err();
+    assert_eq!(err.to_string(), "duplicate purpose code \"sales_service\"");
+    f.store.delete_purpose("sales_service").unwrap();
+    assert!(f.store.purposes().unwrap().is_empty());
+}
+
+#[test]
+fn a_purpose_some_contact_has_cannot_be_deleted() {
+    let (mut f, anna) = with_types();
+    let marketing = NewPurpose {
+        code: "e_marketing".to_owned(),
+        name: "E-marketing".to_owned(),
+        legal_basis: LegalBasis::Consent,
+        direct_marketing: true,
+    };
+    f.store.add_purpose(&marketing).unwrap();
+    f.store
+        .set_purpose_basis(anna, "e_marketing", LegalBasis::Withdrawn, "alice", day(2))
+        .unwrap();
+    let err = f.store.delete_purpose("e_marketing").unwrap_err();
+    assert!(matches!(err, StoreError::InUse { uses: 1, .. }), "{err}");
+}
+
+#[test]
+fn subscription_types_can_be_edited_and_removed_with_their_preferences() {
+    let (mut f, anna) = with_types();
+    let s = f
+        .store
+        .edit_subscription_type("events", "Events", false)
+        .unwrap();
+    assert!(!s.requires_opt_in);
+    f.store
+        .set_preference(anna, "events", SubscriptionState::OptedIn, "anna", day(2))
+        .unwrap();
+    f.store.delete_subscription_type("events").unwrap();
+    assert_eq!(count(&f.store, "subscription_preferences"), 0);
+    assert_eq!(f.store.subscription_types().unwrap().len(), 3);
+    let added = f
+        .store
+        .add_subscription_type("webinars", "Webinars", true)
+        .unwrap();
+    assert_eq!(f.store.subscription_type("webinars").unwrap(), added);
+    let err = f
+        .store
+        .add_subscription_type("webinars", "Again", true)
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "duplicate subscription type code \"webinars\""
+    );
+}
+
+#[test]
+fn switches_can_be_set_and_read_back() {
+    let mut f = fixture();
+    let on = Switches {
+        single_mail: true,
+        mailing_list: true,
+        per_contact: true,
+        e_marketing_privacy: false,
+    };
+    f.store.set_switches(&on).unwrap();
+    assert_eq!(f.store.switches().unwrap(), on);
+}
+
+#[test]
+fn the_config_snapshot_holds_what_a_policy_is_built_from() {
+    let (mut f, _) = with_types();
+    let edit = ConsentTypeEdit {
+        text: Some("v2".to_owned()),
+        ..ConsentTypeEdit::default()
+    };
+    f.store.edit_consent_type("phone", &edit, day(2)).unwrap();
+    let config = f.store.config_snapshot().unwrap();
+    let types: Vec<_> = config
+        .consent_types
+        .iter()
+        .map(|t| (t.code.as_str(), t.text_version))
+        .collect();
+    assert_eq!(types, [("newsletter", 1), ("phone", 2)]);
+    assert_eq!(config.reasons, f.store.reasons().unwrap());
+    assert_eq!(config.subscription_types.len(), 4);
+    assert!(config.purposes.is_empty());
+    assert_eq!(config.switches, Switches::default());
+}

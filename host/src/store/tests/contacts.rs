@@ -1,0 +1,221 @@
+use super::*;
+
+fn company(store: &mut Store) -> ContactId {
+    let new = NewContact {
+        kind: ContactKind::Company,
+        name: "Acme sp. z o.o.".to_owned(),
+        email: Some("office@acme.example".to_owned()),
+        phone: Some("+48 22 000 00 00".to_owned()),
+        flags: ContactFlags::default(),
+    };
+    store.add_contact(&new, "alice", day(1)).unwrap().id
+}
+
+#[test]
+fn an_added_contact_reads_back_with_its_personal_fields_and_flags() {
+    let mut f = fixture();
+    let new = NewContact {
+        kind: ContactKind::Other("car".to_owned()),
+        name: " Fleet car 7 ".to_owned(),
+        email: Some("  ".to_owned()),
+        phone: Some("+48 600 000 000".to_owned()),
+        flags: ContactFlags {
+            restricted: true,
+            ..ContactFlags::default()
+        },
+    };
+    let c = f.store.add_contact(&new, "alice", day(1)).unwrap();
+    assert_eq!(c.kind.as_str(), "car");
+    assert_eq!(c.name, "Fleet car 7");
+    assert_eq!(c.email, None, "a blank email is no email");
+    assert_eq!(c.created_at, day(1));
+    assert!(c.flags.restricted);
+    assert_eq!(f.store.contact(c.id).unwrap(), c);
+    let timeline = f.store.timeline(c.id).unwrap();
+    assert_eq!(timeline.len(), 1);
+    assert_eq!(timeline[0].kind, TimelineKind::Created);
+}
+
+#[test]
+fn an_unknown_contact_is_named() {
+    let f = fixture();
+    let err = f.store.contact(ContactId(42)).unwrap_err();
+    assert_eq!(err.to_string(), "unknown contact id 42");
+}
+
+#[test]
+fn an_email_without_an_at_sign_is_refused() {
+    let mut f = fixture();
+    let new = NewContact {
+        kind: ContactKind::Person,
+        name: "Jan".to_owned(),
+        email: Some("jan.example.com".to_owned()),
+        phone: None,
+        flags: ContactFlags::default(),
+    };
+    let err = f.store.add_contact(&new, "alice", day(1)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid email: \"jan.example.com\" is not an email address"
+    );
+    assert_eq!(count(&f.store, "contacts"), 0);
+}
+
+#[test]
+fn contacts_list_in_pages_and_are_found_by_email_ignoring_case() {
+    let mut f = fixture();
+    let anna = person(&mut f.store, "Anna", Some("Anna@Example.com"));
+    let jan = person(&mut f.store, "Jan", Some("jan@example.com"));
+    let acme = company(&mut f.store);
+    let first = f.store.contacts(None, 2).unwrap();
+    assert_eq!(first.iter().map(|c| c.id).collect::<Vec<_>>(), [anna, jan]);
+    let rest = f.store.contacts(Some(jan), 2).unwrap();
+    assert_eq!(rest.iter().map(|c| c.id).collect::<Vec<_>>(), [acme]);
+    let found = f.store.find_contacts_by_email("anna@example.COM").unwrap();
+    assert_eq!(found.iter().map(|c| c.id).collect::<Vec<_>>(), [anna]);
+    assert!(
+        f.store
+            .find_contacts_by_email("nobody@example.com")
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn setting_flags_returns_the_old_ones_and_shows_on_the_timeline() {
+    let mut f = fixture();
+    let anna = person(&mut f.store, "Anna", None);
+    let objected = ContactFlags {
+        objected: true,
+        ..ContactFlags::default()
+    };
+    let old = f.store.set_flags(anna, objected, "dpo", day(2)).unwrap();
+    assert_eq!(old, ContactFlags::default());
+    assert_eq!(f.store.contact(anna).unwrap().flags, objected);
+    let last = f.store.timeline(anna).unwrap().pop().unwrap();
+    assert_eq!(
+        (last.kind, last.actor.as_str()),
+        (TimelineKind::Flag, "dpo")
+    );
+    assert_eq!(last.summary, "flags: none → objected");
+    // Setting the same flags again is no change and adds no entry.
+    f.store.set_flags(anna, objected, "dpo", day(3)).unwrap();
+    assert_eq!(f.store.timeline(anna).unwrap().len(), 2);
+}
+
+#[test]
+fn opting_out_of_all_sets_the_flag_once() {
+    let mut f = fixture();
+    let anna = person(&mut f.store, "Anna", None);
+    f.store.opt_out_of_all(anna, "anna", day(2)).unwrap();
+    f.store.opt_out_of_all(anna, "anna", day(3)).unwrap();
+    assert!(f.store.contact(anna).unwrap().flags.opted_out_of_all);
+    let kinds: Vec<_> = f
+        .store
+        .timeline(anna)
+        .unwrap()
+        .iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(kinds, [TimelineKind::Created, TimelineKind::Preference]);
+}
+
+#[test]
+fn contacts_can_be_related_once_per_kind() {
+    let mut f = fixture();
+    let anna = person(&mut f.store, "Anna", None);
+    let acme = company(&mut f.store);
+    let id = f
+        .store
+        .relate(anna, acme, &RelationKind::EmployeeCompany, "alice", day(2))
+        .unwrap();
+    let again = f
+        .store
+        .relate(anna, acme, &RelationKind::EmployeeCompany, "alice", day(3))
+        .unwrap();
+    assert_eq!(id, again);
+    let relations = f.store.relations(acme).unwrap();
+    assert_eq!(relations.len(), 1);
+    assert_eq!((relations[0].from, relations[0].to), (anna, acme));
+    assert_eq!(relations[0].kind, RelationKind::EmployeeCompany);
+    let kinds: Vec<_> = f
+        .store
+        .timeline(anna)
+        .unwrap()
+        .iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(kinds, [TimelineKind::Created, TimelineKind::Relation]);
+}
+
+#[test]
+fn relating_to_an_unknown_contact_or_to_itself_is_refused() {
+    let mut f = fixture();
+    let anna = person(&mut f.store, "Anna", None);
+    let err = f
+        .store
+        .relate(
+            anna,
+            ContactId(99),
+            &RelationKind::ParentChild,
+            "alice",
+            day(2),
+        )
+        .unwrap_err();
+    assert_eq!(err.to_string(), "unknown contact id 99");
+    let err = f
+        .store
+        .relate(anna, anna, &RelationKind::ParentChild, "alice", day(2))
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::Invalid {
+                field: "relation",
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_purpose_basis_for_everyone_is_set_in_one_go() {
+    let mut f = fixture();
+    let anna = person(&mut f.store, "Anna", None);
+    let jan = person(&mut f.store, "Jan", None);
+    let sales = NewPurpose {
+        code: "sales".to_owned(),
+        name: "Sales and service".to_owned(),
+        legal_basis: LegalBasis::LegitimateInterest,
+        direct_marketing: false,
+    };
+    let purpose = f.store.add_purpose(&sales).unwrap();
+    f.store
+        .set_purpose_basis(anna, "sales", LegalBasis::Contract, "alice", day(2))
+        .unwrap();
+    let touched = f
+        .store
+        .set_purpose_basis_for_all("sales", LegalBasis::LegitimateInterest, "upgrade", day(3))
+        .unwrap();
+    assert_eq!(touched, 2);
+    for contact in [anna, jan] {
+        let bases = f.store.contact_snapshot(contact).unwrap().bases;
+        assert_eq!(
+            bases,
+            [PurposeBasis {
+                purpose_id: purpose.id,
+                legal_basis: LegalBasis::LegitimateInterest
+            }]
+        );
+        assert_eq!(
+            f.store.timeline(contact).unwrap().last().unwrap().kind,
+            TimelineKind::Purpose
+        );
+    }
+    let err = f
+        .store
+        .set_purpose_basis(anna, "nope", LegalBasis::Consent, "alice", day(4))
+        .unwrap_err();
+    assert_eq!(err.to_string(), "unknown purpose code \"nope\"");
+}

@@ -1,0 +1,112 @@
+//! Store tests, each on a real SQLite file in its own temp directory.
+
+mod catalog;
+mod columns;
+mod contacts;
+mod decisions;
+mod ledger;
+mod opening;
+mod plugins;
+mod verify;
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, TimeZone, Utc};
+use tempfile::TempDir;
+
+use super::*;
+
+/// A fresh store in a temp directory that lives as long as the fixture.
+pub(super) struct Fixture {
+    pub _dir: TempDir,
+    pub path: PathBuf,
+    pub store: Store,
+}
+
+pub(super) fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("consent.db");
+    let store = Store::create(&path).unwrap();
+    Fixture {
+        _dir: dir,
+        path,
+        store,
+    }
+}
+
+/// Noon UTC on a day of January 2024 (day 0 is 31 December 2023).
+pub(super) fn day(n: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2024, 1, 1, 12, 0, 0).unwrap() + chrono::Duration::days(n - 1)
+}
+
+pub(super) fn person(store: &mut Store, name: &str, email: Option<&str>) -> ContactId {
+    let new = NewContact {
+        kind: ContactKind::Person,
+        name: name.to_owned(),
+        email: email.map(str::to_owned),
+        phone: None,
+        flags: ContactFlags::default(),
+    };
+    store.add_contact(&new, "alice", day(1)).unwrap().id
+}
+
+pub(super) fn newsletter_type() -> NewConsentType {
+    NewConsentType {
+        code: "newsletter".to_owned(),
+        title: "Newsletter".to_owned(),
+        description: None,
+        text: "I want the monthly newsletter.".to_owned(),
+        validity_days: Some(365),
+        allow_bulk: true,
+        allow_single: false,
+        allow_contact: false,
+    }
+}
+
+pub(super) fn phone_type() -> NewConsentType {
+    NewConsentType {
+        code: "phone".to_owned(),
+        title: "Phone marketing".to_owned(),
+        text: "You may call me about offers.".to_owned(),
+        validity_days: None,
+        allow_bulk: false,
+        allow_contact: true,
+        ..newsletter_type()
+    }
+}
+
+/// A consent change for `contact` with the usual defaults.
+pub(super) fn consent(contact: ContactId, type_code: &str, status: &str, given: i64) -> NewConsent {
+    NewConsent {
+        contact,
+        consent_type: type_code.into(),
+        status: status.to_owned(),
+        method: "email".to_owned(),
+        legal_basis: LegalBasis::Consent,
+        given_at: day(given),
+        source: "web form".to_owned(),
+        actor: "alice".to_owned(),
+        evidence: None,
+        text_version: None,
+    }
+}
+
+/// A store with two consent types and one contact.
+pub(super) fn with_types() -> (Fixture, ContactId) {
+    let mut f = fixture();
+    f.store
+        .add_consent_type(&newsletter_type(), day(1))
+        .unwrap();
+    f.store.add_consent_type(&phone_type(), day(1)).unwrap();
+    let anna = person(&mut f.store, "Anna Nowak", Some("anna@example.com"));
+    (f, anna)
+}
+
+pub(super) fn count(store: &Store, table: &str) -> i64 {
+    store
+        .raw()
+        .query_row(&format!("SELECT count(*) FROM {table}"), [], |row| {
+            row.get(0)
+        })
+        .unwrap()
+}

@@ -1,0 +1,261 @@
+use super::*;
+
+#[test]
+fn creating_a_database_runs_every_migration_from_empty() {
+    let f = fixture();
+    let version: i64 = f
+        .store
+        .raw()
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(version, 7);
+    for table in [
+        "contacts",
+        "contact_personal",
+        "contact_relations",
+        "consent_types",
+        "consent_type_texts",
+        "statuses",
+        "methods",
+        "reasons",
+        "purposes",
+        "subscription_types",
+        "subscription_preferences",
+        "contact_purposes",
+        "switches",
+        "consent_ledger",
+        "consent_evidence",
+        "consent_state",
+        "ledger_head",
+        "decisions",
+        "contact_timeline",
+        "plugins",
+    ] {
+        count(&f.store, table);
+    }
+}
+
+#[test]
+fn the_database_runs_in_wal_mode_with_foreign_keys_on() {
+    let f = fixture();
+    let mode: String = f
+        .store
+        .raw()
+        .query_row("PRAGMA journal_mode", [], |row| row.get(0))
+        .unwrap();
+    let fks: bool = f
+        .store
+        .raw()
+        .query_row("PRAGMA foreign_keys", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    assert!(fks);
+}
+
+#[test]
+fn opening_a_missing_database_fails_naming_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nope.db");
+    let err = Store::open(&path).unwrap_err();
+    assert!(matches!(&err, StoreError::MissingDatabase(p) if *p == path));
+    assert!(err.to_string().contains("nope.db"), "{err}");
+    assert!(!path.exists(), "open must not create the file");
+}
+
+#[test]
+fn creating_over_an_existing_database_fails() {
+    let f = fixture();
+    let err = Store::create(&f.path).unwrap_err();
+    assert!(matches!(err, StoreError::DatabaseExists(_)), "{err}");
+}
+
+#[test]
+fn open_or_create_creates_a_missing_database_and_opens_an_existing_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("consent.db");
+    let mut store = Store::open_or_create(&path).unwrap();
+    person(&mut store, "Anna", None);
+    drop(store);
+    let store = Store::open_or_create(&path).unwrap();
+    assert_eq!(store.contacts(None, 10).unwrap().len(), 1);
+}
+
+#[test]
+fn a_new_database_has_the_built_in_catalog_and_default_switches() {
+    let f = fixture();
+    let statuses: Vec<_> = f
+        .store
+        .statuses()
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.code, s.meaning, s.built_in))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("given".to_owned(), ConsentStatus::Given, true),
+            ("refused".to_owned(), ConsentStatus::Refused, true),
+            ("withdrawn".to_owned(), ConsentStatus::Withdrawn, true),
+            ("expired".to_owned(), ConsentStatus::Expired, true),
+        ]
+    );
+    let methods = f.store.methods().unwrap();
+    assert_eq!(methods.len(), 6);
+    assert!(methods.iter().all(|m| m.built_in));
+    let locked: Vec<_> = methods
+        .iter()
+        .filter(|m| m.locked)
+        .map(|m| m.code.as_str())
+        .collect();
+    assert_eq!(locked, ["crm_form"]);
+    assert_eq!(f.store.method("crm_form").unwrap().name, "Via the CRM form");
+    assert!(f.store.reasons().unwrap().len() >= 3);
+    assert_eq!(f.store.subscription_types().unwrap().len(), 4);
+    assert_eq!(f.store.switches().unwrap(), Switches::default());
+    assert_eq!(
+        Switches::default(),
+        Switches {
+            single_mail: false,
+            mailing_list: false,
+            per_contact: false,
+            e_marketing_privacy: true
+        }
+    );
+}
+
+#[test]
+fn the_lookup_tables_match_the_enums() {
+    let f = fixture();
+    let names = |table: &str| -> Vec<(i64, String)> {
+        let mut stmt = f
+            .store
+            .raw()
+            .prepare(&format!("SELECT code, name FROM {table} ORDER BY code"))
+            .unwrap();
+        stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap()
+    };
+    let expect = |all: Vec<(u8, &str)>| -> Vec<(i64, String)> {
+        all.into_iter()
+            .map(|(c, n)| (c.into(), n.to_owned()))
+            .collect()
+    };
+    assert_eq!(
+        names("dpv_statuses"),
+        expect(
+            ConsentStatus::ALL
+                .iter()
+                .map(|s| (s.code(), s.as_str()))
+                .collect()
+        )
+    );
+    assert_eq!(
+        names("legal_bases"),
+        expect(
+            LegalBasis::ALL
+                .iter()
+                .map(|s| (s.code(), s.as_str()))
+                .collect()
+        )
+    );
+    assert_eq!(
+        names("subscription_states"),
+        expect(
+            SubscriptionState::ALL
+                .iter()
+                .map(|s| (s.code(), s.as_str()))
+                .collect()
+        )
+    );
+}
+
+#[test]
+fn reopening_the_file_keeps_everything() {
+    let (mut f, anna) = with_types();
+    let edit = ConsentTypeEdit {
+        text: Some("I want the weekly newsletter.".to_owned()),
+        ..ConsentTypeEdit::default()
+    };
+    f.store
+        .edit_consent_type("newsletter", &edit, day(2))
+        .unwrap();
+    let mut given = consent(anna, "newsletter", "given", 3);
+    given.evidence = Some(serde_json::json!({"ip": "192.0.2.1"}));
+    let entry = f.store.record_consent_at(&given, day(3)).unwrap();
+    f.store
+        .set_switches(&Switches {
+            mailing_list: true,
+            ..Switches::default()
+        })
+        .unwrap();
+    f.store
+        .set_preference(
+            anna,
+            "newsletter",
+            SubscriptionState::OptedIn,
+            "anna",
+            day(3),
+        )
+        .unwrap();
+    let plugin = f
+        .store
+        .install_plugin(b"\0asm fake", "crm:consent@0.1.0", "admin", day(3))
+        .unwrap();
+    let before = (
+        f.store.contact(anna).unwrap(),
+        f.store.consent_types().unwrap(),
+        f.store.contact_snapshot(anna).unwrap(),
+        f.store.timeline(anna).unwrap(),
+        f.store.config_snapshot().unwrap(),
+    );
+    let path = f.path.clone();
+    drop(f.store);
+
+    let store = Store::open(&path).unwrap();
+    let after = (
+        store.contact(anna).unwrap(),
+        store.consent_types().unwrap(),
+        store.contact_snapshot(anna).unwrap(),
+        store.timeline(anna).unwrap(),
+        store.config_snapshot().unwrap(),
+    );
+    assert_eq!(before, after);
+    assert_eq!(
+        store.consent_history(anna).unwrap(),
+        std::slice::from_ref(&entry)
+    );
+    assert_eq!(store.evidence(entry.seq).unwrap(), given.evidence);
+    assert_eq!(store.active_plugin().unwrap().unwrap().info, plugin);
+    assert!(store.verify_ledger().unwrap().ok);
+    assert_eq!(after.1[0].text_version, 2);
+}
+
+#[test]
+fn dates_parse_from_days_and_rfc3339_and_bad_ones_are_named() {
+    assert_eq!(
+        parse_date("given_at", "2024-01-01").unwrap(),
+        day(1) - chrono::Duration::hours(12)
+    );
+    assert_eq!(
+        parse_date("given_at", "2024-01-01T12:00:00Z").unwrap(),
+        day(1)
+    );
+    assert_eq!(
+        parse_date("given_at", "2024-01-01T14:00:00+02:00").unwrap(),
+        day(1)
+    );
+    let err = parse_date("given_at", "31/12/2023").unwrap_err();
+    assert!(matches!(
+        err,
+        StoreError::BadDate {
+            field: "given_at",
+            ..
+        }
+    ));
+    assert_eq!(
+        err.to_string(),
+        "bad date in given_at: \"31/12/2023\" (expected YYYY-MM-DD or an RFC 3339 time)"
+    );
+}
