@@ -1,1 +1,205 @@
+//! Fixtures shared by the end-to-end scenarios: the real plugin component
+//! (built from `plugin/` by the build script), the hostile fixture, one
+//! engine per test binary, a sample config and contact builders.
 
+use std::sync::OnceLock;
+
+use crm_consent::engine::{
+    Config, ConsentRecord, ConsentStatus, ConsentType, ContactFlags, ContactState, Engine,
+    EngineOptions, JustificationReason, LegalBasis, Plugin, Preference, Purpose, PurposeBasis,
+    SubscriptionState, SubscriptionType, Switches,
+};
+
+/// The reference plugin, compiled for wasm32-wasip2 by the build script.
+pub const PLUGIN_WASM: &str = env!("CRM_CONSENT_PLUGIN_WASM");
+/// A plugin that loops, grabs memory or traps on demand (tests/fixtures/hostile-plugin).
+pub const HOSTILE_WASM: &str = env!("CRM_CONSENT_HOSTILE_WASM");
+
+pub const DAY: i64 = 86_400;
+/// 2026-01-01T00:00:00Z, a fixed "now" so every scenario replays.
+pub const NOW: i64 = 1_767_225_600;
+
+// Consent type ids of `sample_config`.
+pub const NEWSLETTER: u32 = 1;
+pub const EMAIL: u32 = 2;
+pub const PHONE: u32 = 3;
+pub const EVERYTHING: u32 = 4;
+// Purpose ids.
+pub const SALES: u32 = 10;
+pub const MARKETING: u32 = 11;
+pub const EMARKETING: u32 = 12;
+// Subscription type ids.
+pub const WEEKLY: u32 = 20;
+pub const BETA: u32 = 21;
+// Reason ids.
+pub const CUSTOMER_ASKED: u32 = 30;
+pub const CONTRACT_FOLLOW_UP: u32 = 31;
+
+pub fn plugin_bytes() -> Vec<u8> {
+    std::fs::read(PLUGIN_WASM).expect("the plugin was built by tests/build.rs")
+}
+
+pub fn hostile_bytes() -> Vec<u8> {
+    std::fs::read(HOSTILE_WASM).expect("the hostile fixture was built by tests/build.rs")
+}
+
+/// One engine per test binary, as in a CRM process.
+pub fn engine() -> &'static Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE.get_or_init(|| Engine::new(EngineOptions::default()).expect("engine starts"))
+}
+
+pub fn plugin() -> &'static Plugin {
+    static PLUGIN: OnceLock<Plugin> = OnceLock::new();
+    PLUGIN.get_or_init(|| {
+        engine()
+            .load(&plugin_bytes())
+            .expect("the reference plugin loads")
+    })
+}
+
+pub fn consent_type(
+    id: u32,
+    code: &str,
+    days: Option<u32>,
+    bulk: bool,
+    single: bool,
+    phone: bool,
+) -> ConsentType {
+    ConsentType {
+        id,
+        code: code.into(),
+        title: format!("{code} consent"),
+        text_version: 1,
+        validity_days: days,
+        allow_bulk: bulk,
+        allow_single: single,
+        allow_contact: phone,
+    }
+}
+
+/// Every switch on, so every rule is checked.
+pub fn all_switches_on() -> Switches {
+    Switches {
+        single_mail: true,
+        mailing_list: true,
+        per_contact: true,
+        e_marketing_privacy: true,
+    }
+}
+
+pub fn sample_config() -> Config {
+    Config {
+        consent_types: vec![
+            consent_type(NEWSLETTER, "newsletter", Some(365), true, false, false),
+            consent_type(EMAIL, "email", None, false, true, false),
+            consent_type(PHONE, "phone", Some(30), false, false, true),
+            consent_type(EVERYTHING, "everything", Some(730), true, true, true),
+        ],
+        reasons: vec![
+            JustificationReason {
+                id: CUSTOMER_ASKED,
+                code: "customer-asked".into(),
+                label: "The contact asked to be contacted".into(),
+            },
+            JustificationReason {
+                id: CONTRACT_FOLLOW_UP,
+                code: "contract".into(),
+                label: "Follow-up of a running contract".into(),
+            },
+        ],
+        purposes: vec![
+            Purpose {
+                id: SALES,
+                code: "sales-service".into(),
+                name: "Sales and service".into(),
+                legal_basis: LegalBasis::LegitimateInterest,
+                direct_marketing: false,
+            },
+            Purpose {
+                id: MARKETING,
+                code: "marketing".into(),
+                name: "Direct marketing".into(),
+                legal_basis: LegalBasis::Consent,
+                direct_marketing: true,
+            },
+            Purpose {
+                id: EMARKETING,
+                code: "e-marketing".into(),
+                name: "E-marketing".into(),
+                legal_basis: LegalBasis::Consent,
+                direct_marketing: true,
+            },
+        ],
+        subscription_types: vec![
+            SubscriptionType {
+                id: WEEKLY,
+                code: "weekly".into(),
+                name: "Weekly news".into(),
+                requires_opt_in: false,
+            },
+            SubscriptionType {
+                id: BETA,
+                code: "beta".into(),
+                name: "Beta programme".into(),
+                requires_opt_in: true,
+            },
+        ],
+        switches: all_switches_on(),
+    }
+}
+
+/// A contact state built up fluently.
+#[derive(Clone)]
+pub struct ContactBuilder(ContactState);
+
+pub fn contact() -> ContactBuilder {
+    ContactBuilder(ContactState {
+        flags: ContactFlags::empty(),
+        consents: Vec::new(),
+        bases: Vec::new(),
+        preferences: Vec::new(),
+    })
+}
+
+impl ContactBuilder {
+    pub fn consent(mut self, type_id: u32, status: ConsentStatus, given_at: i64) -> Self {
+        self.0.consents.push(ConsentRecord {
+            type_id,
+            status,
+            legal_basis: LegalBasis::Consent,
+            given_at,
+            method_id: 1,
+        });
+        self
+    }
+
+    pub fn given(self, type_id: u32, given_at: i64) -> Self {
+        self.consent(type_id, ConsentStatus::Given, given_at)
+    }
+
+    pub fn basis(mut self, purpose_id: u32, legal_basis: LegalBasis) -> Self {
+        self.0.bases.push(PurposeBasis {
+            purpose_id,
+            legal_basis,
+        });
+        self
+    }
+
+    pub fn preference(mut self, subscription_type_id: u32, state: SubscriptionState) -> Self {
+        self.0.preferences.push(Preference {
+            subscription_type_id,
+            state,
+        });
+        self
+    }
+
+    pub fn flags(mut self, flags: ContactFlags) -> Self {
+        self.0.flags = flags;
+        self
+    }
+
+    pub fn build(self) -> ContactState {
+        self.0
+    }
+}

@@ -1,0 +1,126 @@
+//! The CRM's hooks: before a single email, before a bulk send and before a call.
+//!
+//! [`Hooks`] decides from contact state the CRM passes in memory; [`stored`]
+//! backs the same hooks with the SQLite store, the decision log and the
+//! justify flow. Both fail closed: a plugin fault is a deny, never an allow.
+
+pub(crate) mod convert;
+pub mod stored;
+
+pub use stored::{BulkSend, HookDecision, HookError, Operator, Replay, Skipped, StoredHooks};
+
+use std::sync::Mutex;
+
+use crate::engine::{
+    Channel, Config, ContactBatch, ContactRow, ContactState, Decision, EngineError, Plugin, Policy,
+    ReasonCode, Request, Verdict,
+};
+
+/// What the operator is about to do, beyond the contact.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Context {
+    /// The purpose of the contact, if the CRM knows it.
+    pub purpose: Option<u32>,
+    /// Seconds since the Unix epoch; the host's clock, passed so decisions replay.
+    pub now: i64,
+}
+
+impl Context {
+    pub fn at(now: i64) -> Self {
+        Self { purpose: None, now }
+    }
+
+    pub fn for_purpose(mut self, purpose: u32) -> Self {
+        self.purpose = Some(purpose);
+        self
+    }
+}
+
+/// Hooks over in-memory contact state: the plugin decides, nothing is stored.
+pub struct Hooks {
+    policy: Mutex<Policy>,
+}
+
+impl Hooks {
+    /// Builds the policy once; the config is validated by the plugin.
+    pub fn new(plugin: &Plugin, config: &Config) -> Result<Self, EngineError> {
+        Ok(Self {
+            policy: Mutex::new(plugin.policy(config)?),
+        })
+    }
+
+    pub fn plugin_sha256(&self) -> String {
+        self.lock().plugin_sha256().to_owned()
+    }
+
+    /// Before one email is sent to one contact.
+    pub fn before_send(&self, contact: &ContactState, ctx: Context) -> Decision {
+        self.decide(contact, Channel::SingleEmail, ctx)
+    }
+
+    /// Before a call is placed.
+    pub fn before_dial(&self, contact: &ContactState, ctx: Context) -> Decision {
+        self.decide(contact, Channel::Phone, ctx)
+    }
+
+    /// Any channel, for CRMs with more than email and phone (SMS).
+    pub fn decide(&self, contact: &ContactState, channel: Channel, ctx: Context) -> Decision {
+        let req = request(channel, None, ctx);
+        self.lock().decide(contact, &req)
+    }
+
+    /// Before a newsletter to `subscription_type`: one verdict per contact,
+    /// in the order given, from a single call into the plugin.
+    pub fn before_bulk_send(
+        &self,
+        subscription_type: Option<u32>,
+        contacts: &[ContactState],
+        ctx: Context,
+    ) -> Result<Vec<Verdict>, EngineError> {
+        let batch = columns(contacts);
+        let req = request(Channel::BulkEmail, subscription_type, ctx);
+        self.lock().decide_batch(&req, &batch)
+    }
+
+    /// A sentence for people that explains a reason code.
+    pub fn explain(&self, code: ReasonCode) -> String {
+        self.lock().explain(code)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Policy> {
+        // A panic while deciding leaves the policy usable: its faults are
+        // handled inside, so a poisoned lock carries no broken state.
+        self.policy.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+pub(crate) fn request(channel: Channel, subscription_type: Option<u32>, ctx: Context) -> Request {
+    Request {
+        channel,
+        purpose: ctx.purpose,
+        subscription_type,
+        now: ctx.now,
+    }
+}
+
+/// Lays contacts out in the batch's columns.
+pub fn columns(contacts: &[ContactState]) -> ContactBatch {
+    let mut batch = ContactBatch {
+        contacts: Vec::with_capacity(contacts.len()),
+        consents: Vec::new(),
+        bases: Vec::new(),
+        preferences: Vec::new(),
+    };
+    for c in contacts {
+        batch.contacts.push(ContactRow {
+            flags: c.flags,
+            consents: c.consents.len() as u32,
+            bases: c.bases.len() as u32,
+            preferences: c.preferences.len() as u32,
+        });
+        batch.consents.extend_from_slice(&c.consents);
+        batch.bases.extend_from_slice(&c.bases);
+        batch.preferences.extend_from_slice(&c.preferences);
+    }
+    batch
+}

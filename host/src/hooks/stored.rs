@@ -1,0 +1,433 @@
+//! The hooks backed by the store: read the contact's state, ask the active
+//! plugin, log what must be proven later (every deny, every justify, every
+//! justification and every bulk-send summary, with the plugin's sha256 and
+//! everything needed to replay the decision).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::convert;
+use crate::engine::{self as wit, Engine, EngineError, Plugin, Policy};
+use crate::store::{
+    self, Channel, ContactId, DecisionId, NewDecision, NewJustification, PurposeId, ReasonId,
+    Store, StoreError, SubscriptionType,
+};
+
+/// The longest justification text an operator may type.
+pub const MAX_JUSTIFICATION_CHARS: usize = 2000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum HookError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error("no consent plugin is installed: run `crm-consent setup install <plugin.wasm>` first")]
+    NoPlugin,
+    #[error(
+        "justification reason {reason} was not offered for this contact (offered: {offered:?})"
+    )]
+    ReasonNotOffered { reason: ReasonId, offered: Vec<u32> },
+    #[error("nothing to justify: the plugin answers {0} for this contact")]
+    NothingToJustify(String),
+    #[error(
+        "the justification text is {0} characters long; the limit is {MAX_JUSTIFICATION_CHARS}"
+    )]
+    TextTooLong(usize),
+    #[error("decision {0} cannot be replayed: {1}")]
+    NotReplayable(DecisionId, String),
+}
+
+/// Who acts, when, and for which purpose.
+#[derive(Debug, Clone)]
+pub struct Operator {
+    pub actor: String,
+    pub at: DateTime<Utc>,
+    pub purpose: Option<PurposeId>,
+}
+
+impl Operator {
+    pub fn new(actor: impl Into<String>, at: DateTime<Utc>) -> Self {
+        Self {
+            actor: actor.into(),
+            at,
+            purpose: None,
+        }
+    }
+}
+
+/// A single decision and, when it was logged, its id in the decision log.
+#[derive(Debug, Clone, Serialize)]
+pub struct HookDecision {
+    pub contact: ContactId,
+    pub channel: Channel,
+    pub decision: wit::Decision,
+    pub logged: Option<DecisionId>,
+    pub plugin_sha256: String,
+}
+
+/// A contact left out of a newsletter, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Skipped {
+    pub contact: ContactId,
+    pub code: String,
+    pub message: String,
+}
+
+/// The result of a newsletter: who gets it and who is skipped, with reasons.
+#[derive(Debug, Clone, Serialize)]
+pub struct BulkSend {
+    pub subscription_type: Option<SubscriptionType>,
+    pub recipients: Vec<ContactId>,
+    pub skipped: Vec<Skipped>,
+    /// How many contacts got each reason code.
+    pub summary: BTreeMap<String, u64>,
+    /// The summary row in the decision log; `None` for a dry run.
+    pub logged: Option<DecisionId>,
+    pub plugin_sha256: String,
+}
+
+/// A decision replayed against the plugin bytes that made it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Replay {
+    pub decision: DecisionId,
+    pub logged_outcome: String,
+    pub logged_code: String,
+    pub replayed: wit::Decision,
+    pub same: bool,
+}
+
+/// What a logged decision keeps so that it can be replayed.
+#[derive(Debug, Serialize, Deserialize)]
+struct Evidence {
+    config: wit::Config,
+    contact: wit::ContactState,
+    request: wit::Request,
+}
+
+struct Active {
+    plugin: Plugin,
+    config: wit::Config,
+    policy: Policy,
+}
+
+/// Hooks over a store: one per database, sharing the process's [`Engine`].
+pub struct StoredHooks<'e> {
+    engine: &'e Engine,
+    store: Store,
+    active: Option<Active>,
+}
+
+impl<'e> StoredHooks<'e> {
+    pub fn new(engine: &'e Engine, store: Store) -> Self {
+        Self {
+            engine,
+            store,
+            active: None,
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn store_mut(&mut self) -> &mut Store {
+        &mut self.store
+    }
+
+    pub fn into_store(self) -> Store {
+        self.store
+    }
+
+    /// Before one email to one contact.
+    pub fn before_send(
+        &mut self,
+        contact: ContactId,
+        op: &Operator,
+    ) -> Result<HookDecision, HookError> {
+        self.decide(contact, Channel::SingleEmail, op)
+    }
+
+    /// Before a call.
+    pub fn before_dial(
+        &mut self,
+        contact: ContactId,
+        op: &Operator,
+    ) -> Result<HookDecision, HookError> {
+        self.decide(contact, Channel::Phone, op)
+    }
+
+    /// Decides one contact on any channel; denies and justifies are logged.
+    pub fn decide(
+        &mut self,
+        contact: ContactId,
+        channel: Channel,
+        op: &Operator,
+    ) -> Result<HookDecision, HookError> {
+        let (evidence, decision, sha) = self.ask(contact, channel, op)?;
+        let (outcome, code) = match &decision {
+            wit::Decision::Allow(_) => (store::Outcome::Allow, None),
+            wit::Decision::Deny(d) => (store::Outcome::Deny, Some(d.code)),
+            wit::Decision::Justify(j) => (store::Outcome::Justify, Some(j.code)),
+        };
+        // Allows are the common case and prove nothing beyond the ledger;
+        // denies and justifies are what an auditor asks about.
+        let logged = match code {
+            None => None,
+            Some(code) => Some(self.store.log_decision(&NewDecision {
+                at: op.at,
+                contact: Some(contact),
+                channel,
+                outcome,
+                reason_code: convert::reason_code(code),
+                subscription_type: None,
+                summary: None,
+                plugin_sha256: Some(sha.clone()),
+                request: serde_json::to_value(&evidence).map_err(StoreError::from)?,
+                actor: op.actor.clone(),
+            })?),
+        };
+        Ok(HookDecision {
+            contact,
+            channel,
+            decision,
+            logged,
+            plugin_sha256: sha,
+        })
+    }
+
+    /// The operator goes on after a justify, with one of the offered reasons
+    /// and optional free text. The decision is taken again, so a consent
+    /// withdrawn in the meantime is never overridden by a justification.
+    pub fn justify(
+        &mut self,
+        contact: ContactId,
+        channel: Channel,
+        reason: ReasonId,
+        text: &str,
+        op: &Operator,
+    ) -> Result<DecisionId, HookError> {
+        let chars = text.trim().chars().count();
+        if chars > MAX_JUSTIFICATION_CHARS {
+            return Err(HookError::TextTooLong(chars));
+        }
+        let known = self.store.reasons()?.iter().any(|r| r.id == reason);
+        if !known {
+            return Err(StoreError::UnknownReason(reason).into());
+        }
+        let (evidence, decision, sha) = self.ask(contact, channel, op)?;
+        let why = match &decision {
+            wit::Decision::Justify(j) if j.reasons.contains(&reason.0) => j.code,
+            wit::Decision::Justify(j) => {
+                return Err(HookError::ReasonNotOffered {
+                    reason,
+                    offered: j.reasons.clone(),
+                });
+            }
+            wit::Decision::Allow(a) => {
+                return Err(HookError::NothingToJustify(format!(
+                    "allow ({})",
+                    convert::reason_code(a.code)
+                )));
+            }
+            wit::Decision::Deny(d) => {
+                return Err(HookError::NothingToJustify(format!("deny: {}", d.message)));
+            }
+        };
+        Ok(self.store.log_justification(&NewJustification {
+            at: op.at,
+            contact,
+            channel,
+            reason,
+            text: text.trim().to_owned(),
+            reason_code: convert::reason_code(why),
+            plugin_sha256: Some(sha),
+            request: serde_json::to_value(&evidence).map_err(StoreError::from)?,
+            actor: op.actor.clone(),
+        })?)
+    }
+
+    /// Before a newsletter to `subscription_type` (a code): every contact
+    /// with an email goes through the plugin in one batch. A dry run logs
+    /// nothing and shows why each contact would be skipped.
+    pub fn before_bulk_send(
+        &mut self,
+        subscription_type: Option<&str>,
+        dry_run: bool,
+        op: &Operator,
+    ) -> Result<BulkSend, HookError> {
+        let sub = subscription_type
+            .map(|code| self.store.subscription_type(code))
+            .transpose()?;
+        let columns = self.store.newsletter_columns(sub.as_ref().map(|s| s.id))?;
+        let batch = convert::batch(&columns);
+        let request = wit::Request {
+            channel: wit::Channel::BulkEmail,
+            purpose: op.purpose.map(|p| p.0),
+            subscription_type: sub.as_ref().map(|s| s.id.0),
+            now: op.at.timestamp(),
+        };
+        let active = self.refresh()?;
+        let verdicts = active.policy.decide_batch(&request, &batch)?;
+        let sha = active.plugin.sha256().to_owned();
+
+        let mut recipients = Vec::new();
+        let mut skipped = Vec::new();
+        let mut summary: BTreeMap<String, u64> = BTreeMap::new();
+        let mut sentences: BTreeMap<u8, (String, String)> = BTreeMap::new();
+        for (contact, verdict) in columns.contact_ids.iter().zip(&verdicts) {
+            let (code, message) = sentences
+                .entry(verdict.code as u8)
+                .or_insert_with(|| {
+                    (
+                        convert::reason_code(verdict.code),
+                        active.policy.explain(verdict.code),
+                    )
+                })
+                .clone();
+            *summary.entry(code.clone()).or_default() += 1;
+            if verdict.outcome == wit::Outcome::Allow {
+                recipients.push(*contact);
+            } else {
+                skipped.push(Skipped {
+                    contact: *contact,
+                    code,
+                    message,
+                });
+            }
+        }
+        let logged = if dry_run {
+            None
+        } else {
+            let config = active.config.clone();
+            Some(self.store.log_decision(&NewDecision {
+                at: op.at,
+                contact: None,
+                channel: Channel::BulkEmail,
+                outcome: if recipients.is_empty() {
+                    store::Outcome::Deny
+                } else {
+                    store::Outcome::Allow
+                },
+                reason_code: "bulk_summary".into(),
+                subscription_type: sub.as_ref().map(|s| s.id),
+                summary: Some(serde_json::json!({
+                    "contacts": verdicts.len(),
+                    "recipients": recipients.len(),
+                    "skipped": skipped.len(),
+                    "codes": summary,
+                })),
+                plugin_sha256: Some(sha.clone()),
+                request: serde_json::json!({ "config": config, "request": request }),
+                actor: op.actor.clone(),
+            })?)
+        };
+        Ok(BulkSend {
+            subscription_type: sub,
+            recipients,
+            skipped,
+            summary,
+            logged,
+            plugin_sha256: sha,
+        })
+    }
+
+    /// Decides a logged decision again, against the plugin bytes that made
+    /// it and the config and contact state it saw.
+    pub fn replay(&mut self, id: DecisionId) -> Result<Replay, HookError> {
+        let logged = self
+            .store
+            .decision(id)?
+            .ok_or_else(|| HookError::NotReplayable(id, "no such decision".into()))?;
+        let sha = logged
+            .plugin_sha256
+            .clone()
+            .ok_or_else(|| HookError::NotReplayable(id, "no plugin hash was logged".into()))?;
+        let evidence: Evidence = serde_json::from_value(logged.request.clone()).map_err(|e| {
+            HookError::NotReplayable(id, format!("it has no single-contact request ({e})"))
+        })?;
+        let installed = self.store.plugin_by_sha256(&sha)?.ok_or_else(|| {
+            HookError::NotReplayable(id, format!("plugin {sha} is not installed"))
+        })?;
+        let plugin = self.engine.load(&installed.bytes)?;
+        let mut policy = plugin.policy(&evidence.config)?;
+        let replayed = policy.decide(&evidence.contact, &evidence.request);
+        let code = match &replayed {
+            wit::Decision::Allow(a) => a.code,
+            wit::Decision::Deny(d) => d.code,
+            wit::Decision::Justify(j) => j.code,
+        };
+        let outcome = match &replayed {
+            wit::Decision::Allow(_) => store::Outcome::Allow,
+            wit::Decision::Deny(_) => store::Outcome::Deny,
+            wit::Decision::Justify(_) => store::Outcome::Justify,
+        };
+        // A justification was, when it was given, a justify decision.
+        let logged_outcome = match logged.outcome {
+            store::Outcome::Justified => store::Outcome::Justify,
+            other => other,
+        };
+        Ok(Replay {
+            decision: id,
+            same: outcome == logged_outcome && convert::reason_code(code) == logged.reason_code,
+            logged_outcome: logged.outcome.as_str().to_owned(),
+            logged_code: logged.reason_code,
+            replayed,
+        })
+    }
+
+    fn ask(
+        &mut self,
+        contact: ContactId,
+        channel: Channel,
+        op: &Operator,
+    ) -> Result<(Evidence, wit::Decision, String), HookError> {
+        let snapshot = self.store.contact_snapshot(contact)?;
+        let state = convert::contact_state(&snapshot);
+        let request = wit::Request {
+            channel: convert::channel(channel),
+            purpose: op.purpose.map(|p| p.0),
+            subscription_type: None,
+            now: op.at.timestamp(),
+        };
+        let active = self.refresh()?;
+        let decision = active.policy.decide(&state, &request);
+        let evidence = Evidence {
+            config: active.config.clone(),
+            contact: state,
+            request,
+        };
+        Ok((evidence, decision, active.plugin.sha256().to_owned()))
+    }
+
+    /// The policy of the active plugin over the current config, rebuilt only
+    /// when either changed since the last hook.
+    fn refresh(&mut self) -> Result<&mut Active, HookError> {
+        let info = self
+            .store
+            .plugins()?
+            .into_iter()
+            .find(|p| p.active)
+            .ok_or(HookError::NoPlugin)?;
+        let config = convert::config(&self.store.config_snapshot()?);
+        let stale = match &self.active {
+            Some(a) => a.plugin.sha256() != info.sha256 || a.config != config,
+            None => true,
+        };
+        if stale {
+            let plugin = match self.active.take() {
+                Some(a) if a.plugin.sha256() == info.sha256 => a.plugin,
+                _ => self.engine.load(&self.store.plugin(info.id)?.bytes)?,
+            };
+            let policy = plugin.policy(&config)?;
+            self.active = Some(Active {
+                plugin,
+                config,
+                policy,
+            });
+        }
+        Ok(self.active.as_mut().expect("set above"))
+    }
+}

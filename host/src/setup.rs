@@ -1,0 +1,131 @@
+//! What an admin does to install and configure the plugin: install (and
+//! upgrade) a component, roll back to the previous one, list the installed
+//! versions, and turn the privacy switches on and off.
+//!
+//! A component is validated, compiled and tried against the stored config
+//! *before* anything is written, so a failed install leaves the active plugin
+//! exactly as it was.
+
+use chrono::{DateTime, Utc};
+
+use crate::engine::{Engine, EngineError};
+use crate::hooks::convert;
+use crate::store::{PluginInfo, Store, StoreError, Switches};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("plugin refused: {0}")]
+    Plugin(#[from] EngineError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("nothing to roll back to: {0}")]
+    NoPrevious(&'static str),
+    #[error(
+        "unknown switch \"{0}\" (switches: single-mail, mailing-list, per-contact, e-marketing-privacy)"
+    )]
+    UnknownSwitch(String),
+}
+
+/// One of the admin's privacy switches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Switch {
+    SingleMail,
+    MailingList,
+    PerContact,
+    EMarketingPrivacy,
+}
+
+impl Switch {
+    pub const ALL: [Switch; 4] = [
+        Switch::SingleMail,
+        Switch::MailingList,
+        Switch::PerContact,
+        Switch::EMarketingPrivacy,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Switch::SingleMail => "single-mail",
+            Switch::MailingList => "mailing-list",
+            Switch::PerContact => "per-contact",
+            Switch::EMarketingPrivacy => "e-marketing-privacy",
+        }
+    }
+
+    pub fn get(self, s: &Switches) -> bool {
+        match self {
+            Switch::SingleMail => s.single_mail,
+            Switch::MailingList => s.mailing_list,
+            Switch::PerContact => s.per_contact,
+            Switch::EMarketingPrivacy => s.e_marketing_privacy,
+        }
+    }
+
+    fn slot(self, s: &mut Switches) -> &mut bool {
+        match self {
+            Switch::SingleMail => &mut s.single_mail,
+            Switch::MailingList => &mut s.mailing_list,
+            Switch::PerContact => &mut s.per_contact,
+            Switch::EMarketingPrivacy => &mut s.e_marketing_privacy,
+        }
+    }
+}
+
+impl std::str::FromStr for Switch {
+    type Err = SetupError;
+
+    fn from_str(s: &str) -> Result<Self, SetupError> {
+        let wanted = s.trim().replace('_', "-").to_ascii_lowercase();
+        Switch::ALL
+            .into_iter()
+            .find(|w| w.as_str() == wanted)
+            .ok_or_else(|| SetupError::UnknownSwitch(s.to_owned()))
+    }
+}
+
+/// Validates, precompiles and stores a component, and makes it active.
+/// Installing a newer component is the upgrade; the old one stays installed
+/// for [`rollback`].
+pub fn install(
+    store: &mut Store,
+    engine: &Engine,
+    bytes: &[u8],
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<PluginInfo, SetupError> {
+    let plugin = engine.load(bytes)?;
+    // The plugin must accept the config it will run with, or every hook
+    // after the install would fail.
+    let config = convert::config(&store.config_snapshot()?);
+    plugin.policy(&config)?;
+    let api = format!("crm:consent@{}", plugin.info().api_version);
+    Ok(store.install_plugin(bytes, &api, actor, now)?)
+}
+
+/// Makes the plugin installed before the active one active again.
+pub fn rollback(store: &mut Store) -> Result<PluginInfo, SetupError> {
+    let plugins = store.plugins()?;
+    let active = plugins
+        .iter()
+        .position(|p| p.active)
+        .ok_or(SetupError::NoPrevious("no plugin is installed"))?;
+    if active == 0 {
+        return Err(SetupError::NoPrevious(
+            "the active plugin is the first one installed",
+        ));
+    }
+    Ok(store.activate_plugin(plugins[active - 1].id)?)
+}
+
+/// Every installed plugin, oldest first.
+pub fn plugins(store: &Store) -> Result<Vec<PluginInfo>, SetupError> {
+    Ok(store.plugins()?)
+}
+
+/// Turns one switch on or off; returns all of them.
+pub fn set_switch(store: &mut Store, switch: Switch, on: bool) -> Result<Switches, SetupError> {
+    let mut switches = store.switches()?;
+    *switch.slot(&mut switches) = on;
+    store.set_switches(&switches)?;
+    Ok(switches)
+}
