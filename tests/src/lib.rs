@@ -2,6 +2,8 @@
 //! (built from `plugin/` by the build script), the hostile fixture, one
 //! engine per test binary, a sample config and contact builders.
 
+pub mod native;
+
 use std::sync::OnceLock;
 
 use crm_consent::engine::{
