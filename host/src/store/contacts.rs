@@ -130,6 +130,54 @@ fn contact_by_id(conn: &Connection, id: ContactId) -> Result<Contact> {
         .ok_or(StoreError::UnknownContact(id))
 }
 
+fn check_new_contact(new: &NewContact, actor: &str) -> Result<()> {
+    check_not_empty("contact name", &new.name)?;
+    check_not_empty("actor", actor)?;
+    check_email(clean(&new.email))
+}
+
+fn insert_contact(
+    tx: &Connection,
+    new: &NewContact,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<ContactId> {
+    tx.prepare_cached(
+        "INSERT INTO contacts (kind, created_at, restricted, objected, opted_out_of_all)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![
+        new.kind.as_str(),
+        secs(now),
+        new.flags.restricted,
+        new.flags.objected,
+        new.flags.opted_out_of_all
+    ])?;
+    let id = ContactId(tx.last_insert_rowid());
+    tx.prepare_cached(
+        "INSERT INTO contact_personal (contact_id, name, email, phone) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![
+        id,
+        new.name.trim(),
+        clean(&new.email),
+        clean(&new.phone)
+    ])?;
+    add_note(
+        tx,
+        &Note {
+            contact: id,
+            at: now,
+            kind: TimelineKind::Created,
+            summary: format!("{} created; flags: {}", new.kind, new.flags),
+            actor,
+            ledger_seq: None,
+            decision: None,
+        },
+    )?;
+    Ok(id)
+}
+
 impl Store {
     /// Adds a contact and a "created" timeline entry.
     pub fn add_contact(
@@ -138,40 +186,28 @@ impl Store {
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<Contact> {
-        check_not_empty("contact name", &new.name)?;
-        check_not_empty("actor", actor)?;
-        let email = clean(&new.email);
-        check_email(email)?;
+        check_new_contact(new, actor)?;
         self.write(|tx| {
-            tx.prepare_cached(
-                "INSERT INTO contacts (kind, created_at, restricted, objected, opted_out_of_all)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?
-            .execute(params![
-                new.kind.as_str(),
-                secs(now),
-                new.flags.restricted,
-                new.flags.objected,
-                new.flags.opted_out_of_all
-            ])?;
-            let id = ContactId(tx.last_insert_rowid());
-            tx.prepare_cached(
-                "INSERT INTO contact_personal (contact_id, name, email, phone) VALUES (?1, ?2, ?3, ?4)",
-            )?
-            .execute(params![id, new.name.trim(), email, clean(&new.phone)])?;
-            add_note(
-                tx,
-                &Note {
-                    contact: id,
-                    at: now,
-                    kind: TimelineKind::Created,
-                    summary: format!("{} created; flags: {}", new.kind, new.flags),
-                    actor,
-                    ledger_seq: None,
-                    decision: None,
-                },
-            )?;
+            let id = insert_contact(tx, new, actor, now)?;
             contact_by_id(tx, id)
+        })
+    }
+
+    /// Adds many contacts in one transaction: all of them or, if any is
+    /// invalid, none.
+    pub fn add_contacts(
+        &mut self,
+        new: &[NewContact],
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ContactId>> {
+        for contact in new {
+            check_new_contact(contact, actor)?;
+        }
+        self.write(|tx| {
+            new.iter()
+                .map(|c| insert_contact(tx, c, actor, now))
+                .collect()
         })
     }
 

@@ -219,3 +219,42 @@ fn a_purpose_basis_for_everyone_is_set_in_one_go() {
         .unwrap_err();
     assert_eq!(err.to_string(), "unknown purpose code \"nope\"");
 }
+
+#[test]
+fn adding_many_contacts_is_all_or_nothing() {
+    let mut f = fixture();
+    let person = |name: &str, email: &str| NewContact {
+        kind: ContactKind::Person,
+        name: name.to_owned(),
+        email: Some(email.to_owned()),
+        phone: None,
+        flags: ContactFlags::default(),
+    };
+    let ids = f
+        .store
+        .add_contacts(
+            &[
+                person("Ann", "ann@example.com"),
+                person("Bo", "bo@example.com"),
+            ],
+            "alice",
+            day(1),
+        )
+        .unwrap();
+    assert_eq!(ids.len(), 2);
+    assert_eq!(f.store.contact(ids[1]).unwrap().name, "Bo");
+    let err = f
+        .store
+        .add_contacts(
+            &[person("Cy", "cy@example.com"), person("Di", "not an email")],
+            "alice",
+            day(1),
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("email"), "{err}");
+    assert_eq!(
+        f.store.contacts(None, 100).unwrap().len(),
+        2,
+        "nothing of the failed batch was written"
+    );
+}
