@@ -1,0 +1,178 @@
+//! What an auditor asks for: `ledger verify`, a contact's `timeline`, its
+//! logged `decisions`, and `decisions replay` against the plugin that made one.
+
+use std::io::Write;
+
+use anyhow::{Result, bail};
+use clap::{Args, Subcommand};
+
+use super::check::{code_name, snake};
+use super::{Ctx, when};
+use crate::engine as wit;
+use crate::hooks::{Replay, StoredHooks};
+use crate::store::{ContactId, Decision, DecisionId, LedgerReport, TimelineEntry};
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum LedgerCommand {
+    /// Recompute the hash chain; fails naming the first broken entry
+    Verify,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub(crate) struct DecisionsArgs {
+    #[command(subcommand)]
+    replay: Option<DecisionsCommand>,
+    /// The contact whose decisions to list
+    contact: Option<i64>,
+}
+
+#[derive(Debug, Subcommand)]
+enum DecisionsCommand {
+    /// Decide a logged decision again, with the plugin bytes that made it
+    Replay {
+        /// The decision's id
+        id: i64,
+    },
+}
+
+pub(crate) fn ledger(ctx: &mut Ctx<'_>, cmd: LedgerCommand) -> Result<()> {
+    match cmd {
+        LedgerCommand::Verify => {
+            let store = ctx.open()?;
+            let report = store.verify_ledger()?;
+            ctx.emit(&report, |out| print_report(out, &report))?;
+            check_report(&report)
+        }
+    }
+}
+
+/// An error naming the broken entry, so scripts see a non-zero exit.
+pub(crate) fn check_report(report: &LedgerReport) -> Result<()> {
+    match &report.problem {
+        None => Ok(()),
+        Some(p) => bail!(
+            "the consent ledger is broken at entry {} ({}): {}",
+            p.seq,
+            snake(&p.kind),
+            p.message
+        ),
+    }
+}
+
+pub(crate) fn print_report(out: &mut dyn Write, report: &LedgerReport) -> std::io::Result<()> {
+    if report.ok {
+        writeln!(
+            out,
+            "ledger verified: {} entries, head #{} {}",
+            report.entries,
+            report.head.seq,
+            &report.head.hash[..report.head.hash.len().min(16)]
+        )
+    } else {
+        writeln!(out, "ledger BROKEN ({} entries)", report.entries)
+    }
+}
+
+pub(crate) fn timeline(ctx: &mut Ctx<'_>, contact: ContactId) -> Result<()> {
+    let store = ctx.open()?;
+    let entries = store.timeline(contact)?;
+    ctx.emit(&entries, |out| print_timeline(out, &entries))
+}
+
+fn print_timeline(out: &mut dyn Write, entries: &[TimelineEntry]) -> std::io::Result<()> {
+    for e in entries {
+        let link = match (e.ledger_seq, e.decision_id) {
+            (Some(seq), _) => format!("  [ledger #{seq}]"),
+            (None, Some(id)) => format!("  [decision #{id}]"),
+            (None, None) => String::new(),
+        };
+        writeln!(
+            out,
+            "{}  {:<15} {}  (by {}){link}",
+            when(e.at),
+            e.kind.as_str(),
+            e.summary,
+            e.actor
+        )?;
+    }
+    Ok(())
+}
+
+pub(crate) fn decisions(ctx: &mut Ctx<'_>, args: DecisionsArgs) -> Result<()> {
+    match (args.replay, args.contact) {
+        (Some(DecisionsCommand::Replay { id }), _) => {
+            let store = ctx.open()?;
+            let engine = ctx.engine()?;
+            let mut hooks = StoredHooks::new(&engine, store);
+            let replay = hooks.replay(DecisionId(id))?;
+            ctx.emit(&replay, |out| print_replay(out, &replay))
+        }
+        (None, Some(contact)) => {
+            let store = ctx.open()?;
+            let logged = store.decisions(ContactId(contact))?;
+            ctx.emit(&logged, |out| {
+                if logged.is_empty() {
+                    writeln!(out, "no decisions logged for contact {contact}")?;
+                }
+                for d in &logged {
+                    print_decision(out, d)?;
+                }
+                Ok(())
+            })
+        }
+        (None, None) => bail!(
+            "say which contact: `crm-consent decisions <contact-id>`, \
+             or `crm-consent decisions replay <decision-id>`"
+        ),
+    }
+}
+
+pub(crate) fn print_decision(out: &mut dyn Write, d: &Decision) -> std::io::Result<()> {
+    let who = d
+        .contact
+        .map_or_else(|| "bulk".to_owned(), |c| format!("contact {c}"));
+    write!(
+        out,
+        "  #{:<4} {}  {:<11} {:<12} {:<10} {}",
+        d.id,
+        when(d.at),
+        who,
+        d.channel.as_str(),
+        d.outcome.as_str(),
+        code_name(&d.reason_code)
+    )?;
+    if let Some(reason) = d.reason {
+        write!(out, "  reason #{reason}")?;
+    }
+    if let Some(text) = d.justification.as_deref().filter(|t| !t.is_empty()) {
+        write!(out, ": {text}")?;
+    }
+    if let Some(summary) = &d.summary {
+        let count = |key: &str| summary.get(key).and_then(|v| v.as_u64()).unwrap_or(0);
+        write!(
+            out,
+            "  {} contacts: {} recipients, {} skipped",
+            count("contacts"),
+            count("recipients"),
+            count("skipped")
+        )?;
+    }
+    writeln!(out, "  (by {})", d.actor)
+}
+
+fn print_replay(out: &mut dyn Write, r: &Replay) -> std::io::Result<()> {
+    let replayed = match &r.replayed {
+        wit::Decision::Allow(a) => format!("allow ({})", snake(&a.code)),
+        wit::Decision::Deny(d) => format!("deny ({})", snake(&d.code)),
+        wit::Decision::Justify(j) => format!("justify ({})", snake(&j.code)),
+    };
+    writeln!(
+        out,
+        "decision #{}: logged {} ({}), replayed {replayed}: {}",
+        r.decision,
+        r.logged_outcome,
+        code_name(&r.logged_code),
+        if r.same { "same" } else { "DIFFERENT" }
+    )
+}

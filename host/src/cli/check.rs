@@ -1,0 +1,351 @@
+//! `check` and `justify`: ask the active plugin before an email, a call or a
+//! newsletter, and go on after a "justify" with a recorded reason (Italian
+//! CRM plugin: without valid consent the operator must give a reason).
+
+use std::io::Write;
+
+use anyhow::{Context as _, Result};
+use clap::{Args, Subcommand, ValueEnum};
+use serde::Serialize;
+
+use super::{Ctx, day};
+use crate::engine as wit;
+use crate::hooks::{BulkSend, HookDecision, Operator, StoredHooks};
+use crate::store::{Channel, ConsentType, ContactId, DecisionId, Reason, ReasonId, Store};
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum CheckCommand {
+    /// May we send this contact one email?
+    Send(Single),
+    /// May we call this contact?
+    Dial(Single),
+    /// May we text this contact?
+    Sms(Single),
+    /// Who gets a newsletter, and who is skipped and why
+    Bulk {
+        /// The subscription type being sent
+        #[arg(long, value_name = "CODE")]
+        subscription: Option<String>,
+        /// The newsletter's purpose
+        #[arg(long, value_name = "CODE")]
+        purpose: Option<String>,
+        /// Decide without logging anything
+        #[arg(long)]
+        dry_run: bool,
+        /// List every skipped contact with its reason
+        #[arg(long)]
+        show_skipped: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct Single {
+    contact: i64,
+    /// The purpose of the contact
+    #[arg(long, value_name = "CODE")]
+    purpose: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct JustifyArgs {
+    contact: i64,
+    /// What the operator is about to do
+    channel: Action,
+    /// One of the offered reasons, by id or code
+    #[arg(long, value_name = "ID-OR-CODE")]
+    reason: String,
+    /// Free text, kept with the justification
+    #[arg(long, default_value = "")]
+    text: String,
+    /// The purpose of the contact, as in `check`
+    #[arg(long, value_name = "CODE")]
+    purpose: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum Action {
+    Send,
+    Dial,
+    Sms,
+}
+
+impl Action {
+    fn channel(self) -> Channel {
+        match self {
+            Action::Send => Channel::SingleEmail,
+            Action::Dial => Channel::Phone,
+            Action::Sms => Channel::Sms,
+        }
+    }
+
+    fn of(channel: Channel) -> &'static str {
+        match channel {
+            Channel::Phone => "dial",
+            Channel::Sms => "sms",
+            _ => "send",
+        }
+    }
+}
+
+/// A single decision as the CLI shows it.
+#[derive(Debug, Serialize)]
+pub(crate) struct Checked {
+    #[serde(flatten)]
+    pub hook: HookDecision,
+    /// The line printed in text mode.
+    pub summary: String,
+    /// For a justify: the reasons the operator may pick from.
+    pub offered_reasons: Vec<Reason>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct Justified {
+    pub decision: DecisionId,
+    pub contact: ContactId,
+    pub channel: Channel,
+    pub reason: Reason,
+}
+
+pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: CheckCommand) -> Result<()> {
+    let store = ctx.open()?;
+    let engine = ctx.engine()?;
+    let mut hooks = StoredHooks::new(&engine, store);
+    match cmd {
+        CheckCommand::Send(s) => single(ctx, &mut hooks, s, Channel::SingleEmail),
+        CheckCommand::Dial(s) => single(ctx, &mut hooks, s, Channel::Phone),
+        CheckCommand::Sms(s) => single(ctx, &mut hooks, s, Channel::Sms),
+        CheckCommand::Bulk {
+            subscription,
+            purpose,
+            dry_run,
+            show_skipped,
+        } => {
+            let op = operator(ctx, hooks.store(), purpose.as_deref())?;
+            let bulk = hooks.before_bulk_send(subscription.as_deref(), dry_run, &op)?;
+            ctx.emit(&bulk, |out| print_bulk(out, &bulk, show_skipped))
+        }
+    }
+}
+
+fn single(
+    ctx: &mut Ctx<'_>,
+    hooks: &mut StoredHooks<'_>,
+    s: Single,
+    channel: Channel,
+) -> Result<()> {
+    let op = operator(ctx, hooks.store(), s.purpose.as_deref())?;
+    let checked = decide(hooks, ContactId(s.contact), channel, &op)?;
+    ctx.emit(&checked, |out| print_checked(out, &checked))
+}
+
+/// Decides and describes one contact on one channel.
+pub(crate) fn decide(
+    hooks: &mut StoredHooks<'_>,
+    contact: ContactId,
+    channel: Channel,
+    op: &Operator,
+) -> Result<Checked> {
+    let hook = hooks.decide(contact, channel, op)?;
+    let store = hooks.store();
+    let types = store.consent_types()?;
+    let offered_reasons = match &hook.decision {
+        wit::Decision::Justify(j) => store
+            .reasons()?
+            .into_iter()
+            .filter(|r| j.reasons.contains(&r.id.0))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let summary = describe(&hook, &types);
+    Ok(Checked {
+        hook,
+        summary,
+        offered_reasons,
+    })
+}
+
+pub(crate) fn operator(ctx: &Ctx<'_>, store: &Store, purpose: Option<&str>) -> Result<Operator> {
+    let mut op = Operator::new(ctx.actor.clone(), ctx.now);
+    op.purpose = purpose
+        .map(|code| store.purpose(code).map(|p| p.id))
+        .transpose()?;
+    Ok(op)
+}
+
+/// `allow (consent: newsletter, valid until 2027-01-01)`, `deny: ... [code]`,
+/// `justify (no_consent): pick a reason with ...`.
+pub(crate) fn describe(hook: &HookDecision, types: &[ConsentType]) -> String {
+    match &hook.decision {
+        wit::Decision::Allow(a) => {
+            let why = match a.code {
+                wit::ReasonCode::Consent => {
+                    let code = a
+                        .consent_type
+                        .and_then(|id| types.iter().find(|t| t.id.0 == id))
+                        .map_or_else(|| "?".to_owned(), |t| t.code.clone());
+                    let until = match a
+                        .valid_until
+                        .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+                    {
+                        Some(at) => format!("valid until {}", day(at)),
+                        None => "no expiry".to_owned(),
+                    };
+                    format!("consent: {code}, {until}")
+                }
+                wit::ReasonCode::LegalBasis => match a.legal_basis {
+                    Some(b) => format!("legal basis: {}", snake(&b)),
+                    None => "legal basis".to_owned(),
+                },
+                wit::ReasonCode::NotChecked => {
+                    let switch = match hook.channel {
+                        Channel::BulkEmail => "mailing-list",
+                        Channel::Phone => "per-contact",
+                        _ => "single-mail",
+                    };
+                    format!("not checked: the {switch} switch is off")
+                }
+                other => snake(&other),
+            };
+            format!("allow ({why})")
+        }
+        wit::Decision::Deny(d) => format!("deny: {} [{}]", d.message, snake(&d.code)),
+        wit::Decision::Justify(j) => format!(
+            "justify ({}): pick a reason with `crm-consent justify {} {} --reason <id-or-code>`",
+            snake(&j.code),
+            hook.contact,
+            Action::of(hook.channel)
+        ),
+    }
+}
+
+fn print_checked(out: &mut dyn Write, c: &Checked) -> std::io::Result<()> {
+    writeln!(out, "{}", c.summary)?;
+    for r in &c.offered_reasons {
+        writeln!(out, "  #{:<3} {:<20} {}", r.id, r.code, r.label)?;
+    }
+    if let Some(id) = c.hook.logged {
+        writeln!(out, "  (logged as decision #{id})")?;
+    }
+    Ok(())
+}
+
+pub(crate) fn print_bulk(
+    out: &mut dyn Write,
+    bulk: &BulkSend,
+    show_skipped: bool,
+) -> std::io::Result<()> {
+    let list = bulk.subscription_type.as_ref().map_or_else(
+        || "all contacts with an email".to_owned(),
+        |s| format!("the subscribers of {}", s.code),
+    );
+    writeln!(
+        out,
+        "newsletter to {list}: {} recipient(s), {} skipped",
+        bulk.recipients.len(),
+        bulk.skipped.len()
+    )?;
+    let recipients: Vec<String> = bulk.recipients.iter().map(|c| c.to_string()).collect();
+    writeln!(out, "  recipients: {}", or_none(&recipients.join(", ")))?;
+    let codes: Vec<String> = bulk
+        .summary
+        .iter()
+        .map(|(code, n)| format!("{} {n}", code_name(code)))
+        .collect();
+    writeln!(out, "  by reason: {}", or_none(&codes.join(", ")))?;
+    if show_skipped {
+        for s in &bulk.skipped {
+            writeln!(
+                out,
+                "  skipped {}: {} [{}]",
+                s.contact,
+                s.message,
+                code_name(&s.code)
+            )?;
+        }
+    }
+    match bulk.logged {
+        Some(id) => writeln!(out, "  (logged as decision #{id})"),
+        None => writeln!(out, "  (dry run: nothing logged)"),
+    }
+}
+
+fn or_none(s: &str) -> &str {
+    if s.is_empty() { "none" } else { s }
+}
+
+pub(crate) fn justify(ctx: &mut Ctx<'_>, args: JustifyArgs) -> Result<()> {
+    let store = ctx.open()?;
+    let engine = ctx.engine()?;
+    let mut hooks = StoredHooks::new(&engine, store);
+    let done = justify_with(ctx, &mut hooks, &args)?;
+    ctx.emit(&done, |out| {
+        writeln!(
+            out,
+            "allowed: justification #{} recorded (reason {} \"{}\")",
+            done.decision, done.reason.code, done.reason.label
+        )
+    })
+}
+
+fn justify_with(
+    ctx: &Ctx<'_>,
+    hooks: &mut StoredHooks<'_>,
+    args: &JustifyArgs,
+) -> Result<Justified> {
+    let reason = find_reason(hooks.store(), &args.reason)?;
+    let op = operator(ctx, hooks.store(), args.purpose.as_deref())?;
+    let contact = ContactId(args.contact);
+    let channel = args.channel.channel();
+    let decision = hooks
+        .justify(contact, channel, reason.id, &args.text, &op)
+        .with_context(|| format!("cannot justify contacting contact {contact}"))?;
+    Ok(Justified {
+        decision,
+        contact,
+        channel,
+        reason,
+    })
+}
+
+/// A reason by id (`2`) or code (`existing_customer`).
+pub(crate) fn find_reason(store: &Store, wanted: &str) -> Result<Reason> {
+    let wanted = wanted.trim();
+    if let Ok(id) = wanted.parse::<u32>() {
+        return store
+            .reasons()?
+            .into_iter()
+            .find(|r| r.id == ReasonId(id))
+            .ok_or_else(|| crate::store::StoreError::UnknownReason(ReasonId(id)).into());
+    }
+    Ok(store.reason(wanted)?)
+}
+
+/// A reason code as logged by the hooks, without the `reason_code::_`
+/// prefix that `hooks::convert::reason_code` currently adds (it snake-cases
+/// wasmtime's `Debug` output, `ReasonCode::NoConsent`).
+pub(crate) fn code_name(code: &str) -> &str {
+    code.rsplit("::")
+        .next()
+        .unwrap_or(code)
+        .trim_start_matches('_')
+}
+
+/// The snake_case name of a WIT enum value (`LegitimateInterest` →
+/// `legitimate_interest`), the spelling the store uses.
+pub(crate) fn snake(value: &impl std::fmt::Debug) -> String {
+    let debug = format!("{value:?}");
+    // wasmtime's generated Debug spells enum values `ReasonCode::NoConsent`.
+    let debug = debug.rsplit("::").next().unwrap_or_default();
+    let mut out = String::with_capacity(debug.len() + 4);
+    for (i, ch) in debug.chars().enumerate() {
+        if ch.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(ch.to_ascii_lowercase());
+        } else {
+            out.push(ch);
+        }
+    }
+    out
+}

@@ -1,0 +1,316 @@
+//! `consent`: record a consent given or withdrawn, show the current ones and
+//! the ledger history (Art. 7(1): when, how, by whom, which text).
+
+use std::collections::HashMap;
+use std::io::Write;
+
+use anyhow::{Context as _, Result};
+use chrono::{DateTime, Duration, Utc};
+use clap::Subcommand;
+use serde::Serialize;
+
+use super::{Ctx, day, when};
+use crate::store::{
+    ConsentStatus, ContactId, LedgerEntry, LedgerSeq, LegalBasis, NewConsent, Store, parse_date,
+};
+
+/// Where consents recorded by the CLI say they came from, unless told.
+const CLI_SOURCE: &str = "crm-consent cli";
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ConsentCommand {
+    /// Record a consent a contact gave
+    Grant {
+        contact: i64,
+        /// The consent type's code
+        consent_type: String,
+        /// How it was given: crm_form, email, phone, paper, website, import, ...
+        #[arg(long, default_value = "crm_form")]
+        method: String,
+        /// Where it came from ("web form", "import: file.xlsx"); no personal data
+        #[arg(long)]
+        source: Option<String>,
+        /// When the person gave it (RFC 3339 or YYYY-MM-DD) [default: now]
+        #[arg(long, value_name = "DATE")]
+        given_at: Option<String>,
+        /// The legal basis
+        #[arg(long, default_value = "consent")]
+        basis: LegalBasis,
+        /// Evidence as JSON (IP, user agent, form payload); stored apart and erasable
+        #[arg(long, value_name = "JSON")]
+        evidence: Option<String>,
+        /// The status code, built in or custom
+        #[arg(long, default_value = "given")]
+        status: String,
+    },
+    /// Record that a contact withdrew a consent (Art. 7(3))
+    Withdraw {
+        contact: i64,
+        consent_type: String,
+        /// How it was withdrawn
+        #[arg(long, default_value = "crm_form")]
+        method: String,
+        #[arg(long)]
+        source: Option<String>,
+    },
+    /// The contact's current consents, one per type
+    Show { contact: i64 },
+    /// Every ledger entry of the contact: text version, who, when, how
+    History { contact: i64 },
+}
+
+/// A current consent, with codes instead of ids.
+#[derive(Debug, Serialize)]
+pub(crate) struct ConsentView {
+    pub consent_type: String,
+    pub status: String,
+    pub meaning: ConsentStatus,
+    pub legal_basis: LegalBasis,
+    pub given_at: DateTime<Utc>,
+    pub valid_until: Option<DateTime<Utc>>,
+    /// Given or renewed, and not expired at `--now`.
+    pub valid_now: bool,
+    pub method: String,
+    pub text_version: u32,
+    pub seq: LedgerSeq,
+}
+
+/// A ledger entry, with the codes and the text that was agreed to.
+#[derive(Debug, Serialize)]
+pub(crate) struct HistoryEntry {
+    #[serde(flatten)]
+    pub entry: LedgerEntry,
+    pub consent_type: String,
+    pub status_code: String,
+    pub method: String,
+    pub text: String,
+}
+
+pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: ConsentCommand) -> Result<()> {
+    let mut store = ctx.open()?;
+    match cmd {
+        ConsentCommand::Grant {
+            contact,
+            consent_type,
+            method,
+            source,
+            given_at,
+            basis,
+            evidence,
+            status,
+        } => {
+            let given_at = match given_at {
+                Some(text) => parse_date("--given-at", &text)?,
+                None => ctx.now,
+            };
+            let evidence = evidence
+                .map(|text| serde_json::from_str::<serde_json::Value>(&text))
+                .transpose()
+                .context("--evidence is not valid JSON")?;
+            let new = NewConsent {
+                contact: ContactId(contact),
+                consent_type: consent_type.as_str().into(),
+                status,
+                method,
+                legal_basis: basis,
+                given_at,
+                source: source.unwrap_or_else(|| CLI_SOURCE.to_owned()),
+                actor: ctx.actor.clone(),
+                evidence,
+                text_version: None,
+            };
+            record(ctx, &mut store, &new)
+        }
+        ConsentCommand::Withdraw {
+            contact,
+            consent_type,
+            method,
+            source,
+        } => {
+            let new = NewConsent {
+                contact: ContactId(contact),
+                consent_type: consent_type.as_str().into(),
+                status: "withdrawn".to_owned(),
+                method,
+                legal_basis: LegalBasis::Consent,
+                given_at: ctx.now,
+                source: source.unwrap_or_else(|| CLI_SOURCE.to_owned()),
+                actor: ctx.actor.clone(),
+                evidence: None,
+                text_version: None,
+            };
+            record(ctx, &mut store, &new)
+        }
+        ConsentCommand::Show { contact } => {
+            let views = current(&store, ContactId(contact), ctx.now)?;
+            ctx.emit(&views, |out| print_current(out, &views))
+        }
+        ConsentCommand::History { contact } => {
+            let entries = history(&store, ContactId(contact))?;
+            ctx.emit(&entries, |out| print_history(out, &entries))
+        }
+    }
+}
+
+fn record(ctx: &mut Ctx<'_>, store: &mut Store, new: &NewConsent) -> Result<()> {
+    let entry = store.record_consent_at(new, ctx.now)?;
+    let code = match &new.consent_type {
+        crate::store::ConsentTypeRef::Code(code) => code.clone(),
+        crate::store::ConsentTypeRef::Id(id) => id.to_string(),
+    };
+    ctx.emit(&entry, |out| {
+        writeln!(
+            out,
+            "recorded ledger entry #{}: contact {} {} {} (text v{}, {})",
+            entry.seq, entry.contact_id, code, new.status, entry.text_version, new.method
+        )
+    })
+}
+
+/// The contact's current consents as people read them.
+pub(crate) fn current(
+    store: &Store,
+    contact: ContactId,
+    now: DateTime<Utc>,
+) -> Result<Vec<ConsentView>> {
+    let rows = store.current_consents(contact)?;
+    let types: HashMap<_, _> = store
+        .consent_types()?
+        .into_iter()
+        .map(|t| (t.id, t))
+        .collect();
+    let statuses: HashMap<_, _> = store
+        .statuses()?
+        .into_iter()
+        .map(|s| (s.id, s.code))
+        .collect();
+    let methods: HashMap<_, _> = store
+        .methods()?
+        .into_iter()
+        .map(|m| (m.id, m.code))
+        .collect();
+    Ok(rows
+        .into_iter()
+        .map(|c| {
+            let t = types.get(&c.consent_type_id);
+            let valid_until = t
+                .and_then(|t| t.validity_days)
+                .map(|days| c.given_at + Duration::days(days.into()));
+            let live = matches!(c.status, ConsentStatus::Given | ConsentStatus::Renewed);
+            ConsentView {
+                consent_type: t.map_or_else(|| c.consent_type_id.to_string(), |t| t.code.clone()),
+                status: statuses
+                    .get(&c.status_id)
+                    .cloned()
+                    .unwrap_or_else(|| c.status.to_string()),
+                meaning: c.status,
+                legal_basis: c.legal_basis,
+                given_at: c.given_at,
+                valid_until,
+                valid_now: live && c.given_at <= now && valid_until.is_none_or(|u| now < u),
+                method: methods
+                    .get(&c.method_id)
+                    .cloned()
+                    .unwrap_or_else(|| c.method_id.to_string()),
+                text_version: c.text_version,
+                seq: c.seq,
+            }
+        })
+        .collect())
+}
+
+pub(crate) fn print_current(out: &mut dyn Write, views: &[ConsentView]) -> std::io::Result<()> {
+    if views.is_empty() {
+        return writeln!(out, "  no consents recorded");
+    }
+    for v in views {
+        let validity = match (v.valid_now, v.valid_until) {
+            (true, Some(until)) => format!("valid until {}", day(until)),
+            (true, None) => "valid, no expiry".to_owned(),
+            (false, Some(until))
+                if matches!(v.meaning, ConsentStatus::Given | ConsentStatus::Renewed) =>
+            {
+                format!("expired {}", day(until))
+            }
+            _ => "not valid".to_owned(),
+        };
+        writeln!(
+            out,
+            "  {:<14} {:<10} {:<20} given {}  {validity}  (via {}, text v{}, entry #{})",
+            v.consent_type,
+            v.status,
+            v.legal_basis.as_str(),
+            day(v.given_at),
+            v.method,
+            v.text_version,
+            v.seq
+        )?;
+    }
+    Ok(())
+}
+
+/// Every ledger entry of a contact, with codes and the agreed text.
+pub(crate) fn history(store: &Store, contact: ContactId) -> Result<Vec<HistoryEntry>> {
+    let entries = store.consent_history(contact)?;
+    let types: HashMap<_, _> = store
+        .consent_types()?
+        .into_iter()
+        .map(|t| (t.id, t.code))
+        .collect();
+    let statuses: HashMap<_, _> = store
+        .statuses()?
+        .into_iter()
+        .map(|s| (s.id, s.code))
+        .collect();
+    let methods: HashMap<_, _> = store
+        .methods()?
+        .into_iter()
+        .map(|m| (m.id, m.code))
+        .collect();
+    entries
+        .into_iter()
+        .map(|entry| {
+            let text = store.consent_type_text(entry.consent_type_id, entry.text_version)?;
+            Ok(HistoryEntry {
+                consent_type: types
+                    .get(&entry.consent_type_id)
+                    .cloned()
+                    .unwrap_or_else(|| entry.consent_type_id.to_string()),
+                status_code: statuses
+                    .get(&entry.status_id)
+                    .cloned()
+                    .unwrap_or_else(|| entry.status.to_string()),
+                method: methods
+                    .get(&entry.method_id)
+                    .cloned()
+                    .unwrap_or_else(|| entry.method_id.to_string()),
+                text: text.text,
+                entry,
+            })
+        })
+        .collect()
+}
+
+pub(crate) fn print_history(out: &mut dyn Write, entries: &[HistoryEntry]) -> std::io::Result<()> {
+    if entries.is_empty() {
+        return writeln!(out, "  no ledger entries");
+    }
+    for h in entries {
+        let e = &h.entry;
+        writeln!(
+            out,
+            "  #{:<4} {} contact {:<3} {:<12} {:<10} text v{}  given {}  via {}  by {}  ({})",
+            e.seq,
+            when(e.recorded_at),
+            e.contact_id,
+            h.consent_type,
+            h.status_code,
+            e.text_version,
+            day(e.given_at),
+            h.method,
+            e.actor,
+            e.source
+        )?;
+    }
+    Ok(())
+}

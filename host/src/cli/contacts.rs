@@ -1,0 +1,303 @@
+//! `contacts`: people, companies and devices (iPresso), their Art. 18 / 21
+//! flags, the legal basis per purpose (SuperOffice) and typed relations.
+
+use std::collections::HashMap;
+use std::io::Write;
+
+use anyhow::{Result, bail};
+use clap::{ArgAction, Subcommand};
+use serde::Serialize;
+
+use super::consent::{ConsentView, current, print_current};
+use super::{Ctx, day};
+use crate::store::{
+    Contact, ContactFlags, ContactId, ContactKind, LegalBasis, NewConsent, NewContact, Relation,
+    RelationKind, Store, SubscriptionState,
+};
+
+/// Contacts are listed in pages of this many rows.
+const PAGE: u32 = 500;
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ContactsCommand {
+    /// Add a contact, optionally with consents given on the CRM form
+    Add {
+        #[arg(long)]
+        name: String,
+        /// person, company, device or any other kind
+        #[arg(long, default_value = "person")]
+        kind: ContactKind,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        phone: Option<String>,
+        /// A consent type the contact gives at creation (repeatable);
+        /// recorded as given via the CRM form
+        #[arg(long = "consent", value_name = "CODE", action = ArgAction::Append)]
+        consents: Vec<String>,
+    },
+    /// A contact with its current consents, flags, preferences and bases
+    Show { id: i64 },
+    /// List every contact
+    List,
+    /// Restrict processing (Art. 18) or record an objection (Art. 21), or undo either
+    Flag {
+        id: i64,
+        #[arg(long, conflicts_with = "unrestrict")]
+        restrict: bool,
+        #[arg(long)]
+        unrestrict: bool,
+        #[arg(long, conflicts_with = "unobject")]
+        object: bool,
+        #[arg(long)]
+        unobject: bool,
+    },
+    /// Set the legal basis of a contact's data for one purpose
+    Basis {
+        id: i64,
+        /// The purpose's code
+        purpose: String,
+        /// consent, contract, legal-obligation, ..., legitimate-interest, withdrawn
+        basis: LegalBasis,
+    },
+    /// Relate two contacts: "<from> is <kind> of <to>" (e.g. employee_company)
+    Relate {
+        from: i64,
+        to: i64,
+        kind: RelationKind,
+    },
+}
+
+/// Everything `contacts show` prints.
+#[derive(Serialize)]
+struct ContactView {
+    #[serde(flatten)]
+    contact: Contact,
+    consents: Vec<ConsentView>,
+    /// Subscription code → the contact's choice.
+    preferences: Vec<(String, SubscriptionState)>,
+    /// Purpose code → legal basis.
+    bases: Vec<(String, LegalBasis)>,
+    relations: Vec<Relation>,
+}
+
+#[derive(Serialize)]
+struct Added {
+    #[serde(flatten)]
+    contact: Contact,
+    consents: Vec<crate::store::LedgerEntry>,
+}
+
+pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: ContactsCommand) -> Result<()> {
+    let mut store = ctx.open()?;
+    match cmd {
+        ContactsCommand::Add {
+            name,
+            kind,
+            email,
+            phone,
+            consents,
+        } => {
+            // Check every code first: a typo must not leave a contact behind
+            // without the consents it was created with.
+            for code in &consents {
+                store.consent_type(code)?;
+            }
+            let new = NewContact {
+                kind,
+                name,
+                email,
+                phone,
+                flags: ContactFlags::default(),
+            };
+            let contact = store.add_contact(&new, &ctx.actor, ctx.now)?;
+            let given: Vec<NewConsent> = consents
+                .iter()
+                .map(|code| NewConsent {
+                    contact: contact.id,
+                    consent_type: code.as_str().into(),
+                    status: "given".to_owned(),
+                    method: "crm_form".to_owned(),
+                    legal_basis: LegalBasis::Consent,
+                    given_at: ctx.now,
+                    source: "crm-consent contacts add".to_owned(),
+                    actor: ctx.actor.clone(),
+                    evidence: None,
+                    text_version: None,
+                })
+                .collect();
+            let entries = store.record_consents(&given, ctx.now)?;
+            let added = Added {
+                contact,
+                consents: entries,
+            };
+            ctx.emit(&added, |out| {
+                writeln!(
+                    out,
+                    "added contact {}: {} ({})",
+                    added.contact.id, added.contact.name, added.contact.kind
+                )?;
+                for code in &consents {
+                    writeln!(out, "  consent {code}: given via crm_form")?;
+                }
+                Ok(())
+            })
+        }
+        ContactsCommand::Show { id } => {
+            let view = show(&store, ContactId(id), ctx)?;
+            ctx.emit(&view, |out| print_contact(out, &view))
+        }
+        ContactsCommand::List => {
+            let mut all = Vec::new();
+            let mut after = None;
+            loop {
+                let page = store.contacts(after, PAGE)?;
+                after = page.last().map(|c| c.id);
+                let done = page.len() < PAGE as usize;
+                all.extend(page);
+                if done {
+                    break;
+                }
+            }
+            ctx.emit(&all, |out| {
+                if all.is_empty() {
+                    writeln!(out, "no contacts")?;
+                }
+                for c in &all {
+                    print_line(out, c)?;
+                }
+                Ok(())
+            })
+        }
+        ContactsCommand::Flag {
+            id,
+            restrict,
+            unrestrict,
+            object,
+            unobject,
+        } => {
+            if !(restrict || unrestrict || object || unobject) {
+                bail!("say what to change: --restrict, --unrestrict, --object or --unobject");
+            }
+            let id = ContactId(id);
+            let mut flags = store.contact(id)?.flags;
+            if restrict || unrestrict {
+                flags.restricted = restrict;
+            }
+            if object || unobject {
+                flags.objected = object;
+            }
+            store.set_flags(id, flags, &ctx.actor, ctx.now)?;
+            ctx.emit(&flags, |out| writeln!(out, "contact {id} flags: {flags}"))
+        }
+        ContactsCommand::Basis { id, purpose, basis } => {
+            let id = ContactId(id);
+            store.set_purpose_basis(id, &purpose, basis, &ctx.actor, ctx.now)?;
+            let shown =
+                serde_json::json!({ "contact": id, "purpose": purpose, "legal_basis": basis });
+            ctx.emit(&shown, |out| {
+                writeln!(out, "contact {id}: purpose {purpose} on {basis}")
+            })
+        }
+        ContactsCommand::Relate { from, to, kind } => {
+            let (from, to) = (ContactId(from), ContactId(to));
+            let rel = store.relate(from, to, &kind, &ctx.actor, ctx.now)?;
+            let shown = serde_json::json!({ "id": rel, "from": from, "to": to, "kind": kind });
+            ctx.emit(&shown, |out| {
+                writeln!(
+                    out,
+                    "related #{rel}: contact {from} is {kind} of contact {to}"
+                )
+            })
+        }
+    }
+}
+
+fn show(store: &Store, id: ContactId, ctx: &Ctx<'_>) -> Result<ContactView> {
+    let contact = store.contact(id)?;
+    let snapshot = store.contact_snapshot(id)?;
+    let subs: HashMap<_, _> = store
+        .subscription_types()?
+        .into_iter()
+        .map(|s| (s.id, s.code))
+        .collect();
+    let purposes: HashMap<_, _> = store
+        .purposes()?
+        .into_iter()
+        .map(|p| (p.id, p.code))
+        .collect();
+    Ok(ContactView {
+        consents: current(store, id, ctx.now)?,
+        preferences: snapshot
+            .preferences
+            .iter()
+            .map(|p| {
+                let code = subs.get(&p.subscription_type_id).cloned();
+                (
+                    code.unwrap_or_else(|| p.subscription_type_id.to_string()),
+                    p.state,
+                )
+            })
+            .collect(),
+        bases: snapshot
+            .bases
+            .iter()
+            .map(|b| {
+                let code = purposes.get(&b.purpose_id).cloned();
+                (
+                    code.unwrap_or_else(|| b.purpose_id.to_string()),
+                    b.legal_basis,
+                )
+            })
+            .collect(),
+        relations: store.relations(id)?,
+        contact,
+    })
+}
+
+fn print_line(out: &mut dyn Write, c: &Contact) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{:<5} {:<24} {:<8} {:<28} {:<16} flags: {}",
+        c.id,
+        c.name,
+        c.kind.as_str(),
+        c.email.as_deref().unwrap_or("-"),
+        c.phone.as_deref().unwrap_or("-"),
+        c.flags
+    )
+}
+
+fn print_contact(out: &mut dyn Write, v: &ContactView) -> std::io::Result<()> {
+    let c = &v.contact;
+    writeln!(out, "contact {}: {} ({})", c.id, c.name, c.kind)?;
+    writeln!(out, "  email: {}", c.email.as_deref().unwrap_or("-"))?;
+    writeln!(out, "  phone: {}", c.phone.as_deref().unwrap_or("-"))?;
+    writeln!(out, "  created: {}", day(c.created_at))?;
+    writeln!(out, "  flags: {}", c.flags)?;
+    writeln!(out, "consents:")?;
+    print_current(out, &v.consents)?;
+    if !v.preferences.is_empty() {
+        writeln!(out, "subscriptions:")?;
+        for (code, state) in &v.preferences {
+            writeln!(out, "  {code}: {state}")?;
+        }
+    }
+    if !v.bases.is_empty() {
+        writeln!(out, "purposes:")?;
+        for (code, basis) in &v.bases {
+            writeln!(out, "  {code}: {basis}")?;
+        }
+    }
+    if !v.relations.is_empty() {
+        writeln!(out, "relations:")?;
+        for r in &v.relations {
+            writeln!(
+                out,
+                "  contact {} is {} of contact {}",
+                r.from, r.kind, r.to
+            )?;
+        }
+    }
+    Ok(())
+}

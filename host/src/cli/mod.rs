@@ -1,0 +1,290 @@
+//! The `crm-consent` command line: git-like subcommands over the host library.
+//!
+//! This is the only library module that uses `anyhow`: the store, engine,
+//! hooks and setup return their own typed errors, and the CLI adds context
+//! (which database, which file) at this edge. Every command prints text for
+//! people, or with `--json` the serde_json of its result.
+//!
+//! [`run`] is the whole program minus the process: `main` passes argv and
+//! stdout, and tests pass their own arguments and a buffer.
+
+mod audit;
+mod catalog;
+mod check;
+mod consent;
+mod contacts;
+mod demo;
+mod setup;
+mod subscriptions;
+mod types;
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result, anyhow};
+use chrono::{DateTime, Utc};
+use clap::parser::ValueSource;
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+use serde::Serialize;
+
+use crate::engine::{Engine, EngineOptions};
+use crate::store::{self, ContactId, Store, StoreError};
+
+/// The `--help` text.
+const ABOUT: &str = "GDPR consent rules for a CRM, as a WebAssembly plugin: \
+define consents, record them in a hash-chained ledger, and ask the plugin \
+before every email, newsletter and call.";
+
+#[derive(Debug, Parser)]
+#[command(name = "crm-consent", version, about = ABOUT, propagate_version = true)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Args)]
+struct Global {
+    /// The consent database, an SQLite file
+    /// [default: $XDG_DATA_HOME/crm-consent/consent.db]
+    #[arg(long, global = true, env = "CRM_CONSENT_DB", value_name = "PATH")]
+    db: Option<PathBuf>,
+    /// Print machine-readable JSON instead of text
+    #[arg(long, global = true)]
+    json: bool,
+    /// Who is acting, recorded in the ledger and the decision log [default: $USER]
+    #[arg(long, global = true, env = "CRM_CONSENT_ACTOR", value_name = "NAME")]
+    actor: Option<String>,
+    /// Where compiled plugins are cached between runs
+    /// [default: $XDG_CACHE_HOME/crm-consent]
+    #[arg(long, global = true, env = "CRM_CONSENT_CACHE", value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+    /// Act as if it were this time (RFC 3339 or YYYY-MM-DD), for replayable
+    /// scripts and tests [default: now]
+    #[arg(long, global = true, hide_short_help = true, value_name = "TIME")]
+    now: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create a new, empty consent database
+    Init,
+    /// Install, upgrade and roll back the plugin; the privacy switches
+    #[command(subcommand)]
+    Setup(setup::SetupCommand),
+    /// Consent types: what a person can agree to, for how long, on which channels
+    #[command(subcommand)]
+    Types(types::TypesCommand),
+    /// Justification reasons an operator picks to contact without consent
+    #[command(subcommand)]
+    Reasons(catalog::ReasonsCommand),
+    /// Consent statuses: the 4 built-in ones and custom ones with a DPV meaning
+    #[command(subcommand)]
+    Statuses(catalog::StatusesCommand),
+    /// Ways of giving consent (CRM form, email, paper, ...)
+    #[command(subcommand)]
+    Methods(catalog::MethodsCommand),
+    /// Purposes of processing, each with a default legal basis
+    #[command(subcommand)]
+    Purposes(catalog::PurposesCommand),
+    /// Subscription types and each contact's choices
+    #[command(subcommand)]
+    Subscriptions(subscriptions::SubscriptionsCommand),
+    /// Contacts, their flags, legal bases and relations
+    #[command(subcommand)]
+    Contacts(contacts::ContactsCommand),
+    /// Record, withdraw and show consents
+    #[command(subcommand)]
+    Consent(consent::ConsentCommand),
+    /// Ask the plugin whether an email, a call or a newsletter may go out
+    #[command(subcommand)]
+    Check(check::CheckCommand),
+    /// Go on after a "justify" decision, with one of the offered reasons
+    Justify(check::JustifyArgs),
+    /// The consent ledger
+    #[command(subcommand)]
+    Ledger(audit::LedgerCommand),
+    /// Everything that happened to a contact, oldest first
+    Timeline {
+        /// The contact's id
+        contact: i64,
+    },
+    /// The decisions logged for a contact, or replay one
+    Decisions(audit::DecisionsArgs),
+    /// Build a demo database and run a newsletter, a send and a call
+    Demo,
+}
+
+/// Runs the command line `args` (argv\[0\] first) and writes its output to `out`.
+///
+/// `--help` and `--version` are written to `out` too. Usage errors come back
+/// as a [`clap::Error`] inside the `anyhow::Error` (main exits 2 for them),
+/// everything else as the error of the command that failed.
+pub fn run<I, T>(args: I, out: &mut dyn Write) -> Result<()>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let matches = match Cli::command().try_get_matches_from(args) {
+        Ok(m) => m,
+        Err(e)
+            if matches!(
+                e.kind(),
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion
+            ) =>
+        {
+            write!(out, "{}", e.render())?;
+            return Ok(());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let cli = Cli::from_arg_matches(&matches)?;
+    // The demo replaces its file, so it uses only a path typed on its own
+    // command line, never CRM_CONSENT_DB (which may name the real database).
+    let db_typed = matches.value_source("db") == Some(ValueSource::CommandLine);
+    let mut ctx = Ctx::new(cli.global, out)?;
+    match cli.command {
+        Command::Init => setup::init(&mut ctx),
+        Command::Setup(cmd) => setup::run(&mut ctx, cmd),
+        Command::Types(cmd) => types::run(&mut ctx, cmd),
+        Command::Reasons(cmd) => catalog::reasons(&mut ctx, cmd),
+        Command::Statuses(cmd) => catalog::statuses(&mut ctx, cmd),
+        Command::Methods(cmd) => catalog::methods(&mut ctx, cmd),
+        Command::Purposes(cmd) => catalog::purposes(&mut ctx, cmd),
+        Command::Subscriptions(cmd) => subscriptions::run(&mut ctx, cmd),
+        Command::Contacts(cmd) => contacts::run(&mut ctx, cmd),
+        Command::Consent(cmd) => consent::run(&mut ctx, cmd),
+        Command::Check(cmd) => check::run(&mut ctx, cmd),
+        Command::Justify(args) => check::justify(&mut ctx, args),
+        Command::Ledger(cmd) => audit::ledger(&mut ctx, cmd),
+        Command::Timeline { contact } => audit::timeline(&mut ctx, ContactId(contact)),
+        Command::Decisions(args) => audit::decisions(&mut ctx, args),
+        Command::Demo => {
+            let path = if db_typed {
+                ctx.db.clone()
+            } else {
+                demo::default_path()
+            };
+            demo::run(&mut ctx, path)
+        }
+    }
+}
+
+/// What every command gets: the resolved global options and the output.
+pub(crate) struct Ctx<'o> {
+    pub db: PathBuf,
+    pub json: bool,
+    pub actor: String,
+    pub cache_dir: Option<PathBuf>,
+    pub now: DateTime<Utc>,
+    out: &'o mut dyn Write,
+}
+
+impl<'o> Ctx<'o> {
+    fn new(g: Global, out: &'o mut dyn Write) -> Result<Self> {
+        let now = match g.now.as_deref() {
+            Some(text) => store::parse_date("--now", text)?,
+            None => Utc::now(),
+        };
+        let actor = g
+            .actor
+            .or_else(|| std::env::var("USER").ok())
+            .map(|a| a.trim().to_owned())
+            .filter(|a| !a.is_empty())
+            .unwrap_or_else(|| "cli".to_owned());
+        Ok(Ctx {
+            db: g.db.unwrap_or_else(default_db),
+            json: g.json,
+            actor,
+            cache_dir: g.cache_dir.or_else(default_cache_dir),
+            now,
+            out,
+        })
+    }
+
+    /// Opens the existing database; a missing one says how to create it.
+    pub fn open(&self) -> Result<Store> {
+        match Store::open(&self.db) {
+            Ok(store) => Ok(store),
+            Err(StoreError::MissingDatabase(path)) => Err(anyhow!(
+                "no consent database at {}: run `crm-consent init` or \
+                 `crm-consent setup install <plugin.wasm>` first (or pass --db PATH)",
+                path.display()
+            )),
+            Err(e) => Err(e).with_context(|| format!("cannot open database {}", self.db.display())),
+        }
+    }
+
+    /// The wasmtime engine for this run, sharing compiled plugins through
+    /// the cache directory.
+    pub fn engine(&self) -> Result<Engine> {
+        let opts = EngineOptions {
+            cache_dir: self.cache_dir.clone(),
+            // One command holds one policy at a time (two while replaying).
+            max_instances: 4,
+            // An operator waits for one command, and a debug build on a
+            // busy machine is slow: a generous deadline still stops a
+            // looping plugin, without failing an honest one.
+            call_timeout: Duration::from_secs(2),
+            ..EngineOptions::default()
+        };
+        Engine::new(opts).context("cannot start the WebAssembly engine")
+    }
+
+    /// Writes `value` as JSON with `--json`, or the text `text` writes.
+    pub fn emit<T: Serialize + ?Sized>(
+        &mut self,
+        value: &T,
+        text: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+    ) -> Result<()> {
+        if self.json {
+            serde_json::to_writer_pretty(&mut *self.out, value)?;
+            writeln!(self.out)?;
+        } else {
+            text(self.out)?;
+        }
+        Ok(())
+    }
+}
+
+/// `$XDG_DATA_HOME/crm-consent/consent.db`, else `~/.local/share/...`.
+fn default_db() -> PathBuf {
+    xdg_dir("XDG_DATA_HOME", ".local/share")
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("crm-consent")
+        .join("consent.db")
+}
+
+/// `$XDG_CACHE_HOME/crm-consent`, else `~/.cache/crm-consent`; `None`
+/// (compile on every run) when there is no home directory at all.
+fn default_cache_dir() -> Option<PathBuf> {
+    xdg_dir("XDG_CACHE_HOME", ".cache").map(|d| d.join("crm-consent"))
+}
+
+fn xdg_dir(var: &str, under_home: &str) -> Option<PathBuf> {
+    let from_env = |name: &str| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+    };
+    from_env(var).or_else(|| from_env("HOME").map(|h| h.join(under_home)))
+}
+
+/// A time as people read it in a list, in UTC.
+pub(crate) fn when(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// A day, for expiry dates.
+pub(crate) fn day(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d").to_string()
+}
+
+/// `yes` / `no` for flags in lists.
+pub(crate) fn yes_no(on: bool) -> &'static str {
+    if on { "yes" } else { "no" }
+}

@@ -1,0 +1,210 @@
+//! `init` and `setup`: the database, the plugin and the privacy switches.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result, bail};
+use clap::{Subcommand, ValueEnum};
+use serde::Serialize;
+
+use super::{Ctx, when};
+use crate::setup::{self as admin, Switch};
+use crate::store::{PluginInfo, Store, Switches};
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum SetupCommand {
+    /// Install a plugin component and make it active (creates the database if missing)
+    Install {
+        /// The plugin component (.wasm)
+        #[arg(required_unless_present = "bundled", conflicts_with = "bundled")]
+        plugin: Option<PathBuf>,
+        /// Install the reference plugin built into this binary
+        #[arg(long)]
+        bundled: bool,
+    },
+    /// Install a newer plugin over the active one (which stays, for rollback)
+    Upgrade {
+        /// The plugin component (.wasm)
+        #[arg(required_unless_present = "bundled", conflicts_with = "bundled")]
+        plugin: Option<PathBuf>,
+        /// Upgrade to the reference plugin built into this binary
+        #[arg(long)]
+        bundled: bool,
+    },
+    /// Make the plugin installed before the active one active again
+    Rollback,
+    /// List the installed plugins, oldest first
+    List,
+    /// Turn one privacy switch on or off
+    Switch {
+        /// single-mail, mailing-list, per-contact or e-marketing-privacy
+        name: String,
+        state: OnOff,
+    },
+    /// Show the privacy switches
+    Switches,
+    /// Turn on all three checks: single mail, mailing list and per contact
+    Enable,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum OnOff {
+    On,
+    Off,
+}
+
+#[derive(Serialize)]
+struct Created<'a> {
+    database: &'a Path,
+    created: bool,
+}
+
+pub(crate) fn init(ctx: &mut Ctx<'_>) -> Result<()> {
+    create_parent(&ctx.db)?;
+    Store::create(&ctx.db)
+        .with_context(|| format!("cannot create database {}", ctx.db.display()))?;
+    let db = ctx.db.clone();
+    ctx.emit(
+        &Created {
+            database: &db,
+            created: true,
+        },
+        |out| {
+            writeln!(out, "created consent database {}", db.display())?;
+            writeln!(
+                out,
+                "next: crm-consent setup install --bundled, then crm-consent setup enable"
+            )
+        },
+    )
+}
+
+fn create_parent(db: &Path) -> Result<()> {
+    if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create directory {}", dir.display()))?;
+    }
+    Ok(())
+}
+
+pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: SetupCommand) -> Result<()> {
+    match cmd {
+        SetupCommand::Install { plugin, bundled } => install(ctx, plugin, bundled, false),
+        SetupCommand::Upgrade { plugin, bundled } => install(ctx, plugin, bundled, true),
+        SetupCommand::Rollback => {
+            let mut store = ctx.open()?;
+            let info = admin::rollback(&mut store)?;
+            ctx.emit(&info, |out| {
+                writeln!(
+                    out,
+                    "rolled back: plugin #{} {} is active",
+                    info.id, info.sha256
+                )
+            })
+        }
+        SetupCommand::List => {
+            let store = ctx.open()?;
+            let plugins = admin::plugins(&store)?;
+            ctx.emit(&plugins, |out| print_plugins(out, &plugins))
+        }
+        SetupCommand::Switch { name, state } => {
+            let switch: Switch = name.parse()?;
+            let mut store = ctx.open()?;
+            let on = matches!(state, OnOff::On);
+            let switches = admin::set_switch(&mut store, switch, on)?;
+            ctx.emit(&switches, |out| print_switches(out, &switches))
+        }
+        SetupCommand::Switches => {
+            let store = ctx.open()?;
+            let switches = store.switches()?;
+            ctx.emit(&switches, |out| print_switches(out, &switches))
+        }
+        SetupCommand::Enable => {
+            let mut store = ctx.open()?;
+            let switches = enable(&mut store)?;
+            ctx.emit(&switches, |out| print_switches(out, &switches))
+        }
+    }
+}
+
+/// Turns on the three checks, leaving e-marketing privacy as it is.
+pub(crate) fn enable(store: &mut Store) -> Result<Switches> {
+    let mut switches = store.switches()?;
+    switches.single_mail = true;
+    switches.mailing_list = true;
+    switches.per_contact = true;
+    store.set_switches(&switches)?;
+    Ok(switches)
+}
+
+fn install(ctx: &mut Ctx<'_>, plugin: Option<PathBuf>, bundled: bool, upgrade: bool) -> Result<()> {
+    let (bytes, from) = match plugin {
+        Some(path) if !bundled => {
+            let bytes = std::fs::read(&path)
+                .with_context(|| format!("cannot read plugin {}", path.display()))?;
+            (bytes, path.display().to_string())
+        }
+        _ => (
+            crate::BUNDLED_PLUGIN.to_vec(),
+            "the bundled plugin".to_owned(),
+        ),
+    };
+    let mut store = if upgrade {
+        let store = ctx.open()?;
+        if store.active_plugin()?.is_none() {
+            bail!(
+                "nothing to upgrade: no plugin is installed in {}; use `crm-consent setup install`",
+                ctx.db.display()
+            );
+        }
+        store
+    } else {
+        create_parent(&ctx.db)?;
+        Store::open_or_create(&ctx.db)
+            .with_context(|| format!("cannot open database {}", ctx.db.display()))?
+    };
+    let engine = ctx.engine()?;
+    let info = admin::install(&mut store, &engine, &bytes, &ctx.actor, ctx.now)
+        .with_context(|| format!("cannot install {from}"))?;
+    let verb = if upgrade { "upgraded to" } else { "installed" };
+    ctx.emit(&info, |out| {
+        writeln!(
+            out,
+            "{verb} plugin #{} ({}, {} bytes) from {from}: active",
+            info.id, info.api_version, info.size
+        )?;
+        writeln!(out, "sha256 {}", info.sha256)
+    })
+}
+
+fn print_plugins(out: &mut dyn Write, plugins: &[PluginInfo]) -> std::io::Result<()> {
+    if plugins.is_empty() {
+        return writeln!(out, "no plugin installed");
+    }
+    for p in plugins {
+        writeln!(
+            out,
+            "{} #{:<3} {}  {}  {} bytes  installed {} by {}",
+            if p.active { "*" } else { " " },
+            p.id,
+            &p.sha256[..p.sha256.len().min(16)],
+            p.api_version,
+            p.size,
+            when(p.installed_at),
+            p.installed_by
+        )?;
+    }
+    Ok(())
+}
+
+fn print_switches(out: &mut dyn Write, s: &Switches) -> std::io::Result<()> {
+    for switch in Switch::ALL {
+        writeln!(
+            out,
+            "{:<20} {}",
+            switch.as_str(),
+            if switch.get(s) { "on" } else { "off" }
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,213 @@
+//! `types`: consent types (Italian CRM plugin: title, code, validity, three
+//! channel flags) and their versioned text.
+
+use std::io::Write;
+
+use anyhow::Result;
+use clap::{Args, Subcommand};
+use serde::Serialize;
+
+use super::{Ctx, day, yes_no};
+use crate::store::{ConsentType, ConsentTypeEdit, ConsentTypeText, NewConsentType};
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum TypesCommand {
+    /// Define a consent type
+    Add(AddType),
+    /// Change a consent type; a new --text adds a text version
+    Edit(EditType),
+    /// List the consent types
+    List,
+    /// Show one consent type with every version of its text
+    Show {
+        /// The type's code
+        code: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AddType {
+    /// A unique, stable code (letters, digits, '_', '-', '.')
+    code: String,
+    /// The name shown in pick lists
+    #[arg(long)]
+    title: String,
+    /// The text the person agrees to (version 1)
+    #[arg(long)]
+    text: String,
+    #[arg(long)]
+    description: Option<String>,
+    /// Days a given consent stays valid; leave out for one that never expires
+    #[arg(long, value_name = "N")]
+    validity_days: Option<u32>,
+    /// Allows newsletters and other bulk sends
+    #[arg(long)]
+    bulk: bool,
+    /// Allows one email or SMS to one contact
+    #[arg(long)]
+    single: bool,
+    /// Allows phone calls
+    #[arg(long)]
+    phone: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct EditType {
+    /// The type's code
+    code: String,
+    #[arg(long)]
+    title: Option<String>,
+    /// A new text: consents already given keep the version they agreed to
+    #[arg(long)]
+    text: Option<String>,
+    #[arg(long, conflicts_with = "no_description")]
+    description: Option<String>,
+    /// Remove the description
+    #[arg(long)]
+    no_description: bool,
+    #[arg(long, value_name = "N", conflicts_with = "never_expires")]
+    validity_days: Option<u32>,
+    /// Consents of this type never expire
+    #[arg(long)]
+    never_expires: bool,
+    #[arg(long, value_name = "BOOL")]
+    bulk: Option<bool>,
+    #[arg(long, value_name = "BOOL")]
+    single: Option<bool>,
+    #[arg(long, value_name = "BOOL")]
+    phone: Option<bool>,
+}
+
+#[derive(Serialize)]
+struct TypeWithTexts {
+    #[serde(flatten)]
+    consent_type: ConsentType,
+    texts: Vec<ConsentTypeText>,
+}
+
+pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: TypesCommand) -> Result<()> {
+    match cmd {
+        TypesCommand::Add(a) => {
+            let mut store = ctx.open()?;
+            let new = NewConsentType {
+                code: a.code,
+                title: a.title,
+                description: a.description,
+                text: a.text,
+                validity_days: a.validity_days,
+                allow_bulk: a.bulk,
+                allow_single: a.single,
+                allow_contact: a.phone,
+            };
+            let t = store.add_consent_type(&new, ctx.now)?;
+            ctx.emit(&t, |out| {
+                write!(out, "added consent type ")?;
+                print_type(out, &t)
+            })
+        }
+        TypesCommand::Edit(e) => {
+            let mut store = ctx.open()?;
+            let before = store.consent_type(&e.code)?;
+            let edit = ConsentTypeEdit {
+                title: e.title,
+                description: if e.no_description {
+                    Some(None)
+                } else {
+                    e.description.map(Some)
+                },
+                text: e.text,
+                validity_days: if e.never_expires {
+                    Some(None)
+                } else {
+                    e.validity_days.map(Some)
+                },
+                allow_bulk: e.bulk,
+                allow_single: e.single,
+                allow_contact: e.phone,
+            };
+            let t = store.edit_consent_type(&e.code, &edit, ctx.now)?;
+            ctx.emit(&t, |out| {
+                write!(out, "edited consent type ")?;
+                print_type(out, &t)?;
+                if t.text_version != before.text_version {
+                    writeln!(out, "new text: version {}", t.text_version)?;
+                }
+                Ok(())
+            })
+        }
+        TypesCommand::List => {
+            let store = ctx.open()?;
+            let types = store.consent_types()?;
+            ctx.emit(&types, |out| {
+                if types.is_empty() {
+                    writeln!(
+                        out,
+                        "no consent types: add one with `crm-consent types add`"
+                    )?;
+                }
+                for t in &types {
+                    print_type(out, t)?;
+                }
+                Ok(())
+            })
+        }
+        TypesCommand::Show { code } => {
+            let store = ctx.open()?;
+            let shown = TypeWithTexts {
+                consent_type: store.consent_type(&code)?,
+                texts: store.consent_type_texts(&code)?,
+            };
+            ctx.emit(&shown, |out| {
+                let t = &shown.consent_type;
+                print_type(out, t)?;
+                if let Some(d) = &t.description {
+                    writeln!(out, "  description: {d}")?;
+                }
+                writeln!(
+                    out,
+                    "  bulk: {}  single: {}  phone: {}",
+                    yes_no(t.allow_bulk),
+                    yes_no(t.allow_single),
+                    yes_no(t.allow_contact)
+                )?;
+                for text in &shown.texts {
+                    writeln!(
+                        out,
+                        "  text v{} ({}): {}",
+                        text.version,
+                        day(text.created_at),
+                        text.text
+                    )?;
+                }
+                Ok(())
+            })
+        }
+    }
+}
+
+/// One line: `newsletter  "Newsletter"  365 days  bulk  (text v2)`.
+pub(crate) fn print_type(out: &mut dyn Write, t: &ConsentType) -> std::io::Result<()> {
+    let validity = match t.validity_days {
+        Some(days) => format!("{days} days"),
+        None => "no expiry".to_owned(),
+    };
+    let channels: Vec<&str> = [
+        (t.allow_bulk, "bulk"),
+        (t.allow_single, "single"),
+        (t.allow_contact, "phone"),
+    ]
+    .iter()
+    .filter(|(on, _)| *on)
+    .map(|(_, name)| *name)
+    .collect();
+    let channels = if channels.is_empty() {
+        "no channel".to_owned()
+    } else {
+        channels.join(", ")
+    };
+    writeln!(
+        out,
+        "{:<16} \"{}\"  {validity}  {channels}  (text v{})",
+        t.code, t.title, t.text_version
+    )
+}
