@@ -1,0 +1,144 @@
+//! The real `crm-consent` binary, one process per command: what survives a
+//! restart, and what the exit codes and streams look like.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const NOW: &str = "2026-01-01T00:00:00Z";
+
+struct Bin {
+    dir: tempfile::TempDir,
+}
+
+impl Bin {
+    fn new() -> Self {
+        Bin {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    fn db(&self) -> PathBuf {
+        self.dir.path().join("consent.db")
+    }
+
+    /// Runs the binary in a fresh process, with the database and cache set
+    /// through the environment as an operator's shell would.
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_crm-consent"))
+            .args(args)
+            .args(["--now", NOW])
+            .env("CRM_CONSENT_DB", self.db())
+            .env("CRM_CONSENT_ACTOR", "process-test")
+            .env(
+                "CRM_CONSENT_CACHE",
+                Path::new(env!("CARGO_TARGET_TMPDIR")).join("cache"),
+            )
+            .env_remove("RUST_LOG")
+            .current_dir(self.dir.path())
+            .output()
+            .expect("the binary runs")
+    }
+
+    #[track_caller]
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "crm-consent {args:?} failed ({}):\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("UTF-8 output")
+    }
+}
+
+#[test]
+fn a_restart_of_the_process_keeps_everything() {
+    let bin = Bin::new();
+    bin.ok(&["init"]);
+    bin.ok(&["setup", "install", "--bundled"]);
+    bin.ok(&["setup", "enable"]);
+    bin.ok(&[
+        "types",
+        "add",
+        "email",
+        "--title",
+        "Email",
+        "--text",
+        "You may email me",
+        "--single",
+    ]);
+    let added = bin.ok(&[
+        "contacts",
+        "add",
+        "--name",
+        "Anna",
+        "--email",
+        "a@example.com",
+    ]);
+    assert!(added.starts_with("added contact 1"), "{added}");
+    bin.ok(&["consent", "grant", "1", "email", "--method", "paper"]);
+
+    // Every command below is a new process reading the same file.
+    let shown = bin.ok(&["contacts", "show", "1"]);
+    assert!(shown.contains("Anna") && shown.contains("email"), "{shown}");
+    assert!(shown.contains("valid, no expiry"), "{shown}");
+    let history = bin.ok(&["consent", "history", "1"]);
+    assert!(
+        history.contains("paper") && history.contains("process-test"),
+        "{history}"
+    );
+    let verified = bin.ok(&["ledger", "verify"]);
+    assert!(
+        verified.starts_with("ledger verified: 1 entries"),
+        "{verified}"
+    );
+    let decision = bin.ok(&["check", "send", "1"]);
+    assert_eq!(decision.trim(), "allow (consent: email, no expiry)");
+}
+
+#[test]
+fn an_error_exits_1_with_the_message_on_stderr() {
+    let bin = Bin::new();
+    let out = bin.run(&["types", "list"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("error: no consent database at"),
+        "{stderr}"
+    );
+    assert!(stderr.contains(&bin.db().display().to_string()), "{stderr}");
+}
+
+#[test]
+fn a_usage_error_exits_2() {
+    let bin = Bin::new();
+    let out = bin.run(&["setup", "switch", "single-mail", "maybe"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("maybe"), "{stderr}");
+}
+
+#[test]
+fn the_demo_prints_a_newsletter_a_send_a_call_and_a_verified_ledger() {
+    let bin = Bin::new();
+    // The demo ignores CRM_CONSENT_DB: it writes its own file in the
+    // current directory, never over the operator's database.
+    let out = bin.ok(&["demo"]);
+    assert!(bin.dir.path().join("crm-consent-demo.db").exists());
+    assert!(!bin.db().exists());
+    assert!(
+        out.contains("== Newsletter") && out.contains("recipient(s)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("== Send") && out.contains("allow (consent: email"),
+        "{out}"
+    );
+    assert!(
+        out.contains("== Call") && out.contains("justification #"),
+        "{out}"
+    );
+    assert!(out.contains("ledger verified"), "{out}");
+}
