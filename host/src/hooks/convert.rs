@@ -173,9 +173,11 @@ pub fn config(c: &store::StoredConfig) -> wit::Config {
 
 /// The store's spelling of a reason code (snake_case, like its other enums).
 pub fn reason_code(code: wit::ReasonCode) -> String {
+    // Debug prints `ReasonCode::NoConsent`; keep the case name.
     let debug = format!("{code:?}");
-    let mut out = String::with_capacity(debug.len() + 4);
-    for (i, ch) in debug.chars().enumerate() {
+    let name = debug.rsplit("::").next().unwrap_or(&debug);
+    let mut out = String::with_capacity(name.len() + 4);
+    for (i, ch) in name.chars().enumerate() {
         if ch.is_ascii_uppercase() {
             if i > 0 {
                 out.push('_');
