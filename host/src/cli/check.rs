@@ -320,9 +320,10 @@ pub(crate) fn find_reason(store: &Store, wanted: &str) -> Result<Reason> {
     Ok(store.reason(wanted)?)
 }
 
-/// A reason code as logged by the hooks, without the `reason_code::_`
-/// prefix that `hooks::convert::reason_code` currently adds (it snake-cases
-/// wasmtime's `Debug` output, `ReasonCode::NoConsent`).
+/// A reason code as logged by the hooks. Databases written before
+/// `hooks::convert::reason_code` stopped snake-casing wasmtime's whole
+/// `Debug` output (`ReasonCode::NoConsent`) hold `reason_code::_no_consent`;
+/// both spellings print as `no_consent`.
 pub(crate) fn code_name(code: &str) -> &str {
     code.rsplit("::")
         .next()

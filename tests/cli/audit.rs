@@ -1,0 +1,98 @@
+//! `ledger verify`, the timeline, the decision log, replay and `--json`.
+
+use super::support::Crm;
+
+#[test]
+fn ledger_verify_passes_on_an_untouched_ledger() {
+    let crm = Crm::ready();
+    let id = crm.contact("Anna", &["newsletter", "email"]);
+    crm.ok(&["consent", "withdraw", &id, "email"]);
+    let out = crm.ok(&["ledger", "verify"]);
+    assert!(out.starts_with("ledger verified: 3 entries"), "{out}");
+    let report = crm.json(&["ledger", "verify"]);
+    assert_eq!(report["ok"], true);
+    assert_eq!(report["entries"], 3);
+}
+
+#[test]
+fn ledger_verify_catches_a_row_edited_with_plain_sql() {
+    let crm = Crm::ready();
+    let anna = crm.contact("Anna", &["newsletter"]);
+    crm.contact("Bob", &["email"]);
+    crm.ok(&["consent", "withdraw", &anna, "newsletter"]);
+    {
+        let conn = rusqlite::Connection::open(&crm.db).unwrap();
+        // What an attacker with the file would do: drop the append-only
+        // guards, then rewrite history.
+        conn.execute_batch(
+            "DROP TRIGGER consent_ledger_no_update;
+             DROP TRIGGER consent_ledger_no_delete;
+             UPDATE consent_ledger SET source = 'forged' WHERE seq = 2;",
+        )
+        .unwrap();
+    }
+    let err = crm.err(&["ledger", "verify"]);
+    assert!(err.contains("entry 2") && err.contains("edited"), "{err}");
+}
+
+#[test]
+fn the_timeline_and_the_decision_log_show_what_happened() {
+    let crm = Crm::ready();
+    let id = crm.contact("Anna", &["email"]);
+    crm.ok(&["contacts", "flag", &id, "--restrict"]);
+    crm.ok(&["check", "send", &id]);
+    let timeline = crm.ok(&["timeline", &id]);
+    for kind in ["created", "consent_change", "flag"] {
+        assert!(timeline.contains(kind), "{kind} missing:\n{timeline}");
+    }
+    let decisions = crm.json(&["decisions", &id]);
+    assert_eq!(decisions[0]["outcome"], "deny");
+    let out = crm.ok(&["decisions", &id]);
+    assert!(out.contains("deny") && out.contains("restricted"), "{out}");
+    let err = crm.err(&["decisions"]);
+    assert!(err.contains("say which contact"), "{err}");
+}
+
+#[test]
+fn a_logged_decision_replays_the_same() {
+    let crm = Crm::ready();
+    let id = crm.contact("Anna", &[]);
+    let checked = crm.json(&["check", "dial", &id]);
+    let decision = checked["logged"].to_string();
+    // What changed since does not matter: the replay uses what was logged.
+    crm.ok(&["consent", "grant", &id, "phone"]);
+    let out = crm.ok(&["decisions", "replay", &decision]);
+    assert!(out.contains("same"), "{out}");
+    let replay = crm.json(&["decisions", "replay", &decision]);
+    assert_eq!(replay["same"], true);
+    let err = crm.err(&["decisions", "replay", "999"]);
+    assert!(err.contains("decision 999"), "{err}");
+}
+
+#[test]
+fn json_output_parses_for_every_listing() {
+    let crm = Crm::ready();
+    let id = crm.contact("Anna", &["newsletter"]);
+    for args in [
+        &["types", "list"][..],
+        &["reasons", "list"],
+        &["statuses", "list"],
+        &["methods", "list"],
+        &["purposes", "list"],
+        &["subscriptions", "list"],
+        &["contacts", "list"],
+        &["contacts", "show", &id],
+        &["consent", "show", &id],
+        &["consent", "history", &id],
+        &["timeline", &id],
+        &["decisions", &id],
+        &["setup", "list"],
+        &["setup", "switches"],
+        &["check", "send", &id],
+        &["check", "bulk", "--dry-run"],
+        &["ledger", "verify"],
+    ] {
+        let value = crm.json(args);
+        assert!(value.is_array() || value.is_object(), "{args:?}: {value}");
+    }
+}

@@ -1,0 +1,207 @@
+//! `check` and `justify`: what the plugin decides, and the justify flow.
+
+use serde_json::Value;
+
+use super::support::Crm;
+
+#[test]
+fn a_call_without_consent_asks_to_justify_and_lists_the_reasons() {
+    let crm = Crm::ready();
+    let id = crm.contact("Anna", &[]);
+    let out = crm.ok(&["check", "dial", &id]);
+    assert!(out.starts_with("justify (no_consent)"), "{out}");
+    assert!(
+        out.contains(&format!("crm-consent justify {id} dial")),
+        "{out}"
+    );
+    assert!(
+        out.contains("#2") && out.contains("existing_customer"),
+        "{out}"
+    );
+    let checked = crm.json(&["check", "dial", &id]);
+    assert!(
+        checked["decision"]["Justify"].is_object() || checked["decision"]["justify"].is_object(),
+        "{checked}"
+    );
+    assert_eq!(checked["offered_reasons"].as_array().unwrap().len(), 4);
+}
+
+#[test]
+fn a_justification_by_code_or_id_is_recorded_and_logged() {
+    let crm = Crm::ready();
+    let id = crm.contact("Anna", &[]);
+    let out = crm.ok(&[
+        "justify",
+        &id,
+        "dial",
+        "--reason",
+        "existing_customer",
+        "--text",
+        "asked for a callback",
+    ]);
+    assert!(out.starts_with("allowed: justification #"), "{out}");
+    assert!(out.contains("recorded"), "{out}");
+    crm.ok(&["justify", &id, "send", "--reason", "3"]);
+    let logged = crm.json(&["decisions", &id]);
+    let outcomes: Vec<&str> = logged
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["justified", "justified"]);
+    assert_eq!(logged[0]["justification"], "asked for a callback");
+    let timeline = crm.ok(&["timeline", &id]);
+    assert!(
+        timeline.contains("justification") && timeline.contains("existing_customer"),
+        "{timeline}"
+    );
+}
+
+#[test]
+fn justify_rejects_an_unknown_reason() {
+    let crm = Crm::ready();
+    let id = crm.contact("Anna", &[]);
+    let err = crm.err(&["justify", &id, "dial", "--reason", "because"]);
+    assert!(
+        err.contains("unknown justification reason code \"because\""),
+        "{err}"
+    );
+    let err = crm.err(&["justify", &id, "dial", "--reason", "77"]);
+    assert!(err.contains("unknown justification reason id 77"), "{err}");
+    assert_eq!(crm.json(&["decisions", &id]), serde_json::json!([]));
+}
+
+#[test]
+fn justify_is_refused_when_the_plugin_allows_or_denies() {
+    let crm = Crm::ready();
+    let id = crm.contact("Anna", &["email"]);
+    let err = crm.err(&["justify", &id, "send", "--reason", "contract"]);
+    assert!(err.contains("nothing to justify"), "{err}");
+    crm.ok(&["contacts", "flag", &id, "--restrict"]);
+    let err = crm.err(&["justify", &id, "send", "--reason", "contract"]);
+    assert!(err.contains("nothing to justify"), "{err}");
+}
+
+#[test]
+fn a_restricted_contact_is_denied_on_every_channel() {
+    let crm = Crm::ready();
+    let id = crm.contact("Eva", &["email", "phone"]);
+    crm.ok(&["contacts", "flag", &id, "--restrict"]);
+    for channel in ["send", "dial", "sms"] {
+        let out = crm.ok(&["check", channel, &id]);
+        assert!(
+            out.starts_with("deny:") && out.contains("[restricted]"),
+            "{channel}: {out}"
+        );
+    }
+}
+
+#[test]
+fn a_switch_that_is_off_allows_without_checking() {
+    let crm = Crm::ready();
+    let id = crm.contact("Anna", &[]);
+    crm.ok(&["setup", "switch", "single-mail", "off"]);
+    let out = crm.ok(&["check", "send", &id]);
+    assert_eq!(
+        out.trim(),
+        "allow (not checked: the single-mail switch is off)"
+    );
+}
+
+#[test]
+fn a_legal_basis_for_the_purpose_allows_a_call() {
+    let crm = Crm::ready();
+    crm.ok(&[
+        "purposes",
+        "add",
+        "sales",
+        "--name",
+        "Sales",
+        "--basis",
+        "legitimate-interest",
+    ]);
+    let id = crm.contact("Anna", &[]);
+    crm.ok(&["contacts", "basis", &id, "sales", "legitimate-interest"]);
+    let out = crm.ok(&["check", "dial", &id, "--purpose", "sales"]);
+    assert_eq!(out.trim(), "allow (legal basis: legitimate_interest)");
+    let err = crm.err(&["check", "dial", &id, "--purpose", "nope"]);
+    assert!(err.contains("unknown purpose code \"nope\""), "{err}");
+}
+
+#[test]
+fn a_dry_run_newsletter_shows_who_is_skipped_and_logs_nothing() {
+    let crm = Crm::ready();
+    let anna = crm.contact("Anna", &["newsletter"]);
+    let bob = crm.contact("Bob", &[]);
+    let out = crm.ok(&["check", "bulk", "--dry-run", "--show-skipped"]);
+    assert!(out.contains("1 recipient(s), 1 skipped"), "{out}");
+    assert!(out.contains(&format!("skipped {bob}:")), "{out}");
+    assert!(out.contains("dry run: nothing logged"), "{out}");
+    let bulk = crm.json(&["check", "bulk", "--dry-run"]);
+    assert_eq!(
+        bulk["recipients"],
+        serde_json::json!([anna.parse::<i64>().unwrap()])
+    );
+    assert_eq!(bulk["logged"], Value::Null);
+    let bulk = crm.json(&["check", "bulk"]);
+    assert!(bulk["logged"].is_i64(), "{bulk}");
+    // The summary names no contact, so it is not in a contact's decisions.
+    assert_eq!(crm.json(&["decisions", &anna]), serde_json::json!([]));
+}
+
+#[test]
+fn subscription_choices_decide_who_gets_a_newsletter() {
+    let crm = Crm::ready();
+    crm.ok(&["subscriptions", "add", "weekly", "--name", "Weekly news"]);
+    crm.ok(&[
+        "subscriptions",
+        "edit",
+        "weekly",
+        "--requires-opt-in",
+        "true",
+    ]);
+    let anna = crm.contact("Anna", &["newsletter"]);
+    let bob = crm.contact("Bob", &["newsletter"]);
+    let cleo = crm.contact("Cleo", &["newsletter"]);
+    crm.ok(&["subscriptions", "set", &anna, "weekly", "opted-in"]);
+    crm.ok(&["subscriptions", "set", &bob, "weekly", "opted-in"]);
+    crm.ok(&["subscriptions", "opt-out-all", &bob]);
+    let bulk = crm.json(&["check", "bulk", "--subscription", "weekly", "--dry-run"]);
+    assert_eq!(
+        bulk["recipients"],
+        serde_json::json!([anna.parse::<i64>().unwrap()])
+    );
+    let out = crm.ok(&[
+        "check",
+        "bulk",
+        "--subscription",
+        "weekly",
+        "--dry-run",
+        "--show-skipped",
+    ]);
+    assert!(
+        out.contains(&format!("skipped {bob}:")) && out.contains("[opted_out_of_all]"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("skipped {cleo}:")) && out.contains("[not_opted_in]"),
+        "{out}"
+    );
+    let shown = crm.json(&["contacts", "show", &anna]);
+    assert_eq!(
+        shown["preferences"][0],
+        serde_json::json!(["weekly", "opted_in"])
+    );
+    let list = crm.ok(&["subscriptions", "list"]);
+    assert!(
+        list.contains("weekly") && list.contains("newsletter"),
+        "{list}"
+    );
+    crm.ok(&["subscriptions", "delete", "weekly"]);
+    let err = crm.err(&["check", "bulk", "--subscription", "weekly"]);
+    assert!(
+        err.contains("unknown subscription type code \"weekly\""),
+        "{err}"
+    );
+}

@@ -1,0 +1,103 @@
+//! `setup`: installing, upgrading and rolling back the plugin; the switches.
+
+use serde_json::Value;
+
+use super::support::Crm;
+
+#[test]
+fn setup_install_creates_the_database_and_lists_the_active_plugin() {
+    let crm = Crm::empty();
+    let out = crm.ok(&["setup", "install", "--bundled"]);
+    assert!(out.contains("installed plugin #1"), "{out}");
+    let list = crm.json(&["setup", "list"]);
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["active"], true);
+    assert_eq!(list[0]["installed_by"], "tester");
+    assert_eq!(list[0]["api_version"], "crm:consent@0.1.0");
+}
+
+#[test]
+fn setup_install_reads_a_plugin_from_a_path() {
+    let crm = Crm::empty();
+    let out = crm.ok(&["setup", "install", crm_consent_tests::PLUGIN_WASM]);
+    assert!(out.contains(crm_consent_tests::PLUGIN_WASM), "{out}");
+    let err = crm.err(&["setup", "install", "/no/such/plugin.wasm"]);
+    assert!(err.contains("/no/such/plugin.wasm"), "{err}");
+}
+
+#[test]
+fn a_failed_plugin_install_leaves_the_active_plugin_untouched() {
+    let crm = Crm::ready();
+    let before = crm.json(&["setup", "list"]);
+    let garbage = crm.dir.path().join("garbage.wasm");
+    std::fs::write(&garbage, b"\0asm this is not a component").unwrap();
+    let err = crm.err(&["setup", "install", garbage.to_str().unwrap()]);
+    assert!(err.contains("garbage.wasm"), "{err}");
+    assert!(err.contains("plugin refused"), "{err}");
+    assert_eq!(crm.json(&["setup", "list"]), before);
+    // The hooks still run on the old plugin.
+    let id = crm.contact("Ann", &["email"]);
+    assert!(crm.ok(&["check", "send", &id]).starts_with("allow"));
+}
+
+#[test]
+fn upgrade_and_rollback_switch_the_active_plugin() {
+    let crm = Crm::ready();
+    let bundled = crm.json(&["setup", "list"])[0]["sha256"].clone();
+    let upgraded = crm.json(&["setup", "upgrade", crm_consent_tests::HOSTILE_WASM]);
+    assert_ne!(upgraded["sha256"], bundled);
+    let list = crm.json(&["setup", "list"]);
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    assert_eq!(list[0]["active"], false);
+    assert_eq!(list[1]["active"], true);
+
+    let rolled = crm.json(&["setup", "rollback"]);
+    assert_eq!(rolled["sha256"], bundled);
+    let list = crm.json(&["setup", "list"]);
+    assert_eq!(list[0]["active"], true);
+    assert_eq!(list[1]["active"], false);
+
+    let err = crm.err(&["setup", "rollback"]);
+    assert!(err.contains("nothing to roll back to"), "{err}");
+}
+
+#[test]
+fn upgrade_without_an_installed_plugin_is_refused() {
+    let crm = Crm::empty();
+    crm.ok(&["init"]);
+    let err = crm.err(&["setup", "upgrade", "--bundled"]);
+    assert!(err.contains("nothing to upgrade"), "{err}");
+    assert_eq!(crm.json(&["setup", "list"]), serde_json::json!([]));
+}
+
+#[test]
+fn switches_are_off_until_enabled_and_can_be_set_one_by_one() {
+    let crm = Crm::empty();
+    crm.ok(&["init"]);
+    let s = crm.json(&["setup", "switches"]);
+    assert_eq!(s["single_mail"], false);
+    assert_eq!(s["e_marketing_privacy"], true);
+    let s = crm.json(&["setup", "enable"]);
+    assert_eq!(
+        (
+            s["single_mail"].clone(),
+            s["mailing_list"].clone(),
+            s["per_contact"].clone()
+        ),
+        (Value::Bool(true), Value::Bool(true), Value::Bool(true))
+    );
+    crm.ok(&["setup", "switch", "per-contact", "off"]);
+    let out = crm.ok(&["setup", "switches"]);
+    assert!(out.contains("per-contact") && out.contains("off"), "{out}");
+    assert_eq!(crm.json(&["setup", "switches"])["per_contact"], false);
+}
+
+#[test]
+fn an_unknown_switch_name_is_refused_and_changes_nothing() {
+    let crm = Crm::empty();
+    crm.ok(&["init"]);
+    let before = crm.json(&["setup", "switches"]);
+    let err = crm.err(&["setup", "switch", "single_mial", "on"]);
+    assert!(err.contains("unknown switch \"single_mial\""), "{err}");
+    assert_eq!(crm.json(&["setup", "switches"]), before);
+}

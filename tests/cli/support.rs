@@ -1,0 +1,136 @@
+//! The fixture of the CLI tests: one database in a temporary directory and
+//! the command line over it, with a fixed `--now` and a shared compile cache.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use tempfile::TempDir;
+
+/// A fixed "now", so dates and expiries in the output never drift.
+pub const NOW: &str = "2026-01-01T00:00:00Z";
+
+/// One database in its own temporary directory, and the command line over it.
+pub struct Crm {
+    pub dir: TempDir,
+    pub db: PathBuf,
+}
+
+impl Crm {
+    /// No database yet.
+    pub fn empty() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = dir.path().join("consent.db");
+        Crm { dir, db }
+    }
+
+    /// A database with the bundled plugin, every check on, and three types:
+    /// newsletter (365 days, bulk), email (no expiry, single), phone (30 days).
+    pub fn ready() -> Self {
+        let crm = Crm::empty();
+        crm.ok(&["init"]);
+        crm.ok(&["setup", "install", "--bundled"]);
+        crm.ok(&["setup", "enable"]);
+        crm.ok(&[
+            "types",
+            "add",
+            "newsletter",
+            "--title",
+            "Newsletter",
+            "--text",
+            "I want the newsletter",
+            "--validity-days",
+            "365",
+            "--bulk",
+        ]);
+        crm.ok(&[
+            "types",
+            "add",
+            "email",
+            "--title",
+            "Email",
+            "--text",
+            "You may email me",
+            "--single",
+        ]);
+        crm.ok(&[
+            "types",
+            "add",
+            "phone",
+            "--title",
+            "Phone",
+            "--text",
+            "You may call me",
+            "--validity-days",
+            "30",
+            "--phone",
+        ]);
+        crm
+    }
+
+    pub fn cache_dir() -> PathBuf {
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join("cache")
+    }
+
+    pub fn run(&self, args: &[&str]) -> anyhow::Result<String> {
+        let mut argv: Vec<String> = vec!["crm-consent".into()];
+        argv.extend(args.iter().map(|a| a.to_string()));
+        if !args.contains(&"--db") {
+            argv.extend(["--db".into(), self.db.display().to_string()]);
+        }
+        if !args.contains(&"--now") {
+            argv.extend(["--now".into(), NOW.into()]);
+        }
+        argv.extend([
+            "--actor".into(),
+            "tester".into(),
+            "--cache-dir".into(),
+            Crm::cache_dir().display().to_string(),
+        ]);
+        let mut out = Vec::new();
+        crm_consent::cli::run(argv, &mut out)?;
+        Ok(String::from_utf8(out).expect("output is UTF-8"))
+    }
+
+    #[track_caller]
+    pub fn ok(&self, args: &[&str]) -> String {
+        match self.run(args) {
+            Ok(out) => out,
+            Err(e) => panic!("crm-consent {args:?} failed: {e:#}"),
+        }
+    }
+
+    #[track_caller]
+    pub fn err(&self, args: &[&str]) -> String {
+        match self.run(args) {
+            Ok(out) => panic!("crm-consent {args:?} should fail but printed:\n{out}"),
+            Err(e) => format!("{e:#}"),
+        }
+    }
+
+    #[track_caller]
+    pub fn json(&self, args: &[&str]) -> Value {
+        let mut with_json = args.to_vec();
+        with_json.push("--json");
+        let out = self.ok(&with_json);
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}):\n{out}"))
+    }
+
+    /// Adds a contact and returns its id.
+    pub fn contact(&self, name: &str, consents: &[&str]) -> String {
+        let email = format!("{}@example.com", name.to_lowercase());
+        let mut args = vec![
+            "contacts", "add", "--name", name, "--email", &email, "--phone", "+1 555",
+        ];
+        for c in consents {
+            args.extend(["--consent", c]);
+        }
+        self.json(&args)["id"].to_string()
+    }
+
+    pub fn history_len(&self, contact: &str) -> usize {
+        self.json(&["consent", "history", contact])
+            .as_array()
+            .expect("a list")
+            .len()
+    }
+}
