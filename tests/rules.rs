@@ -464,7 +464,8 @@ fn a_deny_carries_the_plugins_sentence_for_people() {
 
 #[test]
 fn a_bad_config_is_refused_with_an_error_naming_the_entry() {
-    let cases: Vec<(Box<dyn Fn(&mut Config)>, &str)> = vec![
+    type Breakage = Box<dyn Fn(&mut Config)>;
+    let cases: Vec<(Breakage, &str)> = vec![
         (
             Box::new(|c| c.consent_types[1].code = "newsletter".into()),
             "newsletter",

@@ -45,10 +45,19 @@ pub fn hostile_bytes() -> Vec<u8> {
     std::fs::read(HOSTILE_WASM).expect("the hostile fixture was built by tests/build.rs")
 }
 
-/// One engine per test binary, as in a CRM process.
+/// One engine per test binary, as in a CRM process. The call timeout is
+/// wider than the 10 ms default because test threads on a loaded 2-core CI
+/// machine can be descheduled for longer than that mid-call; a looping
+/// plugin is still stopped, just later.
 pub fn engine() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
-    ENGINE.get_or_init(|| Engine::new(EngineOptions::default()).expect("engine starts"))
+    ENGINE.get_or_init(|| {
+        Engine::new(EngineOptions {
+            call_timeout: std::time::Duration::from_millis(500),
+            ..EngineOptions::default()
+        })
+        .expect("engine starts")
+    })
 }
 
 pub fn plugin() -> &'static Plugin {

@@ -1,0 +1,214 @@
+//! Speed, always against a native baseline measured in the same run:
+//! - `decide`: one warm decision through the component vs the rules natively;
+//! - `batch_100k`: a newsletter batch of 100k contacts, component vs native;
+//! - `instantiate`: a fresh instance from the InstancePre, with its policy;
+//! - `newsletter_100k_stored`: 100k contacts from SQLite to the recipient list.
+
+use std::hint::black_box;
+
+use chrono::{TimeZone, Utc};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use crm_consent::engine::{Channel, ConsentStatus, ContactFlags, ContactState, Request};
+use crm_consent::hooks::{Operator, StoredHooks, columns};
+use crm_consent::setup;
+use crm_consent::store::{self, NewConsent, NewConsentType, NewContact, Store};
+use crm_consent_plugin::rules as n;
+use crm_consent_tests::*;
+
+/// A contact with five records, the size the targets assume.
+fn five_records() -> ContactState {
+    contact()
+        .consent(PHONE, ConsentStatus::Refused, NOW - 40 * DAY)
+        .given(NEWSLETTER, NOW - 300 * DAY)
+        .given(EMAIL, NOW - 10 * DAY)
+        .consent(EVERYTHING, ConsentStatus::Expired, NOW - 900 * DAY)
+        .given(EVERYTHING, NOW - 100 * DAY)
+        .build()
+}
+
+/// 100k contacts of mixed shapes, as a newsletter sees them.
+fn crowd(n: usize) -> Vec<ContactState> {
+    (0..n)
+        .map(|i| {
+            let c = contact();
+            match i % 5 {
+                0 => c.given(NEWSLETTER, NOW - (i as i64 % 400) * DAY).build(),
+                1 => c
+                    .given(EVERYTHING, NOW - DAY)
+                    .given(EMAIL, NOW - DAY)
+                    .build(),
+                2 => c
+                    .consent(NEWSLETTER, ConsentStatus::Withdrawn, NOW - DAY)
+                    .build(),
+                3 => c
+                    .flags(ContactFlags::OBJECTED)
+                    .given(NEWSLETTER, NOW)
+                    .build(),
+                _ => c.build(),
+            }
+        })
+        .collect()
+}
+
+fn decide(c: &mut Criterion) {
+    let cfg = sample_config();
+    let mut wasm = plugin().policy(&cfg).unwrap();
+    let native_policy = n::Policy::new(native::config(&cfg)).unwrap();
+    let contact = five_records();
+    let native_contact = native::contact(&contact);
+    let req = Request {
+        channel: Channel::SingleEmail,
+        purpose: None,
+        subscription_type: None,
+        now: NOW,
+    };
+    let native_req = native::request(&req);
+    let mut g = c.benchmark_group("decide");
+    g.bench_function("wasm", |b| {
+        b.iter(|| wasm.decide(black_box(&contact), black_box(&req)))
+    });
+    g.bench_function("native", |b| {
+        b.iter(|| native_policy.decide(black_box(native_contact.view()), black_box(&native_req)))
+    });
+    g.finish();
+}
+
+fn batch(c: &mut Criterion) {
+    const N: usize = 100_000;
+    let cfg = sample_config();
+    let mut wasm = plugin().policy(&cfg).unwrap();
+    let native_policy = n::Policy::new(native::config(&cfg)).unwrap();
+    let batch = columns(&crowd(N));
+    let cols = native::columns(&batch);
+    let req = Request {
+        channel: Channel::BulkEmail,
+        purpose: None,
+        subscription_type: Some(WEEKLY),
+        now: NOW,
+    };
+    let native_req = native::request(&req);
+    let mut g = c.benchmark_group("batch_100k");
+    g.throughput(Throughput::Elements(N as u64));
+    g.sample_size(20);
+    g.bench_function("wasm", |b| {
+        b.iter(|| {
+            wasm.decide_batch(black_box(&req), black_box(&batch))
+                .unwrap()
+        })
+    });
+    g.bench_function("native", |b| {
+        b.iter(|| {
+            native_policy
+                .decide_batch(
+                    black_box(&native_req),
+                    &cols.rows,
+                    &cols.consents,
+                    &cols.bases,
+                    &cols.preferences,
+                )
+                .unwrap()
+        })
+    });
+    g.finish();
+}
+
+fn instantiate(c: &mut Criterion) {
+    let cfg = sample_config();
+    let mut g = c.benchmark_group("instantiate");
+    g.bench_function("policy_from_instance_pre", |b| {
+        b.iter(|| plugin().policy(black_box(&cfg)).unwrap())
+    });
+    g.bench_function("native_policy", |b| {
+        b.iter_batched(
+            || native::config(&cfg),
+            |cfg| n::Policy::new(black_box(cfg)).unwrap(),
+            BatchSize::SmallInput,
+        )
+    });
+    g.finish();
+}
+
+/// A store with `n` contacts with an email and their consents, the active
+/// plugin installed and the mailing-list check on.
+fn stored_crowd(dir: &std::path::Path, n: usize) -> Store {
+    let now = Utc.timestamp_opt(NOW, 0).unwrap();
+    let mut s = Store::create(dir.join("bench.db")).unwrap();
+    for (code, days, bulk, single) in [
+        ("newsletter", Some(365), true, false),
+        ("email", None, false, true),
+    ] {
+        s.add_consent_type(
+            &NewConsentType {
+                code: code.into(),
+                title: code.into(),
+                description: None,
+                text: format!("I agree to the {code}."),
+                validity_days: days,
+                allow_bulk: bulk,
+                allow_single: single,
+                allow_contact: false,
+            },
+            now,
+        )
+        .unwrap();
+    }
+    let people: Vec<NewContact> = (0..n)
+        .map(|i| NewContact {
+            kind: store::ContactKind::Person,
+            name: format!("Person {i}"),
+            email: Some(format!("p{i}@example.com")),
+            phone: None,
+            flags: store::ContactFlags {
+                objected: i % 7 == 3,
+                ..Default::default()
+            },
+        })
+        .collect();
+    let ids = s.add_contacts(&people, "bench", now).unwrap();
+    let consents: Vec<NewConsent> = ids
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % 5 != 4)
+        .flat_map(|(i, id)| {
+            let given = now - chrono::Duration::days((i % 400) as i64);
+            let status = if i % 5 == 2 { "withdrawn" } else { "given" };
+            ["newsletter", "email"].map(|code| NewConsent {
+                contact: *id,
+                consent_type: code.into(),
+                status: status.into(),
+                method: "import".into(),
+                legal_basis: store::LegalBasis::Consent,
+                given_at: given,
+                source: "bench".into(),
+                actor: "bench".into(),
+                evidence: None,
+                text_version: None,
+            })
+        })
+        .collect();
+    s.record_consents(&consents, now).unwrap();
+    setup::install(&mut s, engine(), &plugin_bytes(), "bench", now).unwrap();
+    setup::set_switch(&mut s, setup::Switch::MailingList, true).unwrap();
+    s
+}
+
+fn newsletter_stored(c: &mut Criterion) {
+    const N: usize = 100_000;
+    let dir = tempfile::tempdir().unwrap();
+    let store = stored_crowd(dir.path(), N);
+    let mut hooks = StoredHooks::new(engine(), store);
+    let op = Operator::new("bench", Utc.timestamp_opt(NOW, 0).unwrap());
+    let mut g = c.benchmark_group("newsletter_100k_stored");
+    g.throughput(Throughput::Elements(N as u64));
+    g.sample_size(10);
+    g.bench_function("sqlite_to_recipients", |b| {
+        b.iter(|| hooks.before_bulk_send(None, true, &op).unwrap())
+    });
+    g.bench_function("sqlite_read_only", |b| {
+        b.iter(|| hooks.store().newsletter_columns(None).unwrap())
+    });
+    g.finish();
+}
+
+criterion_group!(benches, decide, batch, instantiate, newsletter_stored);
+criterion_main!(benches);
