@@ -5,14 +5,13 @@
 use alloc::vec::Vec;
 
 use crate::rules as r;
-use bindings::crm::consent::types as w;
+use bindings::exports::crm::consent::types as w;
 use bindings::exports::crm::consent::rules::{Guest, GuestPolicy, Policy as PolicyHandle};
 
 mod bindings {
     wit_bindgen::generate!({
         world: "consent-plugin",
-        // A keyword-escaped copy of ../wit staged by build.rs (see wit_compat.rs).
-        path: concat!(env!("OUT_DIR"), "/wit"),
+        path: "../wit",
     });
 }
 
