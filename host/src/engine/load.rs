@@ -1,0 +1,305 @@
+//! From bytes to a [`Plugin`]: recognise a component, check that it exports
+//! the rules interface in a compatible version and imports nothing callable,
+//! compile it (through the cache) and pre-instantiate it once.
+
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+use wasmtime::component::types::ComponentItem;
+use wasmtime::component::{Component, InstancePre};
+
+use super::bindings::{Config, ConsentPluginIndices};
+use super::cache::{self, Compiled};
+use super::policy::{self, Policy, StoreState};
+use super::{API_PACKAGE, API_VERSION, EngineError, Shared};
+
+/// What [`Engine::validate`](super::Engine::validate) found in a plugin.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PluginInfo {
+    /// SHA-256 of the component bytes, lowercase hex.
+    pub sha256: String,
+    /// The version of `crm:consent/rules` the component exports, e.g. "0.1.0".
+    pub api_version: String,
+    /// The component's top-level export names.
+    pub exports: Vec<String>,
+    /// The component's top-level import names: none for a plugin built
+    /// against the contract's world. Imports of types only (an instance that
+    /// exports nothing but non-resource types) are tolerated: they give the
+    /// plugin nothing to call. Anything else is refused.
+    pub imports: Vec<String>,
+}
+
+/// A loaded plugin: compiled and pre-instantiated. Cheap to clone.
+#[derive(Clone)]
+pub struct Plugin {
+    pub(crate) inner: Arc<PluginInner>,
+}
+
+pub(crate) struct PluginInner {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) info: PluginInfo,
+    pub(crate) pre: InstancePre<StoreState>,
+    pub(crate) indices: ConsentPluginIndices,
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) compiled: Compiled,
+}
+
+impl Plugin {
+    /// SHA-256 of the component bytes, lowercase hex.
+    pub fn sha256(&self) -> &str {
+        &self.inner.info.sha256
+    }
+
+    /// What validation found.
+    pub fn info(&self) -> &PluginInfo {
+        &self.inner.info
+    }
+
+    /// Instantiates the plugin and builds its `policy` resource from `cfg`.
+    ///
+    /// A config the plugin refuses is [`EngineError::Config`]; a trap, timeout
+    /// or out-of-memory while creating it is [`EngineError::Fault`].
+    pub fn policy(&self, cfg: &Config) -> Result<Policy, EngineError> {
+        Policy::create(self.clone(), cfg)
+    }
+}
+
+impl std::fmt::Debug for Plugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Plugin")
+            .field("info", &self.inner.info)
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) fn prepare(shared: &Arc<Shared>, bytes: &[u8]) -> Result<Plugin, EngineError> {
+    check_header(bytes)?;
+    let sha256 = hex::encode(Sha256::digest(bytes));
+    let (component, compiled) = cache::compile(shared, bytes, &sha256)?;
+    let (api_version, exports, imports) = inspect(&shared.wasm, &component)?;
+    // `inspect` admitted only type-only imports, which the empty linker
+    // satisfies; anything wasmtime still refuses here is reported as is.
+    let pre = shared
+        .linker
+        .instantiate_pre(&component)
+        .map_err(|e| EngineError::Instantiate(format!("{e:#}")))?;
+    let wrong_types = |e: wasmtime::Error| EngineError::WrongTypes {
+        version: api_version.clone(),
+        detail: format!("{e:#}"),
+    };
+    let indices = ConsentPluginIndices::new(&pre).map_err(wrong_types)?;
+    policy::trial_instantiate(shared, &pre, &indices, &api_version)?;
+    Ok(Plugin {
+        inner: Arc::new(PluginInner {
+            shared: shared.clone(),
+            info: PluginInfo {
+                sha256,
+                api_version,
+                exports,
+                imports,
+            },
+            pre,
+            indices,
+            compiled,
+        }),
+    })
+}
+
+/// Recognises a binary component from its first 8 bytes, and names what the
+/// bytes are otherwise.
+fn check_header(bytes: &[u8]) -> Result<(), EngineError> {
+    let not = |why: String| Err(EngineError::NotAComponent(why));
+    if bytes.is_empty() {
+        return not("the file is empty".into());
+    }
+    if bytes.starts_with(b"\0asm") && bytes.len() < 8 {
+        return not(format!("truncated after {} bytes", bytes.len()));
+    }
+    if !bytes.starts_with(b"\0asm") {
+        let head = &bytes[..bytes.len().min(64)];
+        // Text cut mid-character at 64 bytes is still text.
+        let text = std::str::from_utf8(head).or_else(|e| match e.error_len() {
+            None => std::str::from_utf8(&head[..e.valid_up_to()]),
+            Some(_) => Err(e),
+        });
+        return match text {
+            Ok(text)
+                if text.trim_start().starts_with('(') || text.trim_start().starts_with(";;") =>
+            {
+                not("this is WebAssembly text (WAT); compile it to a binary component first".into())
+            }
+            Ok(text) if !text.contains('\0') => not(format!(
+                "this is text ({:?}...), not WebAssembly",
+                text.chars().take(24).collect::<String>()
+            )),
+            _ => not(format!(
+                "the bytes do not start with the WebAssembly magic number 00 61 73 6d (found {})",
+                hex_bytes(&bytes[..bytes.len().min(4)])
+            )),
+        };
+    }
+    match bytes[4..8] {
+        [0x0d, 0x00, 0x01, 0x00] => Ok(()),
+        [0x01, 0x00, 0x00, 0x00] => not(
+            "this is a core WebAssembly module; a plugin must be a component \
+             (build for wasm32-wasip2 or wrap it with `wasm-tools component new`)"
+                .into(),
+        ),
+        [.., 0x01, 0x00] => not(format!(
+            "component binary version {} is not the one this host reads (0x0d)",
+            hex_bytes(&bytes[4..6])
+        )),
+        _ => not(format!(
+            "unknown WebAssembly version and layer {}",
+            hex_bytes(&bytes[4..8])
+        )),
+    }
+}
+
+fn hex_bytes(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Reads the component's type: finds a compatible `crm:consent/rules` export
+/// and refuses imports that give the plugin something to call.
+fn inspect(
+    engine: &wasmtime::Engine,
+    component: &Component,
+) -> Result<(String, Vec<String>, Vec<String>), EngineError> {
+    let ty = component.component_type();
+    let exports: Vec<String> = ty
+        .exports(engine)
+        .map(|(name, _)| name.to_owned())
+        .collect();
+    let imports: Vec<String> = ty
+        .imports(engine)
+        .map(|(name, _)| name.to_owned())
+        .collect();
+
+    // The world exports `rules` and the `types` it uses; `rules` decides the
+    // version (and is what the messages name), `types` must come along.
+    let (name, version) = find_compatible(&exports, "rules").map_err(|found| match found {
+        Some(version) => EngineError::IncompatibleVersion { found: version },
+        None => missing("rules", &exports),
+    })?;
+    find_compatible(&exports, "types").map_err(|_| missing("types", &exports))?;
+
+    match ty.get_export(engine, name).map(|export| export.ty) {
+        Some(ComponentItem::ComponentInstance(_)) => {}
+        other => {
+            return Err(EngineError::WrongTypes {
+                version,
+                detail: format!("`{name}` is {}, not an instance", item_kind(other.as_ref())),
+            });
+        }
+    }
+
+    let callable: Vec<String> = ty
+        .imports(engine)
+        .filter(|(_, import)| !gives_nothing_to_call(engine, &import.ty))
+        .map(|(name, import)| format!("{name} ({})", item_kind(Some(&import.ty))))
+        .collect();
+    if !callable.is_empty() {
+        return Err(EngineError::HasImports {
+            found: callable.join(", "),
+        });
+    }
+    Ok((version, exports, imports))
+}
+
+/// The first export `crm:consent/<interface>@<compatible version>`, as
+/// (name, version); otherwise the version offered instead, if any ("none"
+/// when unversioned).
+fn find_compatible<'a>(
+    exports: &'a [String],
+    interface: &str,
+) -> Result<(&'a str, String), Option<String>> {
+    let prefix = format!("{API_PACKAGE}/{interface}");
+    let mut offered = None;
+    for name in exports {
+        let version = match name.strip_prefix(prefix.as_str()) {
+            Some("") => None,
+            Some(rest) => match rest.strip_prefix('@') {
+                Some(version) => Some(version),
+                None => continue, // another interface: `crm:consent/rules-v2`
+            },
+            None => continue,
+        };
+        match version {
+            Some(version) if is_compatible(version) => return Ok((name, version.to_owned())),
+            _ => offered = offered.or(Some(version.unwrap_or("none").to_owned())),
+        }
+    }
+    Err(offered)
+}
+
+fn missing(interface: &str, exports: &[String]) -> EngineError {
+    let minor = API_VERSION
+        .rsplit_once('.')
+        .map_or(API_VERSION, |(minor, _patch)| minor);
+    EngineError::MissingExport {
+        expected: format!("{API_PACKAGE}/{interface}@{minor}.x"),
+        found: if exports.is_empty() {
+            "none".into()
+        } else {
+            exports.join(", ")
+        },
+    }
+}
+
+/// Whether `version` is semver-compatible with [`API_VERSION`] the way
+/// wasmtime matches names: for 0.x versions the minor is the breaking part,
+/// and pre-releases match nothing else.
+pub(super) fn is_compatible(version: &str) -> bool {
+    fn parse(version: &str) -> Option<(u64, u64, u64, bool)> {
+        let core = version
+            .split_once('+')
+            .map_or(version, |(core, _build)| core);
+        let (core, pre) = match core.split_once('-') {
+            Some((core, _)) => (core, true),
+            None => (core, false),
+        };
+        let mut parts = core.split('.').map(|p| p.parse::<u64>().ok());
+        let parsed = (parts.next()??, parts.next()??, parts.next()??, pre);
+        parts.next().is_none().then_some(parsed)
+    }
+    let (Some(ours), Some(theirs)) = (parse(API_VERSION), parse(version)) else {
+        return false;
+    };
+    match (ours, theirs) {
+        (_, (_, _, _, true)) => false,
+        ((0, 0, p, _), (0, 0, q, _)) => p == q,
+        ((0, m, _, _), (0, n, _, _)) => m == n,
+        ((a, _, _, _), (b, _, _, _)) => a == b,
+    }
+}
+
+/// A type-only import (an instance exporting only non-resource types, or a
+/// bare type) needs no definition from the host and lets the plugin call
+/// nothing.
+fn gives_nothing_to_call(engine: &wasmtime::Engine, item: &ComponentItem) -> bool {
+    match item {
+        ComponentItem::Type(_) => true,
+        ComponentItem::ComponentInstance(instance) => instance
+            .exports(engine)
+            .all(|(_, export)| matches!(export.ty, ComponentItem::Type(_))),
+        _ => false,
+    }
+}
+
+fn item_kind(item: Option<&ComponentItem>) -> &'static str {
+    match item {
+        None => "missing",
+        Some(ComponentItem::ComponentFunc(_)) => "a function",
+        Some(ComponentItem::CoreFunc(_)) => "a core function",
+        Some(ComponentItem::Module(_)) => "a core module",
+        Some(ComponentItem::Component(_)) => "a component",
+        Some(ComponentItem::ComponentInstance(_)) => "an instance with functions or resources",
+        Some(ComponentItem::Type(_)) => "a type",
+        Some(ComponentItem::Resource(_)) => "a resource",
+    }
+}

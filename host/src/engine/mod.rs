@@ -1,0 +1,281 @@
+//! The wasmtime side: load, validate, cache and run the rules component.
+//!
+//! One [`Engine`] per process holds the wasmtime engine (pooling allocator,
+//! epoch interruption), an empty component linker (the plugin imports
+//! nothing) and the epoch ticker thread. [`Engine::load`] turns component
+//! bytes into a [`Plugin`]: validated, compiled (or read back from the disk
+//! cache) and pre-instantiated once. [`Plugin::policy`] builds a [`Policy`]:
+//! one store, one instance and the plugin's `policy` resource for one config.
+//!
+//! Every call into the plugin runs under a deadline and a memory cap. A
+//! decision call that traps, times out or runs out of memory fails closed
+//! (deny, `plugin-fault`), and the instance is replaced by a fresh one.
+
+mod bindings;
+mod cache;
+mod error;
+mod load;
+mod policy;
+#[cfg(test)]
+mod tests;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+use wasmtime::component::Linker;
+use wasmtime::{InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig};
+
+pub use bindings::{
+    Allowed, BatchError, Channel, Config, ConfigError, ConsentRecord, ConsentStatus, ConsentType,
+    ContactBatch, ContactFlags, ContactRow, ContactState, Decision, Denied, JustificationReason,
+    JustifyNeeded, LegalBasis, Outcome, Preference, Purpose, PurposeBasis, ReasonCode, Request,
+    SubscriptionState, SubscriptionType, Switches, Verdict,
+};
+pub use error::{EngineError, Fault, FaultKind};
+pub use load::{Plugin, PluginInfo};
+pub use policy::Policy;
+
+use policy::StoreState;
+
+/// The WIT package the plugin implements.
+pub const API_PACKAGE: &str = "crm:consent";
+/// The version of the contract this host was built against; plugins exporting
+/// any semver-compatible version (`0.1.x`) are accepted.
+pub const API_VERSION: &str = "0.1.0";
+
+/// How often the ticker thread advances the engine's epoch. Deadlines are
+/// counted in ticks, so this is the resolution of `call_timeout`.
+const TICK: Duration = Duration::from_millis(1);
+
+/// The least time instantiation and `policy.create` get. They run once per
+/// policy (and after a fault), not per decision, and a config may be large;
+/// above all, a wall-clock deadline as tight as `call_timeout` fails them
+/// spuriously whenever the thread is descheduled on a busy machine. The
+/// plugin imports nothing and so is deterministic: a create that succeeded
+/// once succeeds again on restart, so this budget is not spent per call.
+const SETUP_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Guard pages after each linear memory. Memories are small and bounds-checked
+/// (see `Engine::new`), so the guard only lets Cranelift merge bounds checks
+/// of nearby constant offsets.
+const MEMORY_GUARD_BYTES: u64 = 2 << 20;
+
+/// A Rust component has one core instance, plus a few shim instances that
+/// `wit-component` adds; a wider margin costs nothing but bookkeeping.
+const CORE_INSTANCES_PER_COMPONENT: u32 = 8;
+const MEMORIES_PER_COMPONENT: u32 = 2;
+const TABLES_PER_COMPONENT: u32 = 4;
+
+/// Limits and caching for an [`Engine`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineOptions {
+    /// The most linear memory one plugin instance may use. Default 32 MiB.
+    pub memory_limit_bytes: usize,
+    /// The longest one call into the plugin may run. Default 10 ms.
+    pub call_timeout: Duration,
+    /// Where compiled plugins are cached; `None` compiles on every load.
+    pub cache_dir: Option<PathBuf>,
+    /// The most plugin instances alive at once in this engine (each
+    /// [`Policy`] holds one). Sizes the pooling allocator. Default 64.
+    pub max_instances: u32,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            memory_limit_bytes: 32 << 20,
+            call_timeout: Duration::from_millis(10),
+            cache_dir: None,
+            max_instances: 64,
+        }
+    }
+}
+
+/// The process-wide wasmtime engine for consent plugins.
+pub struct Engine {
+    shared: Arc<Shared>,
+}
+
+/// What every plugin and policy of one engine shares. Plugins and policies
+/// hold an `Arc` of it, so the epoch ticker keeps running while any of them
+/// is alive (a policy without a ticker would have no deadline at all) and
+/// stops when the last one is dropped.
+pub(crate) struct Shared {
+    pub(crate) wasm: wasmtime::Engine,
+    pub(crate) linker: Linker<StoreState>,
+    pub(crate) opts: EngineOptions,
+    /// `opts.call_timeout` in ticks of [`TICK`].
+    pub(crate) deadline_ticks: u64,
+    /// The deadline of instantiation and `policy.create`, at least `opts.call_timeout`.
+    pub(crate) setup_timeout: Duration,
+    /// `setup_timeout` in ticks of [`TICK`].
+    pub(crate) setup_ticks: u64,
+    /// Hex digest of `precompile_compatibility_hash`: part of the cache key.
+    pub(crate) compatibility: String,
+    _ticker: Ticker,
+}
+
+impl Engine {
+    /// Creates the engine and starts its epoch ticker thread.
+    pub fn new(opts: EngineOptions) -> Result<Self, EngineError> {
+        check_options(&opts)?;
+
+        let mut pool = PoolingAllocationConfig::new();
+        let n = opts.max_instances;
+        pool.total_component_instances(n)
+            .total_core_instances(n.saturating_mul(CORE_INSTANCES_PER_COMPONENT))
+            .max_core_instances_per_component(CORE_INSTANCES_PER_COMPONENT)
+            .total_memories(n.saturating_mul(MEMORIES_PER_COMPONENT))
+            .max_memories_per_component(MEMORIES_PER_COMPONENT)
+            .total_tables(n.saturating_mul(TABLES_PER_COMPONENT))
+            .max_tables_per_component(TABLES_PER_COMPONENT)
+            .max_memory_size(opts.memory_limit_bytes)
+            .max_unused_warm_slots(n);
+
+        let mut config = wasmtime::Config::new();
+        config
+            .wasm_component_model(true)
+            .cranelift_opt_level(OptLevel::Speed)
+            .epoch_interruption(true)
+            // Reserve only what a memory may grow to, not the default 4 GiB
+            // per slot: the pool reserves every slot up front, and 4 GiB x
+            // slots x engines (tests run several in parallel) adds up to
+            // terabytes of address space. The cost is explicit bounds checks
+            // in guest code, within the noise of `decide` when measured.
+            .memory_reservation(round_up_to_page(opts.memory_limit_bytes))
+            .memory_guard_size(MEMORY_GUARD_BYTES)
+            .memory_reservation_for_growth(0)
+            .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        let wasm =
+            wasmtime::Engine::new(&config).map_err(|e| EngineError::Setup(format!("{e:#}")))?;
+
+        let compatibility = {
+            let mut hasher = Sha256Hasher(Sha256::new());
+            std::hash::Hash::hash(&wasm.precompile_compatibility_hash(), &mut hasher);
+            hex::encode(&hasher.0.finalize()[..12])
+        };
+        let ticker = Ticker::start(wasm.clone())?;
+        let setup_timeout = opts.call_timeout.max(SETUP_TIMEOUT);
+        Ok(Engine {
+            shared: Arc::new(Shared {
+                linker: Linker::new(&wasm),
+                wasm,
+                deadline_ticks: ticks(opts.call_timeout),
+                setup_timeout,
+                setup_ticks: ticks(setup_timeout),
+                opts,
+                compatibility,
+                _ticker: ticker,
+            }),
+        })
+    }
+
+    /// The options this engine was created with.
+    pub fn options(&self) -> &EngineOptions {
+        &self.shared.opts
+    }
+
+    /// Checks that `bytes` are a consent plugin this host can run: a
+    /// component exporting `crm:consent/rules@0.1.x` with the contract's
+    /// types and importing nothing callable. Compiles it (through the cache)
+    /// and instantiates it once in a throwaway store, because wasmtime
+    /// type-checks typed exports against an instance.
+    pub fn validate(&self, bytes: &[u8]) -> Result<PluginInfo, EngineError> {
+        Ok(load::prepare(&self.shared, bytes)?.info().clone())
+    }
+
+    /// Validates, compiles (or loads from the disk cache) and
+    /// pre-instantiates a plugin.
+    pub fn load(&self, bytes: &[u8]) -> Result<Plugin, EngineError> {
+        load::prepare(&self.shared, bytes)
+    }
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("options", &self.shared.opts)
+            .finish_non_exhaustive()
+    }
+}
+
+fn check_options(opts: &EngineOptions) -> Result<(), EngineError> {
+    const PAGE: usize = 64 << 10;
+    if opts.memory_limit_bytes < PAGE {
+        return Err(EngineError::Options(format!(
+            "memory_limit_bytes is {}, below one WebAssembly page (65536 bytes)",
+            opts.memory_limit_bytes
+        )));
+    }
+    if opts.call_timeout.is_zero() {
+        return Err(EngineError::Options("call_timeout is zero".into()));
+    }
+    if opts.max_instances == 0 {
+        return Err(EngineError::Options("max_instances is zero".into()));
+    }
+    Ok(())
+}
+
+/// A timeout in epoch ticks, rounded up: a call never gets less than asked.
+fn ticks(timeout: Duration) -> u64 {
+    let ticks = timeout.as_nanos().div_ceil(TICK.as_nanos()).max(1);
+    u64::try_from(ticks).unwrap_or(u64::MAX)
+}
+
+fn round_up_to_page(bytes: usize) -> u64 {
+    (bytes as u64).div_ceil(64 << 10) * (64 << 10)
+}
+
+/// Feeds `Hash` output into SHA-256, for a cache key that is stable across
+/// runs (std's `DefaultHasher` makes no such promise).
+struct Sha256Hasher(Sha256);
+
+impl std::hash::Hasher for Sha256Hasher {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+
+    fn finish(&self) -> u64 {
+        0 // never read: only the SHA-256 digest is
+    }
+}
+
+/// Advances the engine's epoch every [`TICK`] until dropped.
+struct Ticker {
+    stop: Option<mpsc::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Ticker {
+    fn start(engine: wasmtime::Engine) -> Result<Self, EngineError> {
+        let (stop, stopped) = mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("crm-consent-epoch".into())
+            .spawn(move || {
+                // Dropping the sender disconnects the channel and ends the loop at once.
+                while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(TICK) {
+                    engine.increment_epoch();
+                }
+            })
+            .map_err(|e| {
+                EngineError::Setup(format!("cannot start the epoch ticker thread: {e}"))
+            })?;
+        Ok(Ticker {
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}

@@ -1,0 +1,145 @@
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use super::engine_with;
+use super::fixtures::{config, contact, request, scripted_plugin};
+use crate::engine::cache::{Compiled, entry_path};
+use crate::engine::{Decision, Engine, EngineOptions, Plugin};
+
+fn cached_engine(dir: &Path) -> Engine {
+    engine_with(EngineOptions {
+        cache_dir: Some(dir.to_owned()),
+        call_timeout: std::time::Duration::from_secs(1),
+        ..EngineOptions::default()
+    })
+}
+
+fn entry(engine: &Engine, plugin: &Plugin) -> PathBuf {
+    let dir = engine.options().cache_dir.as_deref().expect("a cache dir");
+    entry_path(dir, plugin.sha256(), &engine.shared.compatibility)
+}
+
+fn assert_decides(plugin: &Plugin) {
+    let mut policy = plugin.policy(&config()).expect("a policy");
+    assert!(matches!(
+        policy.decide(&contact(), &request(0)),
+        Decision::Allow(_)
+    ));
+}
+
+#[test]
+fn without_a_cache_dir_every_load_compiles() {
+    let plugin = super::engine().load(&scripted_plugin()).expect("loads");
+    assert_eq!(plugin.inner.compiled, Compiled::Uncached);
+}
+
+#[test]
+fn a_compiled_plugin_is_written_once_and_read_back_by_the_next_engine() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let bytes = scripted_plugin();
+
+    let first = cached_engine(dir.path());
+    let plugin = first.load(&bytes).expect("loads");
+    assert_eq!(plugin.inner.compiled, Compiled::Miss);
+    let path = entry(&first, &plugin);
+    assert!(path.is_file(), "{} was written", path.display());
+    let written = fs::read(&path).expect("readable");
+
+    let second = cached_engine(dir.path());
+    let again = second.load(&bytes).expect("loads from the cache");
+    assert_eq!(again.inner.compiled, Compiled::Hit);
+    assert_eq!(
+        fs::read(&path).expect("readable"),
+        written,
+        "a hit does not rewrite"
+    );
+    assert_decides(&again);
+
+    let leftovers: Vec<_> = fs::read_dir(dir.path())
+        .expect("listable")
+        .map(|e| e.expect("an entry").file_name())
+        .filter(|name| name.to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "temp files left behind: {leftovers:?}"
+    );
+}
+
+#[test]
+fn a_corrupt_cache_file_is_ignored_and_rewritten() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let bytes = scripted_plugin();
+    let engine = cached_engine(dir.path());
+    let plugin = engine.load(&bytes).expect("loads");
+    let path = entry(&engine, &plugin);
+    let good = fs::read(&path).expect("readable");
+
+    for corrupt in [b"garbage".to_vec(), good[..good.len() / 2].to_vec(), {
+        let mut flipped = good.clone();
+        flipped[good.len() / 3] ^= 0xff;
+        flipped
+    }] {
+        fs::write(&path, &corrupt).expect("writable");
+        let reloaded = cached_engine(dir.path()).load(&bytes).expect("still loads");
+        assert_eq!(reloaded.inner.compiled, Compiled::Miss);
+        assert_decides(&reloaded);
+        assert_eq!(
+            cached_engine(dir.path())
+                .load(&bytes)
+                .expect("loads")
+                .inner
+                .compiled,
+            Compiled::Hit
+        );
+    }
+}
+
+#[test]
+fn a_cache_file_from_another_engine_configuration_is_ignored_and_rewritten() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let other_dir = tempfile::tempdir().expect("a temp dir");
+    let bytes = scripted_plugin();
+
+    // An engine with another memory limit compiles different code, under
+    // another compatibility hash; pose its (intact) file as ours.
+    let other = engine_with(EngineOptions {
+        cache_dir: Some(other_dir.path().to_owned()),
+        memory_limit_bytes: 1 << 20,
+        call_timeout: std::time::Duration::from_secs(1),
+        ..EngineOptions::default()
+    });
+    let other_plugin = other.load(&bytes).expect("loads");
+    let ours = cached_engine(dir.path());
+    assert_ne!(ours.shared.compatibility, other.shared.compatibility);
+    let ours_path = entry_path(
+        dir.path(),
+        other_plugin.sha256(),
+        &ours.shared.compatibility,
+    );
+    fs::copy(entry(&other, &other_plugin), &ours_path).expect("copied");
+
+    let plugin = ours.load(&bytes).expect("loads despite the foreign file");
+    assert_eq!(plugin.inner.compiled, Compiled::Miss);
+    assert_decides(&plugin);
+    assert_eq!(
+        cached_engine(dir.path())
+            .load(&bytes)
+            .expect("loads")
+            .inner
+            .compiled,
+        Compiled::Hit
+    );
+}
+
+#[test]
+fn an_unwritable_cache_dir_is_not_fatal() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let file = dir.path().join("not-a-directory");
+    fs::write(&file, b"").expect("writable");
+    let engine = cached_engine(&file);
+    let plugin = engine
+        .load(&scripted_plugin())
+        .expect("loads without a cache");
+    assert_decides(&plugin);
+}

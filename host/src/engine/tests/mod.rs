@@ -1,0 +1,37 @@
+//! Engine unit tests. The fixtures are components built from text at test
+//! time (see `fixtures`); `real_plugin` runs against the plugin crate's build
+//! once host/build.rs provides it.
+
+mod cache;
+mod fixtures;
+mod load;
+mod perf;
+mod policy;
+mod real_plugin;
+
+use std::time::Duration;
+
+use super::{Engine, EngineOptions};
+
+/// An engine for behaviour tests: default limits but a 1 s call timeout, so
+/// that a test thread descheduled for 10 ms on a busy machine (the deadline
+/// is wall-clock) does not fail closed where the test expects a decision.
+fn engine() -> Engine {
+    engine_with(EngineOptions {
+        call_timeout: Duration::from_secs(1),
+        ..EngineOptions::default()
+    })
+}
+
+/// An engine with the default options (10 ms deadline), for deadline tests.
+fn strict_engine() -> Engine {
+    engine_with(EngineOptions::default())
+}
+
+fn engine_with(opts: EngineOptions) -> Engine {
+    Engine::new(opts).expect("the engine starts")
+}
+
+/// How long a faulting call may take at most in these tests: the 10 ms
+/// deadline, re-instantiation and a slow CI machine.
+const FAULT_BUDGET: Duration = Duration::from_secs(2);
