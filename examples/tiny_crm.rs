@@ -238,6 +238,9 @@ mod tests {
             "the justification is in the decision log"
         );
         let blocked = crm.store().decisions(chiara).unwrap();
-        assert!(blocked.iter().any(|d| d.reason_code == "restricted"), "{blocked:?}");
+        assert!(
+            blocked.iter().any(|d| d.reason_code == "restricted"),
+            "{blocked:?}"
+        );
     }
 }

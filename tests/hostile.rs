@@ -188,7 +188,10 @@ fn a_component_of_an_incompatible_api_version_is_refused() {
 fn the_reference_plugin_imports_nothing_and_exports_the_rules() {
     let info = engine().validate(&plugin_bytes()).unwrap();
     assert!(info.imports.is_empty(), "imports: {:?}", info.imports);
-    assert_eq!(info.exports, vec!["crm:consent/types@0.1.0", "crm:consent/rules@0.1.0"]);
+    assert_eq!(
+        info.exports,
+        vec!["crm:consent/types@0.1.0", "crm:consent/rules@0.1.0"]
+    );
     assert_eq!(info.api_version, "0.1.0");
     assert_eq!(info.sha256.len(), 64);
 }

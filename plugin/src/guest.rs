@@ -5,8 +5,8 @@
 use alloc::vec::Vec;
 
 use crate::rules as r;
-use bindings::exports::crm::consent::types as w;
 use bindings::exports::crm::consent::rules::{Guest, GuestPolicy, Policy as PolicyHandle};
+use bindings::exports::crm::consent::types as w;
 
 mod bindings {
     wit_bindgen::generate!({
