@@ -164,7 +164,7 @@ proptest! {
         let native_policy = n::Policy::new(native::config(&cfg)).unwrap();
         let batch = columns(&contacts);
         let from_wasm = wasm.decide_batch(&req, &batch).unwrap();
-        let cols = native::columns(&batch);
+        let cols = native::columns(&contacts);
         let from_native = native_policy
             .decide_batch(&native::request(&req), &cols.rows, &cols.consents, &cols.bases, &cols.preferences)
             .unwrap();

@@ -63,25 +63,22 @@ impl GuestPolicy for Policy {
         req: w::Request,
         batch: w::ContactBatch,
     ) -> Result<Vec<w::Verdict>, w::BatchError> {
-        let rows: Vec<r::ContactRow> = batch
-            .contacts
-            .into_iter()
-            .map(|row| r::ContactRow {
-                flags: contact_flags(row.flags),
-                consents: row.consents,
-                bases: row.bases,
-                preferences: row.preferences,
-            })
-            .collect();
-        let consents: Vec<r::ConsentRecord> =
-            batch.consents.into_iter().map(consent_record).collect();
-        let bases: Vec<r::PurposeBasis> = batch.bases.into_iter().map(purpose_basis).collect();
-        let preferences: Vec<r::Preference> =
-            batch.preferences.into_iter().map(preference).collect();
-        match self
-            .0
-            .decide_batch(&request(req), &rows, &consents, &bases, &preferences)
-        {
+        // Integer lists arrive as vectors over the canonical ABI buffers:
+        // nothing is copied before the rules read them.
+        let cols = r::Columns {
+            flags: &batch.flags,
+            consent_counts: &batch.consent_counts,
+            basis_counts: &batch.basis_counts,
+            preference_counts: &batch.preference_counts,
+            consent_types: &batch.consent_types,
+            consent_statuses: &batch.consent_statuses,
+            consent_given_at: &batch.consent_given_at,
+            basis_purposes: &batch.basis_purposes,
+            basis_legal_bases: &batch.basis_legal_bases,
+            preference_types: &batch.preference_types,
+            preference_states: &batch.preference_states,
+        };
+        match self.0.decide_columns(&request(req), &cols) {
             Ok(verdicts) => Ok(verdicts.into_iter().map(verdict).collect()),
             Err(e) => Err(w::BatchError { message: e.message }),
         }

@@ -78,8 +78,9 @@ fn batch(c: &mut Criterion) {
     let cfg = sample_config();
     let mut wasm = plugin().policy(&cfg).unwrap();
     let native_policy = n::Policy::new(native::config(&cfg)).unwrap();
-    let batch = columns(&crowd(N));
-    let cols = native::columns(&batch);
+    let contacts = crowd(N);
+    let batch = columns(&contacts);
+    let cols = native::columns(&contacts);
     let req = Request {
         channel: Channel::BulkEmail,
         purpose: None,

@@ -142,7 +142,7 @@ pub fn request(r: &w::Request) -> n::Request {
     }
 }
 
-/// The batch's columns, natively.
+/// The batch's columns, natively, as the records the native batch takes.
 pub struct Columns {
     pub rows: Vec<n::ContactRow>,
     pub consents: Vec<n::ConsentRecord>,
@@ -150,21 +150,28 @@ pub struct Columns {
     pub preferences: Vec<n::Preference>,
 }
 
-pub fn columns(b: &w::ContactBatch) -> Columns {
+/// The contacts as the native batch takes them (records, not columns).
+pub fn columns(contacts: &[w::ContactState]) -> Columns {
+    let owned: Vec<n::ContactState> = contacts.iter().map(contact).collect();
     Columns {
-        rows: b
-            .contacts
+        rows: owned
             .iter()
-            .map(|r| n::ContactRow {
-                flags: flags(r.flags),
-                consents: r.consents,
-                bases: r.bases,
-                preferences: r.preferences,
+            .map(|c| n::ContactRow {
+                flags: c.flags,
+                consents: c.consents.len() as u32,
+                bases: c.bases.len() as u32,
+                preferences: c.preferences.len() as u32,
             })
             .collect(),
-        consents: b.consents.iter().map(consent).collect(),
-        bases: b.bases.iter().map(purpose_basis).collect(),
-        preferences: b.preferences.iter().map(preference).collect(),
+        consents: owned
+            .iter()
+            .flat_map(|c| c.consents.iter().copied())
+            .collect(),
+        bases: owned.iter().flat_map(|c| c.bases.iter().copied()).collect(),
+        preferences: owned
+            .iter()
+            .flat_map(|c| c.preferences.iter().copied())
+            .collect(),
     }
 }
 

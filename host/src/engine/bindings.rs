@@ -10,9 +10,9 @@ wasmtime::component::bindgen!({
 
 pub use exports::crm::consent::types::{
     Allowed, BatchError, Channel, Config, ConfigError, ConsentRecord, ConsentStatus, ConsentType,
-    ContactBatch, ContactFlags, ContactRow, ContactState, Decision, Denied, JustificationReason,
-    JustifyNeeded, LegalBasis, Outcome, Preference, Purpose, PurposeBasis, ReasonCode, Request,
-    SubscriptionState, SubscriptionType, Switches, Verdict,
+    ContactBatch, ContactFlags, ContactState, Decision, Denied, JustificationReason, JustifyNeeded,
+    LegalBasis, Outcome, Preference, Purpose, PurposeBasis, ReasonCode, Request, SubscriptionState,
+    SubscriptionType, Switches, Verdict,
 };
 
 /// Number of `reason-code` cases; `ReasonCode` is `repr(u8)` with cases
@@ -66,4 +66,80 @@ impl<'de> serde::Deserialize<'de> for ContactFlags {
         }
         Ok(flags)
     }
+}
+
+impl ContactFlags {
+    /// The bits of the batch's `flags` column: 1 restricted, 2 objected,
+    /// 4 opted out of all.
+    pub fn batch_bits(self) -> u8 {
+        u8::from(self.contains(ContactFlags::RESTRICTED))
+            | u8::from(self.contains(ContactFlags::OBJECTED)) << 1
+            | u8::from(self.contains(ContactFlags::OPTED_OUT_OF_ALL)) << 2
+    }
+}
+
+impl ContactBatch {
+    /// How many contacts the batch holds.
+    pub fn len(&self) -> usize {
+        self.flags.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.flags.is_empty()
+    }
+
+    /// An empty batch with room for `contacts` contacts.
+    pub fn with_capacity(contacts: usize) -> Self {
+        ContactBatch {
+            flags: Vec::with_capacity(contacts),
+            consent_counts: Vec::with_capacity(contacts),
+            basis_counts: Vec::with_capacity(contacts),
+            preference_counts: Vec::with_capacity(contacts),
+            consent_types: Vec::with_capacity(contacts),
+            consent_statuses: Vec::with_capacity(contacts),
+            consent_given_at: Vec::with_capacity(contacts),
+            basis_purposes: Vec::new(),
+            basis_legal_bases: Vec::new(),
+            preference_types: Vec::new(),
+            preference_states: Vec::new(),
+        }
+    }
+
+    /// Appends one contact to the columns. Enum columns hold the WIT case
+    /// index, which is the Rust discriminant of bindgen's `repr(u8)` enums.
+    pub fn push(&mut self, contact: &ContactState) {
+        self.flags.push(contact.flags.batch_bits());
+        self.consent_counts.push(count(contact.consents.len()));
+        self.basis_counts.push(count(contact.bases.len()));
+        self.preference_counts
+            .push(count(contact.preferences.len()));
+        for r in &contact.consents {
+            self.consent_types.push(r.type_id);
+            self.consent_statuses.push(r.status as u8);
+            self.consent_given_at.push(r.given_at);
+        }
+        for b in &contact.bases {
+            self.basis_purposes.push(b.purpose_id);
+            self.basis_legal_bases.push(b.legal_basis as u8);
+        }
+        for p in &contact.preferences {
+            self.preference_types.push(p.subscription_type_id);
+            self.preference_states.push(p.state as u8);
+        }
+    }
+
+    /// Lays contacts out in the batch's columns.
+    pub fn from_contacts(contacts: &[ContactState]) -> Self {
+        let mut batch = ContactBatch::with_capacity(contacts.len());
+        for c in contacts {
+            batch.push(c);
+        }
+        batch
+    }
+}
+
+/// A contact's entries in one column; a contact with more than 65535
+/// consents, bases or preferences is a bug upstream, not a GDPR case.
+fn count(n: usize) -> u16 {
+    u16::try_from(n).expect("at most 65535 entries per contact and column")
 }

@@ -31,9 +31,9 @@ use wasmtime::{InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig};
 
 pub use bindings::{
     Allowed, BatchError, Channel, Config, ConfigError, ConsentRecord, ConsentStatus, ConsentType,
-    ContactBatch, ContactFlags, ContactRow, ContactState, Decision, Denied, JustificationReason,
-    JustifyNeeded, LegalBasis, Outcome, Preference, Purpose, PurposeBasis, ReasonCode, Request,
-    SubscriptionState, SubscriptionType, Switches, Verdict,
+    ContactBatch, ContactFlags, ContactState, Decision, Denied, JustificationReason, JustifyNeeded,
+    LegalBasis, Outcome, Preference, Purpose, PurposeBasis, ReasonCode, Request, SubscriptionState,
+    SubscriptionType, Switches, Verdict,
 };
 pub use error::{EngineError, Fault, FaultKind};
 pub use load::{Plugin, PluginInfo};

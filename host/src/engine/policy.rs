@@ -266,7 +266,7 @@ impl Policy {
         batch: &ContactBatch,
     ) -> Result<Vec<Verdict>, EngineError> {
         let req = *req;
-        let contacts = batch.contacts.len();
+        let contacts = batch.len();
         let decided = self.call("decide-batch", |live| {
             live.bindings
                 .crm_consent_rules()

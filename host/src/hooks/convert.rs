@@ -98,22 +98,39 @@ pub fn contact_state(s: &store::ContactSnapshot) -> wit::ContactState {
     }
 }
 
+/// Store columns to the batch's integer columns, without building a
+/// contact state per contact.
 pub fn batch(c: &store::Columns) -> wit::ContactBatch {
-    wit::ContactBatch {
-        contacts: c
-            .rows
-            .iter()
-            .map(|r| wit::ContactRow {
-                flags: flags(r.flags),
-                consents: r.consents,
-                bases: r.bases,
-                preferences: r.preferences,
-            })
-            .collect(),
-        consents: c.consents.iter().map(consent).collect(),
-        bases: c.bases.iter().map(basis).collect(),
-        preferences: c.preferences.iter().map(preference).collect(),
+    let n = c.rows.len();
+    let mut b = wit::ContactBatch::with_capacity(n);
+    for r in &c.rows {
+        b.flags.push(flags(r.flags).batch_bits());
+        b.consent_counts.push(count(r.consents));
+        b.basis_counts.push(count(r.bases));
+        b.preference_counts.push(count(r.preferences));
     }
+    b.consent_types
+        .extend(c.consents.iter().map(|r| r.type_id.0));
+    b.consent_statuses
+        .extend(c.consents.iter().map(|r| status(r.status) as u8));
+    b.consent_given_at
+        .extend(c.consents.iter().map(|r| r.given_at));
+    b.basis_purposes
+        .extend(c.bases.iter().map(|x| x.purpose_id.0));
+    b.basis_legal_bases
+        .extend(c.bases.iter().map(|x| legal_basis(x.legal_basis) as u8));
+    b.preference_types
+        .extend(c.preferences.iter().map(|p| p.subscription_type_id.0));
+    b.preference_states.extend(
+        c.preferences
+            .iter()
+            .map(|p| subscription_state(p.state) as u8),
+    );
+    b
+}
+
+fn count(n: u32) -> u16 {
+    u16::try_from(n).expect("at most 65535 entries per contact and column")
 }
 
 pub fn config(c: &store::StoredConfig) -> wit::Config {

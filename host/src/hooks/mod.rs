@@ -12,8 +12,8 @@ pub use stored::{BulkSend, HookDecision, HookError, Operator, Replay, Skipped, S
 use std::sync::Mutex;
 
 use crate::engine::{
-    Channel, Config, ContactBatch, ContactRow, ContactState, Decision, EngineError, Plugin, Policy,
-    ReasonCode, Request, Verdict,
+    Channel, Config, ContactBatch, ContactState, Decision, EngineError, Plugin, Policy, ReasonCode,
+    Request, Verdict,
 };
 
 /// What the operator is about to do, beyond the contact.
@@ -105,22 +105,5 @@ pub(crate) fn request(channel: Channel, subscription_type: Option<u32>, ctx: Con
 
 /// Lays contacts out in the batch's columns.
 pub fn columns(contacts: &[ContactState]) -> ContactBatch {
-    let mut batch = ContactBatch {
-        contacts: Vec::with_capacity(contacts.len()),
-        consents: Vec::new(),
-        bases: Vec::new(),
-        preferences: Vec::new(),
-    };
-    for c in contacts {
-        batch.contacts.push(ContactRow {
-            flags: c.flags,
-            consents: c.consents.len() as u32,
-            bases: c.bases.len() as u32,
-            preferences: c.preferences.len() as u32,
-        });
-        batch.consents.extend_from_slice(&c.consents);
-        batch.bases.extend_from_slice(&c.bases);
-        batch.preferences.extend_from_slice(&c.preferences);
-    }
-    batch
+    ContactBatch::from_contacts(contacts)
 }

@@ -7,6 +7,7 @@
 //! and the host uses it natively as a baseline.
 
 mod batch;
+mod columns;
 mod config;
 mod consent;
 mod decide;
@@ -17,6 +18,7 @@ mod types;
 mod tests;
 
 pub use batch::BatchError;
+pub use columns::{Columns, basis_index, state_index, status_index};
 pub use config::{ConfigError, Policy};
 pub use consent::{expiry, switch_on};
 pub use explain::explain;

@@ -19,7 +19,7 @@
 //!   instance's first call and "later sentence" after.
 
 use crate::engine::{Channel, ConsentType, Switches};
-use crate::engine::{Config, ContactBatch, ContactFlags, ContactRow, ContactState, Request};
+use crate::engine::{Config, ContactBatch, ContactFlags, ContactState, Request};
 
 pub const HANG_ID: u32 = 9001;
 pub const REFUSED_ID: u32 = 9002;
@@ -116,10 +116,14 @@ const SCRIPTED_CORE: &str = r#"
     (i32.store8 (i32.const 280) (i32.const 0))
     (i32.const 256))
 
+  ;; 11 columns make more than 16 flat parameters, so the arguments arrive
+  ;; in memory: self at 0, the request at 8 (its `now` at 8 + 24), the batch
+  ;; at 40 (the `flags` column's length, the contact count, at 44).
   (func (export "crm:consent/rules@VERSION#[method]policy.decide-batch")
-    (param $self i32) (param $channel i32) (param i32 i32 i32 i32) (param $now i64)
-    (param $rows i32) (param $n i32) (param i32 i32 i32 i32 i32 i32) (result i32)
-    (local $out i32) (local $i i32) (local $count i32)
+    (param $args i32) (result i32)
+    (local $out i32) (local $i i32) (local $count i32) (local $now i64) (local $n i32)
+    (local.set $now (i64.load offset=32 (local.get $args)))
+    (local.set $n (i32.load offset=44 (local.get $args)))
     (call $script (local.get $now))
     (if (i64.eq (local.get $now) (i64.const -5))
       (then
@@ -274,18 +278,5 @@ pub fn request(now: i64) -> Request {
 }
 
 pub fn batch(contacts: usize) -> ContactBatch {
-    ContactBatch {
-        contacts: vec![
-            ContactRow {
-                flags: ContactFlags::empty(),
-                consents: 0,
-                bases: 0,
-                preferences: 0,
-            };
-            contacts
-        ],
-        consents: vec![],
-        bases: vec![],
-        preferences: vec![],
-    }
+    ContactBatch::from_contacts(&vec![contact(); contacts])
 }

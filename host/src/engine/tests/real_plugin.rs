@@ -130,7 +130,7 @@ fn the_real_plugin_decides_a_batch_and_refuses_mismatched_columns() {
     );
 
     let mut mismatched: ContactBatch = batch(1);
-    mismatched.contacts[0].consents = 2; // but the consents column is empty
+    mismatched.consent_counts[0] = 2; // but the consent columns are empty
     let error = policy
         .decide_batch(&request(NOW), &mismatched)
         .expect_err("refused");
@@ -205,9 +205,7 @@ fn the_hostile_plugin_fails_closed_for_every_kind_of_fault() {
             matches!(policy.decide(&contact(), &request(NOW)), Decision::Allow(_)),
             "{code}: a fresh instance serves the next call"
         );
-        let mut triggering = batch(2);
-        triggering.contacts[0].consents = 1;
-        triggering.consents = consenting_contact().consents;
+        let triggering = ContactBatch::from_contacts(&[consenting_contact(), contact()]);
         let verdicts = policy
             .decide_batch(&request(NOW), &triggering)
             .expect("fails closed");

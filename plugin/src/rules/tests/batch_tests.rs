@@ -177,3 +177,144 @@ fn a_contact_with_no_rows_of_its_own_still_gets_a_verdict() {
         ]
     );
 }
+
+/// The WIT `contact-batch` columns of some contacts, owned.
+#[derive(Default)]
+struct Owned {
+    flags: Vec<u8>,
+    consent_counts: Vec<u16>,
+    basis_counts: Vec<u16>,
+    preference_counts: Vec<u16>,
+    consent_types: Vec<u32>,
+    consent_statuses: Vec<u8>,
+    consent_given_at: Vec<i64>,
+    basis_purposes: Vec<u32>,
+    basis_legal_bases: Vec<u8>,
+    preference_types: Vec<u32>,
+    preference_states: Vec<u8>,
+}
+
+fn owned(cs: &[ContactState]) -> Owned {
+    let mut o = Owned::default();
+    for c in cs {
+        o.flags.push(c.flags.bits());
+        o.consent_counts.push(c.consents.len() as u16);
+        o.basis_counts.push(c.bases.len() as u16);
+        o.preference_counts.push(c.preferences.len() as u16);
+        for r in &c.consents {
+            o.consent_types.push(r.type_id);
+            o.consent_statuses.push(status_index(r.status));
+            o.consent_given_at.push(r.given_at);
+        }
+        for b in &c.bases {
+            o.basis_purposes.push(b.purpose_id);
+            o.basis_legal_bases.push(basis_index(b.legal_basis));
+        }
+        for p in &c.preferences {
+            o.preference_types.push(p.subscription_type_id);
+            o.preference_states.push(state_index(p.state));
+        }
+    }
+    o
+}
+
+impl Owned {
+    fn view(&self) -> Columns<'_> {
+        Columns {
+            flags: &self.flags,
+            consent_counts: &self.consent_counts,
+            basis_counts: &self.basis_counts,
+            preference_counts: &self.preference_counts,
+            consent_types: &self.consent_types,
+            consent_statuses: &self.consent_statuses,
+            consent_given_at: &self.consent_given_at,
+            basis_purposes: &self.basis_purposes,
+            basis_legal_bases: &self.basis_legal_bases,
+            preference_types: &self.preference_types,
+            preference_states: &self.preference_states,
+        }
+    }
+}
+
+#[test]
+fn integer_columns_decide_every_contact_as_a_single_decision_would() {
+    let p = policy();
+    let cs = contacts();
+    let cols = owned(&cs);
+    for channel in ALL_CHANNELS {
+        for (purpose, sub) in [
+            (None, None),
+            (Some(SALES), Some(OFFERS)),
+            (Some(SOFT_OPT_IN), Some(WEEKLY)),
+        ] {
+            let r = Request {
+                purpose,
+                subscription_type: sub,
+                ..req(channel)
+            };
+            let got = p.decide_columns(&r, &cols.view()).expect("columns fit");
+            let want: Vec<Verdict> = cs
+                .iter()
+                .map(|c| p.decide(c.view(), &r).verdict())
+                .collect();
+            assert_eq!(got, want, "{r:?}");
+        }
+    }
+}
+
+#[test]
+fn flag_bits_round_trip() {
+    for bits in 0..8u8 {
+        assert_eq!(ContactFlags::from_bits(bits).bits(), bits);
+    }
+}
+
+#[test]
+fn columns_that_do_not_fit_together_name_the_column() {
+    let p = policy();
+    let r = req(Channel::BulkEmail);
+    let mut cols = owned(&contacts());
+    cols.consent_given_at.pop();
+    let e = p.decide_columns(&r, &cols.view()).unwrap_err();
+    assert_eq!(
+        e.message,
+        "consents: column consent-given-at has 4 entries but consent-types has 5"
+    );
+
+    let mut cols = owned(&contacts());
+    cols.basis_counts.push(0);
+    let e = p.decide_columns(&r, &cols.view()).unwrap_err();
+    assert!(
+        e.message
+            .contains("basis-counts has 7 entries but flags has 6"),
+        "{}",
+        e.message
+    );
+
+    let mut cols = owned(&contacts());
+    cols.consent_counts[0] += 1;
+    let e = p.decide_columns(&r, &cols.view()).unwrap_err();
+    assert_eq!(
+        e.message,
+        "consent counts add up to 6 but the columns hold 5 entries"
+    );
+}
+
+#[test]
+fn an_unknown_enum_index_in_a_column_is_refused() {
+    let mut cols = owned(&contacts());
+    cols.consent_statuses[1] = 8;
+    let e = policy()
+        .decide_columns(&req(Channel::BulkEmail), &cols.view())
+        .unwrap_err();
+    assert_eq!(e.message, "consent-statuses holds the unknown case index 8");
+    let mut cols = owned(&contacts());
+    cols.preference_states[0] = 3;
+    let e = policy()
+        .decide_columns(&req(Channel::BulkEmail), &cols.view())
+        .unwrap_err();
+    assert_eq!(
+        e.message,
+        "preference-states holds the unknown case index 3"
+    );
+}
