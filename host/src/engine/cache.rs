@@ -17,7 +17,7 @@ use wasmtime::component::Component;
 
 use super::{EngineError, Shared};
 
-const MAGIC: &[u8; 8] = b"CRMCWSM1";
+pub(crate) const MAGIC: &[u8; 8] = b"CRMCWSM1";
 const TRAILER: usize = 32 + MAGIC.len();
 
 /// Where a compiled component came from.

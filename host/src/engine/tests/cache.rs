@@ -1,4 +1,6 @@
 use std::fs;
+
+use sha2::Digest;
 use std::path::{Path, PathBuf};
 
 use super::engine_with;
@@ -98,26 +100,25 @@ fn a_corrupt_cache_file_is_ignored_and_rewritten() {
 #[test]
 fn a_cache_file_from_another_engine_configuration_is_ignored_and_rewritten() {
     let dir = tempfile::tempdir().expect("a temp dir");
-    let other_dir = tempfile::tempdir().expect("a temp dir");
     let bytes = scripted_plugin();
 
-    // An engine with another memory limit compiles different code, under
-    // another compatibility hash; pose its (intact) file as ours.
-    let other = engine_with(EngineOptions {
-        cache_dir: Some(other_dir.path().to_owned()),
-        memory_limit_bytes: 1 << 20,
-        call_timeout: std::time::Duration::from_secs(1),
-        ..EngineOptions::default()
-    });
-    let other_plugin = other.load(&bytes).expect("loads");
+    // An engine configured otherwise (small memories, so bounds-checked
+    // code) compiles an artifact ours must not run. Frame it exactly as our
+    // cache writes files, so only wasmtime's own check can refuse it.
+    let mut config = wasmtime::Config::new();
+    config
+        .wasm_component_model(true)
+        .memory_reservation(1 << 20)
+        .memory_guard_size(0);
+    let other = wasmtime::Engine::new(&config).expect("another engine");
+    let mut foreign = other.precompile_component(&bytes).expect("compiles");
+    let digest = sha2::Sha256::digest(&foreign);
+    foreign.extend_from_slice(&digest);
+    foreign.extend_from_slice(crate::engine::cache::MAGIC);
     let ours = cached_engine(dir.path());
-    assert_ne!(ours.shared.compatibility, other.shared.compatibility);
-    let ours_path = entry_path(
-        dir.path(),
-        other_plugin.sha256(),
-        &ours.shared.compatibility,
-    );
-    fs::copy(entry(&other, &other_plugin), &ours_path).expect("copied");
+    let sha = hex::encode(sha2::Sha256::digest(&bytes));
+    let ours_path = entry_path(dir.path(), &sha, &ours.shared.compatibility);
+    fs::write(&ours_path, &foreign).expect("written");
 
     let plugin = ours.load(&bytes).expect("loads despite the foreign file");
     assert_eq!(plugin.inner.compiled, Compiled::Miss);
