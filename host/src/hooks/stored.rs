@@ -166,7 +166,32 @@ impl<'e> StoredHooks<'e> {
         channel: Channel,
         op: &Operator,
     ) -> Result<HookDecision, HookError> {
-        let (evidence, decision, sha) = self.ask(contact, channel, op)?;
+        self.decide_one(contact, channel, None, op)
+    }
+
+    /// Decides one contact for a newsletter to `subscription_type` (a code),
+    /// exactly as [`StoredHooks::before_bulk_send`] decides each recipient:
+    /// for a CRM that adds one recipient by hand.
+    pub fn decide_newsletter(
+        &mut self,
+        contact: ContactId,
+        subscription_type: Option<&str>,
+        op: &Operator,
+    ) -> Result<HookDecision, HookError> {
+        let sub = subscription_type
+            .map(|code| self.store.subscription_type(code))
+            .transpose()?;
+        self.decide_one(contact, Channel::BulkEmail, sub.map(|s| s.id), op)
+    }
+
+    fn decide_one(
+        &mut self,
+        contact: ContactId,
+        channel: Channel,
+        subscription_type: Option<store::SubscriptionTypeId>,
+        op: &Operator,
+    ) -> Result<HookDecision, HookError> {
+        let (evidence, decision, sha) = self.ask(contact, channel, subscription_type, op)?;
         let (outcome, code) = match &decision {
             wit::Decision::Allow(_) => (store::Outcome::Allow, None),
             wit::Decision::Deny(d) => (store::Outcome::Deny, Some(d.code)),
@@ -182,7 +207,7 @@ impl<'e> StoredHooks<'e> {
                 channel,
                 outcome,
                 reason_code: convert::reason_code(code),
-                subscription_type: None,
+                subscription_type,
                 summary: None,
                 plugin_sha256: Some(sha.clone()),
                 request: serde_json::to_value(&evidence).map_err(StoreError::from)?,
@@ -217,7 +242,7 @@ impl<'e> StoredHooks<'e> {
         if !known {
             return Err(StoreError::UnknownReason(reason).into());
         }
-        let (evidence, decision, sha) = self.ask(contact, channel, op)?;
+        let (evidence, decision, sha) = self.ask(contact, channel, None, op)?;
         let why = match &decision {
             wit::Decision::Justify(j) if j.reasons.contains(&reason.0) => j.code,
             wit::Decision::Justify(j) => {
@@ -382,6 +407,7 @@ impl<'e> StoredHooks<'e> {
         &mut self,
         contact: ContactId,
         channel: Channel,
+        subscription_type: Option<store::SubscriptionTypeId>,
         op: &Operator,
     ) -> Result<(Evidence, wit::Decision, String), HookError> {
         let snapshot = self.store.contact_snapshot(contact)?;
@@ -389,7 +415,7 @@ impl<'e> StoredHooks<'e> {
         let request = wit::Request {
             channel: convert::channel(channel),
             purpose: op.purpose.map(|p| p.0),
-            subscription_type: None,
+            subscription_type: subscription_type.map(|s| s.0),
             now: op.at.timestamp(),
         };
         let active = self.refresh()?;
