@@ -2,7 +2,8 @@
 //! - `decide`: one warm decision through the component vs the rules natively;
 //! - `batch_100k`: a newsletter batch of 100k contacts, component vs native;
 //! - `instantiate`: a fresh instance from the InstancePre, with its policy;
-//! - `newsletter_100k_stored`: 100k contacts from SQLite to the recipient list.
+//! - `newsletter_100k_stored`: 100k contacts from SQLite to the recipient list
+//!   (`CRM_CONSENT_BENCH_CONTACTS=1000000` for 1M).
 
 use std::hint::black_box;
 
@@ -193,23 +194,33 @@ fn stored_crowd(dir: &std::path::Path, n: usize) -> Store {
     s
 }
 
+/// How many stored contacts the newsletter bench uses: 100k by default,
+/// `CRM_CONSENT_BENCH_CONTACTS=1000000` for the 1M target (its setup takes
+/// minutes).
+fn stored_contacts() -> usize {
+    std::env::var("CRM_CONSENT_BENCH_CONTACTS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(100_000)
+}
+
 fn newsletter_stored(c: &mut Criterion) {
-    const N: usize = 100_000;
+    let n = stored_contacts();
     let dir = tempfile::tempdir().unwrap();
     // Built on first use, so a filtered run of the other benches skips it.
     let mut hooks: Option<StoredHooks<'static>> = None;
     let op = Operator::new("bench", Utc.timestamp_opt(NOW, 0).unwrap());
-    let mut g = c.benchmark_group("newsletter_100k_stored");
-    g.throughput(Throughput::Elements(N as u64));
+    let mut g = c.benchmark_group(format!("newsletter_{}k_stored", n / 1000));
+    g.throughput(Throughput::Elements(n as u64));
     g.sample_size(10);
     g.bench_function("sqlite_to_recipients", |b| {
         let h =
-            hooks.get_or_insert_with(|| StoredHooks::new(engine(), stored_crowd(dir.path(), N)));
+            hooks.get_or_insert_with(|| StoredHooks::new(engine(), stored_crowd(dir.path(), n)));
         b.iter(|| h.before_bulk_send(None, true, &op).unwrap())
     });
     g.bench_function("sqlite_read_only", |b| {
         let h =
-            hooks.get_or_insert_with(|| StoredHooks::new(engine(), stored_crowd(dir.path(), N)));
+            hooks.get_or_insert_with(|| StoredHooks::new(engine(), stored_crowd(dir.path(), n)));
         b.iter(|| h.store().newsletter_columns(None).unwrap())
     });
     g.finish();

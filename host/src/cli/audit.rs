@@ -6,7 +6,7 @@ use std::io::Write;
 use anyhow::{Result, bail};
 use clap::{Args, Subcommand};
 
-use super::check::{code_name, snake};
+use super::check::snake;
 use super::{Ctx, when};
 use crate::engine as wit;
 use crate::hooks::{Replay, StoredHooks};
@@ -140,7 +140,7 @@ pub(crate) fn print_decision(out: &mut dyn Write, d: &Decision) -> std::io::Resu
         who,
         d.channel.as_str(),
         d.outcome.as_str(),
-        code_name(&d.reason_code)
+        d.reason_code
     )?;
     if let Some(reason) = d.reason {
         write!(out, "  reason #{reason}")?;
@@ -172,7 +172,7 @@ fn print_replay(out: &mut dyn Write, r: &Replay) -> std::io::Result<()> {
         "decision #{}: logged {} ({}), replayed {replayed}: {}",
         r.decision,
         r.logged_outcome,
-        code_name(&r.logged_code),
+        r.logged_code,
         if r.same { "same" } else { "DIFFERENT" }
     )
 }

@@ -249,18 +249,12 @@ pub(crate) fn print_bulk(
     let codes: Vec<String> = bulk
         .summary
         .iter()
-        .map(|(code, n)| format!("{} {n}", code_name(code)))
+        .map(|(code, n)| format!("{code} {n}"))
         .collect();
     writeln!(out, "  by reason: {}", or_none(&codes.join(", ")))?;
     if show_skipped {
         for s in &bulk.skipped {
-            writeln!(
-                out,
-                "  skipped {}: {} [{}]",
-                s.contact,
-                s.message,
-                code_name(&s.code)
-            )?;
+            writeln!(out, "  skipped {}: {} [{}]", s.contact, s.message, s.code)?;
         }
     }
     match bulk.logged {
@@ -320,33 +314,4 @@ pub(crate) fn find_reason(store: &Store, wanted: &str) -> Result<Reason> {
     Ok(store.reason(wanted)?)
 }
 
-/// A reason code as logged by the hooks. Databases written before
-/// `hooks::convert::reason_code` stopped snake-casing wasmtime's whole
-/// `Debug` output (`ReasonCode::NoConsent`) hold `reason_code::_no_consent`;
-/// both spellings print as `no_consent`.
-pub(crate) fn code_name(code: &str) -> &str {
-    code.rsplit("::")
-        .next()
-        .unwrap_or(code)
-        .trim_start_matches('_')
-}
-
-/// The snake_case name of a WIT enum value (`LegitimateInterest` →
-/// `legitimate_interest`), the spelling the store uses.
-pub(crate) fn snake(value: &impl std::fmt::Debug) -> String {
-    let debug = format!("{value:?}");
-    // wasmtime's generated Debug spells enum values `ReasonCode::NoConsent`.
-    let debug = debug.rsplit("::").next().unwrap_or_default();
-    let mut out = String::with_capacity(debug.len() + 4);
-    for (i, ch) in debug.chars().enumerate() {
-        if ch.is_ascii_uppercase() {
-            if i > 0 {
-                out.push('_');
-            }
-            out.push(ch.to_ascii_lowercase());
-        } else {
-            out.push(ch);
-        }
-    }
-    out
-}
+pub(crate) use crate::hooks::convert::snake;

@@ -190,8 +190,14 @@ pub fn config(c: &store::StoredConfig) -> wit::Config {
 
 /// The store's spelling of a reason code (snake_case, like its other enums).
 pub fn reason_code(code: wit::ReasonCode) -> String {
-    // Debug prints `ReasonCode::NoConsent`; keep the case name.
-    let debug = format!("{code:?}");
+    snake(&code)
+}
+
+/// The snake_case name of a WIT enum value (`LegitimateInterest` →
+/// `legitimate_interest`), the spelling the store and the CLI use.
+pub fn snake(value: &impl std::fmt::Debug) -> String {
+    // wasmtime's generated Debug spells enum values `ReasonCode::NoConsent`.
+    let debug = format!("{value:?}");
     let name = debug.rsplit("::").next().unwrap_or(&debug);
     let mut out = String::with_capacity(name.len() + 4);
     for (i, ch) in name.chars().enumerate() {

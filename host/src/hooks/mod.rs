@@ -4,7 +4,7 @@
 //! backs the same hooks with the SQLite store, the decision log and the
 //! justify flow. Both fail closed: a plugin fault is a deny, never an allow.
 
-pub(crate) mod convert;
+pub mod convert;
 pub mod stored;
 
 pub use stored::{BulkSend, HookDecision, HookError, Operator, Replay, Skipped, StoredHooks};
