@@ -11,7 +11,8 @@ use serde::Serialize;
 
 use super::{Ctx, day, when};
 use crate::store::{
-    ConsentStatus, ContactId, LedgerEntry, LedgerSeq, LegalBasis, NewConsent, Store, parse_date,
+    ConsentStatus, ContactId, LedgerEntry, LedgerSeq, LegalBasis, MethodId, NewConsent, StatusId,
+    Store, parse_date,
 };
 
 /// Where consents recorded by the CLI say they came from, unless told.
@@ -179,16 +180,7 @@ pub(crate) fn current(
         .into_iter()
         .map(|t| (t.id, t))
         .collect();
-    let statuses: HashMap<_, _> = store
-        .statuses()?
-        .into_iter()
-        .map(|s| (s.id, s.code))
-        .collect();
-    let methods: HashMap<_, _> = store
-        .methods()?
-        .into_iter()
-        .map(|m| (m.id, m.code))
-        .collect();
+    let (statuses, methods) = status_and_method_codes(store)?;
     Ok(rows
         .into_iter()
         .map(|c| {
@@ -257,16 +249,7 @@ pub(crate) fn history(store: &Store, contact: ContactId) -> Result<Vec<HistoryEn
         .into_iter()
         .map(|t| (t.id, t.code))
         .collect();
-    let statuses: HashMap<_, _> = store
-        .statuses()?
-        .into_iter()
-        .map(|s| (s.id, s.code))
-        .collect();
-    let methods: HashMap<_, _> = store
-        .methods()?
-        .into_iter()
-        .map(|m| (m.id, m.code))
-        .collect();
+    let (statuses, methods) = status_and_method_codes(store)?;
     entries
         .into_iter()
         .map(|entry| {
@@ -313,4 +296,21 @@ pub(crate) fn print_history(out: &mut dyn Write, entries: &[HistoryEntry]) -> st
         )?;
     }
     Ok(())
+}
+
+/// Status and method codes by id, to print ledger rows and current consents.
+fn status_and_method_codes(
+    store: &Store,
+) -> Result<(HashMap<StatusId, String>, HashMap<MethodId, String>)> {
+    let statuses = store
+        .statuses()?
+        .into_iter()
+        .map(|s| (s.id, s.code))
+        .collect();
+    let methods = store
+        .methods()?
+        .into_iter()
+        .map(|m| (m.id, m.code))
+        .collect();
+    Ok((statuses, methods))
 }
