@@ -537,3 +537,34 @@ fn a_batch_decides_every_contact_as_single_decisions_would() {
             .is_empty()
     );
 }
+
+#[test]
+fn every_fact_of_a_contact_reaches_the_plugin_and_nothing_of_the_last_one() {
+    let h = hooks();
+    // The first contact leaves two withdrawn consents in the plugin's memory.
+    let withdrawn = contact()
+        .consent(EMAIL, ConsentStatus::Withdrawn, NOW - DAY)
+        .consent(EMAIL, ConsentStatus::Withdrawn, NOW - DAY)
+        .build();
+    assert_eq!(
+        deny_code(&h.before_send(&withdrawn, Context::at(NOW))),
+        ReasonCode::ConsentWithdrawn
+    );
+    // The next has one consent of another channel, a basis and a preference:
+    // three facts of three kinds, each read from its own slot.
+    let next = contact()
+        .given(PHONE, NOW - DAY)
+        .basis(SALES, LegalBasis::Contract)
+        .preference(WEEKLY, SubscriptionState::OptedIn)
+        .build();
+    assert_eq!(
+        allow_code(&h.before_send(&next, Context::at(NOW).for_purpose(SALES))),
+        ReasonCode::LegalBasis
+    );
+    // And a basis alone is seen as the contact's own, not the purpose's default.
+    let objecting = contact().basis(SALES, LegalBasis::Withdrawn).build();
+    assert_eq!(
+        deny_code(&h.before_send(&objecting, Context::at(NOW).for_purpose(SALES))),
+        ReasonCode::BasisWithdrawn
+    );
+}

@@ -3,6 +3,7 @@
 //! No rule lives here.
 
 use alloc::vec::Vec;
+use core::cell::RefCell;
 
 use crate::rules as r;
 use bindings::exports::crm::consent::rules::{Guest, GuestPolicy, Policy as PolicyHandle};
@@ -17,8 +18,20 @@ mod bindings {
 
 struct Component;
 
-/// The exported `policy` resource: one validated rules policy.
-struct Policy(r::Policy);
+/// The exported `policy` resource: one validated rules policy, and scratch
+/// space to sort a contact's facts into, kept so that `decide` does not
+/// allocate once warm.
+struct Policy {
+    rules: r::Policy,
+    scratch: RefCell<Scratch>,
+}
+
+#[derive(Default)]
+struct Scratch {
+    consents: Vec<r::ConsentRecord>,
+    bases: Vec<r::PurposeBasis>,
+    preferences: Vec<r::Preference>,
+}
 
 bindings::export!(Component with_types_in bindings);
 
@@ -33,7 +46,12 @@ impl Guest for Component {
 impl GuestPolicy for Policy {
     fn create(cfg: w::Config) -> Result<PolicyHandle, w::ConfigError> {
         r::Policy::new(config(cfg))
-            .map(|p| PolicyHandle::new(Policy(p)))
+            .map(|rules| {
+                PolicyHandle::new(Policy {
+                    rules,
+                    scratch: RefCell::default(),
+                })
+            })
             .map_err(|e| match e {
                 r::ConfigError::DuplicateId(m) => w::ConfigError::DuplicateId(m),
                 r::ConfigError::DuplicateCode(m) => w::ConfigError::DuplicateCode(m),
@@ -43,19 +61,34 @@ impl GuestPolicy for Policy {
     }
 
     fn decide(&self, contact: w::ContactState, req: w::Request) -> w::Decision {
-        // Same-layout element conversions: `collect` reuses the lifted vectors.
-        let consents: Vec<r::ConsentRecord> =
-            contact.consents.into_iter().map(consent_record).collect();
-        let bases: Vec<r::PurposeBasis> = contact.bases.into_iter().map(purpose_basis).collect();
-        let preferences: Vec<r::Preference> =
-            contact.preferences.into_iter().map(preference).collect();
+        let mut scratch = self.scratch.borrow_mut();
+        let Scratch {
+            consents,
+            bases,
+            preferences,
+        } = &mut *scratch;
+        consents.clear();
+        bases.clear();
+        preferences.clear();
+        for fact in contact.facts {
+            match fact {
+                w::Fact::Consent(c) => consents.push(consent_record(c)),
+                w::Fact::Basis(b) => bases.push(purpose_basis(b)),
+                w::Fact::Preference(p) => preferences.push(preference(p)),
+            }
+        }
         let view = r::Contact {
             flags: contact_flags(contact.flags),
-            consents: &consents,
-            bases: &bases,
-            preferences: &preferences,
+            consents,
+            bases,
+            preferences,
         };
-        decision(self.0.decide(view, &request(req)))
+        decision(self.rules.rule(view, &request(req)))
+    }
+
+    fn reasons(&self, _channel: w::Channel) -> Vec<u32> {
+        // The default rules offer every configured reason on every channel.
+        self.rules.reasons().to_vec()
     }
 
     fn decide_batch(
@@ -78,7 +111,7 @@ impl GuestPolicy for Policy {
             preference_types: &batch.preference_types,
             preference_states: &batch.preference_states,
         };
-        match self.0.decide_columns(&request(req), &cols) {
+        match self.rules.decide_columns(&request(req), &cols) {
             Ok(verdicts) => Ok(verdicts.into_iter().map(verdict).collect()),
             Err(e) => Err(w::BatchError { message: e.message }),
         }
@@ -265,9 +298,9 @@ fn wit_code(c: r::ReasonCode) -> w::ReasonCode {
     CODES[c as usize].0
 }
 
-fn decision(d: r::Decision) -> w::Decision {
+fn decision(d: r::Ruling) -> w::Decision {
     match d {
-        r::Decision::Allow {
+        r::Ruling::Allow {
             code,
             consent_type,
             legal_basis,
@@ -278,15 +311,8 @@ fn decision(d: r::Decision) -> w::Decision {
             legal_basis: legal_basis.map(wit_basis),
             valid_until,
         }),
-        r::Decision::Deny { code } => w::Decision::Deny(w::Denied {
-            code: wit_code(code),
-            // The WIT carries the sentence with every denial.
-            message: r::explain(code).into(),
-        }),
-        r::Decision::Justify { code, reasons } => w::Decision::Justify(w::JustifyNeeded {
-            code: wit_code(code),
-            reasons,
-        }),
+        r::Ruling::Deny(code) => w::Decision::Deny(wit_code(code)),
+        r::Ruling::Justify(code) => w::Decision::Justify(wit_code(code)),
     }
 }
 

@@ -71,6 +71,19 @@ fn decide(c: &mut Criterion) {
     g.bench_function("native", |b| {
         b.iter(|| native_policy.decide(black_box(native_contact.view()), black_box(&native_req)))
     });
+    let empty = crm_consent_tests::contact().build();
+    g.bench_function("wasm_empty", |b| {
+        b.iter(|| wasm.decide(black_box(&empty), black_box(&req)))
+    });
+    let restricted = crm_consent_tests::contact()
+        .flags(ContactFlags::RESTRICTED)
+        .build();
+    g.bench_function("wasm_restricted", |b| {
+        b.iter(|| wasm.decide(black_box(&restricted), black_box(&req)))
+    });
+    g.bench_function("wasm_explain_cached", |b| {
+        b.iter(|| wasm.explain(black_box(crm_consent::engine::ReasonCode::Restricted)))
+    });
     g.finish();
 }
 

@@ -10,10 +10,17 @@ wasmtime::component::bindgen!({
 
 pub use exports::crm::consent::types::{
     Allowed, BatchError, Channel, Config, ConfigError, ConsentRecord, ConsentStatus, ConsentType,
-    ContactBatch, ContactFlags, ContactState, Decision, Denied, JustificationReason, JustifyNeeded,
-    LegalBasis, Outcome, Preference, Purpose, PurposeBasis, ReasonCode, Request, SubscriptionState,
-    SubscriptionType, Switches, Verdict,
+    ContactBatch, ContactFlags, JustificationReason, LegalBasis, Outcome, Preference, Purpose,
+    PurposeBasis, ReasonCode, Request, SubscriptionState, SubscriptionType, Switches, Verdict,
 };
+
+use super::contact::ContactState;
+
+/// The contract's own shapes of a contact and a decision, which the host
+/// wraps in [`super::ContactState`] and [`super::Decision`].
+pub(crate) mod wit {
+    pub use super::exports::crm::consent::types::{ContactState, Decision, Fact};
+}
 
 /// Number of `reason-code` cases; `ReasonCode` is `repr(u8)` with cases
 /// numbered in WIT order, so `code as usize` indexes a table of this length.

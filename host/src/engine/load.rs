@@ -12,6 +12,7 @@ use super::bindings::{Config, ConsentPluginIndices};
 use super::cache::{self, Compiled};
 use super::policy::{self, Policy, StoreState};
 use super::{API_PACKAGE, API_VERSION, EngineError, Shared};
+use wasmtime::component::ComponentExportIndex;
 
 /// What [`Engine::validate`](super::Engine::validate) found in a plugin.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -39,7 +40,7 @@ pub(crate) struct PluginInner {
     pub(crate) shared: Arc<Shared>,
     pub(crate) info: PluginInfo,
     pub(crate) pre: InstancePre<StoreState>,
-    pub(crate) indices: ConsentPluginIndices,
+    pub(crate) exports: Exports,
     #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) compiled: Compiled,
 }
@@ -72,6 +73,16 @@ impl std::fmt::Debug for Plugin {
     }
 }
 
+/// Where the plugin's exports are, found once per component.
+pub(crate) struct Exports {
+    pub(crate) indices: ConsentPluginIndices,
+    /// `policy.decide`, which the host calls with its own [`super::ContactState`]
+    /// lowering instead of through the bindings.
+    pub(crate) decide: ComponentExportIndex,
+    /// `policy.decide-batch`, called with the host's own verdict lifting.
+    pub(crate) decide_batch: ComponentExportIndex,
+}
+
 pub(crate) fn prepare(shared: &Arc<Shared>, bytes: &[u8]) -> Result<Plugin, EngineError> {
     check_header(bytes)?;
     let sha256 = hex::encode(Sha256::digest(bytes));
@@ -88,7 +99,21 @@ pub(crate) fn prepare(shared: &Arc<Shared>, bytes: &[u8]) -> Result<Plugin, Engi
         detail: format!("{e:#}"),
     };
     let indices = ConsentPluginIndices::new(&pre).map_err(wrong_types)?;
-    policy::trial_instantiate(shared, &pre, &indices, &api_version)?;
+    let method = |name: &str| {
+        component
+            .get_export_index(None, format!("{API_PACKAGE}/rules@{api_version}").as_str())
+            .and_then(|rules| component.get_export_index(Some(&rules), name))
+            .ok_or_else(|| EngineError::WrongTypes {
+                version: api_version.clone(),
+                detail: format!("no `{name}` export"),
+            })
+    };
+    let entry_points = Exports {
+        indices,
+        decide: method("[method]policy.decide")?,
+        decide_batch: method("[method]policy.decide-batch")?,
+    };
+    policy::trial_instantiate(shared, &pre, &entry_points, &api_version)?;
     Ok(Plugin {
         inner: Arc::new(PluginInner {
             shared: shared.clone(),
@@ -99,7 +124,7 @@ pub(crate) fn prepare(shared: &Arc<Shared>, bytes: &[u8]) -> Result<Plugin, Engi
                 imports,
             },
             pre,
-            indices,
+            exports: entry_points,
             compiled,
         }),
     })

@@ -13,11 +13,13 @@
 
 mod bindings;
 mod cache;
+mod contact;
 mod error;
 mod load;
 mod policy;
 #[cfg(test)]
 mod tests;
+mod verdicts;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -31,10 +33,10 @@ use wasmtime::{InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig};
 
 pub use bindings::{
     Allowed, BatchError, Channel, Config, ConfigError, ConsentRecord, ConsentStatus, ConsentType,
-    ContactBatch, ContactFlags, ContactState, Decision, Denied, JustificationReason, JustifyNeeded,
-    LegalBasis, Outcome, Preference, Purpose, PurposeBasis, ReasonCode, Request, SubscriptionState,
-    SubscriptionType, Switches, Verdict,
+    ContactBatch, ContactFlags, JustificationReason, LegalBasis, Outcome, Preference, Purpose,
+    PurposeBasis, ReasonCode, Request, SubscriptionState, SubscriptionType, Switches, Verdict,
 };
+pub use contact::{ContactState, Decision, Denied, JustifyNeeded};
 pub use error::{EngineError, Fault, FaultKind};
 pub use load::{Plugin, PluginInfo};
 pub use policy::Policy;

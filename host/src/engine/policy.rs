@@ -3,14 +3,16 @@
 
 use std::sync::Arc;
 
-use wasmtime::component::{InstancePre, ResourceAny};
+use wasmtime::component::{Func, InstancePre, ResourceAny, TypedFunc};
 use wasmtime::{ResourceLimiter, Store, StoreLimits, StoreLimitsBuilder};
 
 use super::bindings::{
-    BatchError, Config, ConsentPlugin, ConsentPluginIndices, ContactBatch, ContactState, Decision,
-    Denied, Outcome, REASON_CODES, ReasonCode, Request, Verdict,
+    BatchError, Channel, Config, ConsentPlugin, ContactBatch, Outcome, REASON_CODES, ReasonCode,
+    Request, Verdict, wit,
 };
-use super::load::{Plugin, PluginInner};
+use super::contact::{ContactState, Decision, Denied, JustifyNeeded};
+use super::load::{Exports, Plugin, PluginInner};
+use super::verdicts::VerdictList;
 use super::{EngineError, Fault, Shared};
 
 /// What `explain` answers when the plugin cannot.
@@ -125,14 +127,21 @@ fn is_guest_fault(store: &Store<StoreState>, error: &wasmtime::Error) -> bool {
     store.data().memory_refused || error.downcast_ref::<wasmtime::Trap>().is_some()
 }
 
+/// `policy.decide` with the host's own lowering of a contact.
+type DecideFunc<'a> = TypedFunc<(ResourceAny, &'a ContactState, Request), (wit::Decision,)>;
+
+/// `policy.decide-batch` with the host's own lifting of the verdicts.
+type DecideBatchFunc<'a> =
+    TypedFunc<(ResourceAny, Request, &'a ContactBatch), (Result<VerdictList, BatchError>,)>;
+
 /// Instantiates in a fresh store and type-checks the exports (the part of
 /// validation wasmtime only does against an instance).
 fn instantiate(
     shared: &Shared,
     pre: &InstancePre<StoreState>,
-    indices: &ConsentPluginIndices,
+    exports: &Exports,
     api_version: &str,
-) -> Result<(Store<StoreState>, ConsentPlugin), EngineError> {
+) -> Result<(Store<StoreState>, ConsentPlugin, [Func; 2]), EngineError> {
     let mut store = new_store(shared);
     let instance = pre.instantiate(&mut store).map_err(|e| {
         if is_guest_fault(&store, &e) {
@@ -151,38 +160,58 @@ fn instantiate(
             EngineError::Instantiate(format!("{e:#}"))
         }
     })?;
-    let bindings = indices
+    let wrong_types = |e: wasmtime::Error| EngineError::WrongTypes {
+        version: api_version.to_owned(),
+        detail: format!("{e:#}"),
+    };
+    let bindings = exports
+        .indices
         .load(&mut store, &instance)
-        .map_err(|e| EngineError::WrongTypes {
-            version: api_version.to_owned(),
-            detail: format!("{e:#}"),
-        })?;
-    Ok((store, bindings))
+        .map_err(wrong_types)?;
+    let decide = *instance
+        .get_typed_func::<(ResourceAny, &ContactState, Request), (wit::Decision,)>(
+            &mut store,
+            &exports.decide,
+        )
+        .map_err(wrong_types)?
+        .func();
+    let decide_batch = *instance
+        .get_typed_func::<(ResourceAny, Request, &ContactBatch), (Result<VerdictList, BatchError>,)>(
+            &mut store,
+            &exports.decide_batch,
+        )
+        .map_err(wrong_types)?
+        .func();
+    Ok((store, bindings, [decide, decide_batch]))
 }
 
 pub(crate) fn trial_instantiate(
     shared: &Arc<Shared>,
     pre: &InstancePre<StoreState>,
-    indices: &ConsentPluginIndices,
+    exports: &Exports,
     api_version: &str,
 ) -> Result<(), EngineError> {
-    instantiate(shared, pre, indices, api_version).map(drop)
+    instantiate(shared, pre, exports, api_version).map(drop)
 }
 
 /// One live instance and its `policy` resource.
 struct Live {
     store: Store<StoreState>,
     bindings: ConsentPlugin,
+    /// `policy.decide`, type-checked as a [`DecideFunc`] at instantiation.
+    decide: Func,
+    /// `policy.decide-batch`, type-checked as a [`DecideBatchFunc`].
+    decide_batch: Func,
     policy: ResourceAny,
 }
 
 impl Live {
     fn create(plugin: &PluginInner, cfg: &Config) -> Result<Live, EngineError> {
         let shared = &plugin.shared;
-        let (mut store, bindings) = instantiate(
+        let (mut store, bindings, [decide, decide_batch]) = instantiate(
             shared,
             &plugin.pre,
-            &plugin.indices,
+            &plugin.exports,
             &plugin.info.api_version,
         )?;
         store.set_epoch_deadline(shared.setup_ticks);
@@ -194,6 +223,8 @@ impl Live {
             Ok(Ok(policy)) => Ok(Live {
                 store,
                 bindings,
+                decide,
+                decide_batch,
                 policy,
             }),
             Ok(Err(refused)) => Err(EngineError::Config(refused)),
@@ -215,7 +246,12 @@ pub struct Policy {
     live: Option<Live>,
     /// `explain` sentences already fetched, indexed by `ReasonCode as usize`.
     sentences: [Option<String>; REASON_CODES],
+    /// `policy.reasons` already fetched, indexed by `Channel as usize`.
+    reasons: [Option<Vec<u32>>; CHANNELS],
 }
+
+/// Number of `channel` cases (bindgen's enums are `repr(u8)` in WIT order).
+const CHANNELS: usize = Channel::Sms as usize + 1;
 
 impl Policy {
     pub(crate) fn create(plugin: Plugin, cfg: &Config) -> Result<Policy, EngineError> {
@@ -225,6 +261,7 @@ impl Policy {
             config: cfg.clone(),
             live: Some(live),
             sentences: Default::default(),
+            reasons: Default::default(),
         })
     }
 
@@ -239,20 +276,50 @@ impl Policy {
     pub fn decide(&mut self, contact: &ContactState, req: &Request) -> Decision {
         let req = *req;
         let decided = self.call("decide", |live| {
-            live.bindings.crm_consent_rules().policy().call_decide(
-                &mut live.store,
-                live.policy,
-                contact,
-                req,
-            )
+            // SAFETY: `live.decide` was type-checked as a `DecideFunc` when
+            // the instance was created.
+            let decide: DecideFunc<'_> = unsafe { TypedFunc::new_unchecked(live.decide) };
+            decide
+                .call(&mut live.store, (live.policy, contact, req))
+                .map(|(decision,)| decision)
         });
         match decided {
-            Ok(decision) => decision,
+            Ok(wit::Decision::Allow(allowed)) => Decision::Allow(allowed),
+            Ok(wit::Decision::Deny(code)) => Decision::Deny(Denied {
+                code,
+                message: self.explain(code),
+            }),
+            Ok(wit::Decision::Justify(code)) => match self.reasons(req.channel) {
+                Ok(reasons) => Decision::Justify(JustifyNeeded { code, reasons }),
+                Err(message) => Decision::Deny(Denied {
+                    code: ReasonCode::PluginFault,
+                    message,
+                }),
+            },
             Err(message) => Decision::Deny(Denied {
                 code: ReasonCode::PluginFault,
                 message,
             }),
         }
+    }
+
+    /// The reasons an operator may pick from on `channel`: fetched from the
+    /// plugin once per channel and kept, as they are the same for every
+    /// contact. On a fault, the sentence naming it.
+    pub fn reasons(&mut self, channel: Channel) -> Result<Vec<u32>, String> {
+        let slot = channel as usize;
+        if let Some(reasons) = &self.reasons[slot] {
+            return Ok(reasons.clone());
+        }
+        let reasons = self.call("reasons", |live| {
+            live.bindings.crm_consent_rules().policy().call_reasons(
+                &mut live.store,
+                live.policy,
+                channel,
+            )
+        })?;
+        self.reasons[slot] = Some(reasons.clone());
+        Ok(reasons)
     }
 
     /// Asks the plugin for one verdict per contact of `batch`.
@@ -268,10 +335,13 @@ impl Policy {
         let req = *req;
         let contacts = batch.len();
         let decided = self.call("decide-batch", |live| {
-            live.bindings
-                .crm_consent_rules()
-                .policy()
-                .call_decide_batch(&mut live.store, live.policy, req, batch)
+            // SAFETY: `live.decide_batch` was type-checked as a
+            // `DecideBatchFunc` when the instance was created.
+            let decide: DecideBatchFunc<'_> =
+                unsafe { TypedFunc::new_unchecked(live.decide_batch) };
+            decide
+                .call(&mut live.store, (live.policy, req, batch))
+                .map(|(verdicts,)| verdicts.map(|list| list.0))
         });
         match decided {
             Ok(Ok(verdicts)) if verdicts.len() == contacts => Ok(verdicts),

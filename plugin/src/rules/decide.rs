@@ -17,7 +17,7 @@ use super::types::{
 /// A decision without its reasons list: what [`Policy::verdict`] needs and
 /// what [`Policy::decide`] expands. Copy, so the hot path never allocates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Ruling {
+pub enum Ruling {
     Allow {
         code: ReasonCode,
         consent_type: Option<u32>,
@@ -36,7 +36,7 @@ impl Ruling {
         valid_until: None,
     };
 
-    pub(crate) fn verdict(self) -> Verdict {
+    pub fn verdict(self) -> Verdict {
         match self {
             Ruling::Allow { code, .. } => Verdict {
                 outcome: Outcome::Allow,
@@ -86,7 +86,7 @@ impl Policy {
 
     /// The rules, in order. Every path of `decide`, `verdict` and the batch
     /// goes through here.
-    pub(crate) fn rule(&self, contact: Contact<'_>, req: &Request) -> Ruling {
+    pub fn rule(&self, contact: Contact<'_>, req: &Request) -> Ruling {
         let flags = contact.flags;
         let bulk = req.channel == Channel::BulkEmail;
 

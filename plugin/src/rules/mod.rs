@@ -11,6 +11,7 @@ mod columns;
 mod config;
 mod consent;
 mod decide;
+pub use decide::Ruling;
 mod explain;
 mod types;
 

@@ -9,9 +9,11 @@
 //!   [`REFUSED_ID`] returns `invalid-value("first consent type")`; anything
 //!   else creates a policy.
 //! * `decide` (by `req.now`): [`TRAP`] traps, [`LOOP`] loops, [`GROW`] grows
-//!   memory without end, [`DENY`] denies (`restricted`, "denied by script");
-//!   otherwise allows with `not-checked` and `consent-type: some(n)`, where n
+//!   memory without end, [`DENY`] denies (`restricted`), [`JUSTIFY`] asks
+//!   for a justification (`no-consent`); otherwise allows with `not-checked` and `consent-type: some(n)`, where n
 //!   counts the decide calls this instance served (1 on a fresh instance).
+//! * `reasons`: `[7, n]`, n counting the `reasons` calls of this instance;
+//!   traps for `phone`.
 //! * `decide-batch`: the same faults; [`REFUSE_BATCH`] returns a batch-error
 //!   "rows do not match"; [`MISCOUNT`] returns one verdict too many;
 //!   otherwise one allow/`not-checked` verdict per contact.
@@ -29,6 +31,7 @@ pub const GROW: i64 = -3;
 pub const DENY: i64 = -4;
 pub const REFUSE_BATCH: i64 = -5;
 pub const MISCOUNT: i64 = -6;
+pub const JUSTIFY: i64 = -7;
 
 /// The contract, which the scripted plugin is built against.
 pub const CONTRACT: &str = include_str!("../../../../wit/consent.wit");
@@ -42,10 +45,10 @@ const SCRIPTED_CORE: &str = r#"
   (global $heap (mut i32) (i32.const 4096))
   (global $served (mut i32) (i32.const 0))
   (global $explained (mut i32) (i32.const 0))
+  (global $reasoned (mut i32) (i32.const 0))
   (data (i32.const 1024) "first consent type")
   (data (i32.const 1056) "first sentence")
   (data (i32.const 1088) "later sentence")
-  (data (i32.const 1120) "denied by script")
   (data (i32.const 1152) "rows do not match")
 
   (func $alloc (param $align i32) (param $size i32) (result i32)
@@ -66,7 +69,6 @@ const SCRIPTED_CORE: &str = r#"
     (call $alloc (local.get 2) (local.get 3)))
 
   (func $reset (param i32) (global.set $heap (i32.const 4096)))
-  (export "cabi_post_crm:consent/rules@VERSION#[method]policy.decide" (func $reset))
   (export "cabi_post_crm:consent/rules@VERSION#[method]policy.decide-batch" (func $reset))
 
   (func $script (param $now i64)
@@ -97,7 +99,7 @@ const SCRIPTED_CORE: &str = r#"
     (i32.const 512))
 
   (func (export "crm:consent/rules@VERSION#[method]policy.decide")
-    (param $self i32) (param $flags i32) (param i32 i32 i32 i32 i32 i32)
+    (param $self i32) (param $flags i32) (param $facts i32) (param $facts_len i32)
     (param $channel i32) (param i32 i32 i32 i32) (param $now i64) (result i32)
     (call $script (local.get $now))
     (global.set $served (i32.add (global.get $served) (i32.const 1)))
@@ -105,8 +107,11 @@ const SCRIPTED_CORE: &str = r#"
       (then
         (i32.store8 (i32.const 256) (i32.const 1))
         (i32.store8 (i32.const 264) (i32.const 9))
-        (i32.store (i32.const 268) (i32.const 1120))
-        (i32.store (i32.const 272) (i32.const 16))
+        (return (i32.const 256))))
+    (if (i64.eq (local.get $now) (i64.const -7))
+      (then
+        (i32.store8 (i32.const 256) (i32.const 2))
+        (i32.store8 (i32.const 264) (i32.const 3))
         (return (i32.const 256))))
     (i32.store8 (i32.const 256) (i32.const 0))
     (i32.store8 (i32.const 264) (i32.const 2))
@@ -115,6 +120,17 @@ const SCRIPTED_CORE: &str = r#"
     (i32.store8 (i32.const 276) (i32.const 0))
     (i32.store8 (i32.const 280) (i32.const 0))
     (i32.const 256))
+
+  ;; Reasons [7, n], n counting the calls on this instance; traps for `phone`.
+  (func (export "crm:consent/rules@VERSION#[method]policy.reasons")
+    (param $self i32) (param $channel i32) (result i32)
+    (if (i32.eq (local.get $channel) (i32.const 2)) (then unreachable))
+    (global.set $reasoned (i32.add (global.get $reasoned) (i32.const 1)))
+    (i32.store (i32.const 1184) (i32.const 7))
+    (i32.store (i32.const 1188) (global.get $reasoned))
+    (i32.store (i32.const 448) (i32.const 1184))
+    (i32.store (i32.const 452) (i32.const 2))
+    (i32.const 448))
 
   ;; 11 columns make more than 16 flat parameters, so the arguments arrive
   ;; in memory: self at 0, the request at 8 (its `now` at 8 + 24), the batch

@@ -1,13 +1,13 @@
 use std::time::Instant;
 
 use super::fixtures::{
-    DENY, GROW, HANG_ID, LOOP, MISCOUNT, REFUSE_BATCH, REFUSED_ID, TRAP, batch, config,
+    DENY, GROW, HANG_ID, JUSTIFY, LOOP, MISCOUNT, REFUSE_BATCH, REFUSED_ID, TRAP, batch, config,
     config_with_first_id, contact, request, scripted_plugin,
 };
 use super::{FAULT_BUDGET, engine, engine_with, strict_engine};
 use crate::engine::{
-    Allowed, ConfigError, Decision, Denied, EngineError, EngineOptions, FaultKind, Outcome, Policy,
-    ReasonCode, Verdict,
+    Allowed, Channel, ConfigError, Decision, Denied, EngineError, EngineOptions, FaultKind,
+    JustifyNeeded, Outcome, Policy, ReasonCode, Verdict,
 };
 
 fn policy() -> Policy {
@@ -58,15 +58,50 @@ fn a_healthy_plugin_decides_on_the_same_instance_call_after_call() {
 }
 
 #[test]
-fn a_deny_carries_the_plugins_sentence() {
-    let decision = policy().decide(&contact(), &request(DENY));
-    assert_eq!(
-        decision,
-        Decision::Deny(Denied {
-            code: ReasonCode::Restricted,
-            message: "denied by script".into()
+fn a_deny_carries_the_plugins_sentence_for_its_code() {
+    let mut policy = policy();
+    let denied = Decision::Deny(Denied {
+        code: ReasonCode::Restricted,
+        message: "first sentence".into(),
+    });
+    assert_eq!(policy.decide(&contact(), &request(DENY)), denied);
+    // The sentence is the plugin's `explain`, asked once and kept: the
+    // script would say "later sentence" to a second `explain`.
+    assert_eq!(policy.decide(&contact(), &request(DENY)), denied);
+}
+
+#[test]
+fn a_justify_carries_the_plugins_reasons_asked_once_per_channel() {
+    let mut policy = policy();
+    let justify = |reasons: Vec<u32>| {
+        Decision::Justify(JustifyNeeded {
+            code: ReasonCode::NoConsent,
+            reasons,
         })
+    };
+    assert_eq!(
+        policy.decide(&contact(), &request(JUSTIFY)),
+        justify(vec![7, 1])
     );
+    assert_eq!(
+        policy.decide(&contact(), &request(JUSTIFY)),
+        justify(vec![7, 1])
+    );
+    let mut sms = request(JUSTIFY);
+    sms.channel = Channel::Sms;
+    assert_eq!(policy.decide(&contact(), &sms), justify(vec![7, 2]));
+    assert_eq!(policy.reasons(Channel::SingleEmail), Ok(vec![7, 1]));
+}
+
+#[test]
+fn a_justify_fails_closed_when_the_reasons_cannot_be_had() {
+    let mut policy = policy();
+    let mut phone = request(JUSTIFY);
+    phone.channel = Channel::Phone;
+    let message = fault_message(policy.decide(&contact(), &phone));
+    assert!(message.contains("trap"), "{message}");
+    // The instance was replaced and serves the next call.
+    assert_eq!(served(&policy.decide(&contact(), &request(0))), 1);
 }
 
 #[test]

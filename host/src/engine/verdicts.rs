@@ -1,0 +1,109 @@
+//! Reading a batch's `list<verdict>` out of the plugin in one pass.
+//!
+//! wasmtime's derived lifting reads a record field by field, checking each
+//! enum and looking the memory up again per field: for 100k verdicts that
+//! was a sixth of a batch. [`VerdictList`] reads the list's bytes as one
+//! slice and checks every case index against the contract's enums. Its type
+//! is checked against the component's `list<verdict>` before any call.
+
+use wasmtime::ValRaw;
+use wasmtime::component::__internal::{CanonicalAbiInfo, InstanceType, InterfaceType, LiftContext};
+use wasmtime::component::{ComponentType, Lift};
+
+use super::bindings::{Outcome, REASON_CODES, ReasonCode, Verdict};
+
+/// A batch's verdicts, lifted in bulk.
+pub(crate) struct VerdictList(pub(crate) Vec<Verdict>);
+
+const OUTCOMES: [Outcome; 3] = [Outcome::Allow, Outcome::Deny, Outcome::Justify];
+
+const CODES: [ReasonCode; REASON_CODES] = [
+    ReasonCode::Consent,
+    ReasonCode::LegalBasis,
+    ReasonCode::NotChecked,
+    ReasonCode::NoConsent,
+    ReasonCode::ConsentExpired,
+    ReasonCode::ConsentWithdrawn,
+    ReasonCode::ConsentRefused,
+    ReasonCode::BasisWithdrawn,
+    ReasonCode::Objected,
+    ReasonCode::Restricted,
+    ReasonCode::OptedOutOfAll,
+    ReasonCode::OptedOut,
+    ReasonCode::NotOptedIn,
+    ReasonCode::UnknownSubscriptionType,
+    ReasonCode::NoReasonsConfigured,
+    ReasonCode::PluginFault,
+];
+
+// The tables list the cases in WIT order (bindgen's `repr(u8)` discriminants),
+// and a verdict is two bytes: outcome, then code.
+const _: () = {
+    let mut i = 0;
+    while i < CODES.len() {
+        assert!(CODES[i] as usize == i);
+        i += 1;
+    }
+    let mut i = 0;
+    while i < OUTCOMES.len() {
+        assert!(OUTCOMES[i] as usize == i);
+        i += 1;
+    }
+    assert!(<Verdict as ComponentType>::SIZE32 == 2);
+    assert!(<Verdict as ComponentType>::ALIGN32 == 1);
+};
+
+fn lift(memory: &[u8], ptr: u32, len: u32) -> wasmtime::Result<Vec<Verdict>> {
+    let (ptr, len) = (ptr as usize, len as usize);
+    let bytes = len
+        .checked_mul(2)
+        .and_then(|size| memory.get(ptr..ptr.checked_add(size)?))
+        .ok_or_else(|| wasmtime::format_err!("the verdict list is out of bounds"))?;
+    bytes
+        .chunks_exact(2)
+        .map(|v| {
+            let outcome = *OUTCOMES
+                .get(usize::from(v[0]))
+                .ok_or_else(|| wasmtime::format_err!("invalid outcome case {}", v[0]))?;
+            let code = *CODES
+                .get(usize::from(v[1]))
+                .ok_or_else(|| wasmtime::format_err!("invalid reason-code case {}", v[1]))?;
+            Ok(Verdict { outcome, code })
+        })
+        .collect()
+}
+
+// SAFETY: `Lower` is (pointer, length), how the canonical ABI flattens a
+// list; `ABI` and `typecheck` are those of `Vec<Verdict>`, so a component
+// whose `verdict` differs is refused before any call.
+unsafe impl ComponentType for VerdictList {
+    type Lower = [ValRaw; 2];
+
+    const ABI: CanonicalAbiInfo = <Vec<Verdict> as ComponentType>::ABI;
+
+    fn typecheck(ty: &InterfaceType, types: &InstanceType<'_>) -> wasmtime::Result<()> {
+        <Vec<Verdict> as ComponentType>::typecheck(ty, types)
+    }
+}
+
+// SAFETY: reads only inside the memory slice, and yields only valid enums.
+unsafe impl Lift for VerdictList {
+    fn linear_lift_from_flat(
+        cx: &mut LiftContext<'_>,
+        _ty: InterfaceType,
+        src: &Self::Lower,
+    ) -> wasmtime::Result<Self> {
+        lift(cx.memory(), src[0].get_u32(), src[1].get_u32()).map(VerdictList)
+    }
+
+    fn linear_lift_from_memory(
+        cx: &mut LiftContext<'_>,
+        _ty: InterfaceType,
+        bytes: &[u8],
+    ) -> wasmtime::Result<Self> {
+        let word = |at: usize| {
+            u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
+        };
+        lift(cx.memory(), word(0), word(4)).map(VerdictList)
+    }
+}
