@@ -3,18 +3,18 @@
 //! boundary as one copy, so a newsletter to 100k contacts moves a few flat
 //! arrays instead of 100k records written field by field.
 //!
-//! Each contact is decoded into small scratch buffers and decided with the
-//! same rule as [`Policy::decide`]; nothing the size of the batch is built
-//! besides the verdicts.
+//! Each contact is read in place from the columns and decided by the same
+//! rule as [`Policy::decide`]; nothing is copied, and nothing the size of
+//! the batch is built besides the verdicts.
 
 use alloc::format;
 use alloc::vec::Vec;
 
 use super::batch::BatchError;
 use super::config::Policy;
+use super::decide::Facts;
 use super::types::{
-    ConsentRecord, ConsentStatus, Contact, ContactFlags, LegalBasis, Preference, PurposeBasis,
-    Request, SubscriptionState, Verdict,
+    ConsentStatus, ContactFlags, LegalBasis, Request, SubscriptionState, Timestamp, Verdict,
 };
 
 /// Borrowed columns of a batch (WIT `contact-batch`).
@@ -108,13 +108,55 @@ fn sums_to(name: &str, counts: &[u16], len: usize) -> Result<(), BatchError> {
     }
 }
 
-fn decode<T: Copy>(table: &[T], index: u8, column: &str) -> Result<T, BatchError> {
-    table
-        .get(usize::from(index))
-        .copied()
-        .ok_or_else(|| BatchError {
+/// Refuses an enum column holding a case index past `cases`.
+fn known_cases(column: &str, indices: &[u8], cases: usize) -> Result<(), BatchError> {
+    match indices.iter().find(|&&i| usize::from(i) >= cases) {
+        None => Ok(()),
+        Some(index) => Err(BatchError {
             message: format!("{column} holds the unknown case index {index}"),
-        })
+        }),
+    }
+}
+
+/// One contact of a batch, read in place from the columns. The enum columns
+/// were checked before, so decoding cannot fail.
+struct ColumnContact<'a> {
+    flags: u8,
+    consent_types: &'a [u32],
+    consent_statuses: &'a [u8],
+    consent_given_at: &'a [i64],
+    basis_purposes: &'a [u32],
+    basis_legal_bases: &'a [u8],
+    preference_types: &'a [u32],
+    preference_states: &'a [u8],
+}
+
+impl Facts for ColumnContact<'_> {
+    fn flags(&self) -> ContactFlags {
+        ContactFlags::from_bits(self.flags)
+    }
+
+    fn consents(&self) -> impl Iterator<Item = (u32, ConsentStatus, Timestamp)> {
+        self.consent_types
+            .iter()
+            .zip(self.consent_statuses)
+            .zip(self.consent_given_at)
+            .map(|((&t, &s), &at)| (t, STATUSES[usize::from(s)], at))
+    }
+
+    fn bases(&self) -> impl Iterator<Item = (u32, LegalBasis)> {
+        self.basis_purposes
+            .iter()
+            .zip(self.basis_legal_bases)
+            .map(|(&p, &b)| (p, BASES[usize::from(b)]))
+    }
+
+    fn preferences(&self) -> impl Iterator<Item = (u32, SubscriptionState)> {
+        self.preference_types
+            .iter()
+            .zip(self.preference_states)
+            .map(|(&t, &s)| (t, STATES[usize::from(s)]))
+    }
 }
 
 impl Columns<'_> {
@@ -155,6 +197,9 @@ impl Columns<'_> {
         sums_to("consent", self.consent_counts, consents)?;
         sums_to("basis", self.basis_counts, bases)?;
         sums_to("preference", self.preference_counts, preferences)?;
+        known_cases("consent-statuses", self.consent_statuses, STATUSES.len())?;
+        known_cases("basis-legal-bases", self.basis_legal_bases, BASES.len())?;
+        known_cases("preference-states", self.preference_states, STATES.len())?;
         Ok(contacts)
     }
 }
@@ -170,46 +215,26 @@ impl Policy {
     ) -> Result<Vec<Verdict>, BatchError> {
         let contacts = cols.check()?;
         let mut out = Vec::with_capacity(contacts);
-        let mut consents: Vec<ConsentRecord> = Vec::new();
-        let mut bases: Vec<PurposeBasis> = Vec::new();
-        let mut preferences: Vec<Preference> = Vec::new();
         let (mut c, mut b, mut p) = (0usize, 0usize, 0usize);
         for i in 0..contacts {
-            consents.clear();
-            bases.clear();
-            preferences.clear();
-            for k in c..c + usize::from(cols.consent_counts[i]) {
-                consents.push(ConsentRecord {
-                    type_id: cols.consent_types[k],
-                    status: decode(&STATUSES, cols.consent_statuses[k], "consent-statuses")?,
-                    // The rules read a record's status and type, never these.
-                    legal_basis: LegalBasis::Consent,
-                    given_at: cols.consent_given_at[k],
-                    method_id: 0,
-                });
-            }
-            for k in b..b + usize::from(cols.basis_counts[i]) {
-                bases.push(PurposeBasis {
-                    purpose_id: cols.basis_purposes[k],
-                    legal_basis: decode(&BASES, cols.basis_legal_bases[k], "basis-legal-bases")?,
-                });
-            }
-            for k in p..p + usize::from(cols.preference_counts[i]) {
-                preferences.push(Preference {
-                    subscription_type_id: cols.preference_types[k],
-                    state: decode(&STATES, cols.preference_states[k], "preference-states")?,
-                });
-            }
-            c += consents.len();
-            b += bases.len();
-            p += preferences.len();
-            let contact = Contact {
-                flags: ContactFlags::from_bits(cols.flags[i]),
-                consents: &consents,
-                bases: &bases,
-                preferences: &preferences,
+            // `check` made the counts add up to the column lengths.
+            let (nc, nb, np) = (
+                usize::from(cols.consent_counts[i]),
+                usize::from(cols.basis_counts[i]),
+                usize::from(cols.preference_counts[i]),
+            );
+            let contact = ColumnContact {
+                flags: cols.flags[i],
+                consent_types: &cols.consent_types[c..c + nc],
+                consent_statuses: &cols.consent_statuses[c..c + nc],
+                consent_given_at: &cols.consent_given_at[c..c + nc],
+                basis_purposes: &cols.basis_purposes[b..b + nb],
+                basis_legal_bases: &cols.basis_legal_bases[b..b + nb],
+                preference_types: &cols.preference_types[p..p + np],
+                preference_states: &cols.preference_states[p..p + np],
             };
-            out.push(self.verdict(contact, req));
+            (c, b, p) = (c + nc, b + nb, p + np);
+            out.push(self.rule_for(&contact, req).verdict());
         }
         Ok(out)
     }

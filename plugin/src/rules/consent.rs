@@ -1,7 +1,7 @@
 //! Channels, switches and the validity of consent records.
 
 use super::config::Policy;
-use super::types::{Channel, ConsentRecord, ConsentStatus, Switches, Timestamp};
+use super::types::{Channel, ConsentStatus, Switches, Timestamp};
 
 /// Channel classes as a consent type sees them (Italian CRM plugin: "allow
 /// bulk sends", "allow single email", "allow contact by phone").
@@ -64,31 +64,31 @@ pub(crate) struct ConsentSummary {
 /// and expired all at once, so they are gathered together.
 pub(crate) fn summarize(
     policy: &Policy,
-    records: &[ConsentRecord],
+    records: impl Iterator<Item = (u32, ConsentStatus, Timestamp)>,
     channel: Channel,
     now: Timestamp,
 ) -> ConsentSummary {
     let bit = channel_bit(channel);
     let mut s = ConsentSummary::default();
-    for r in records {
-        let Some(t) = policy.consent_type(r.type_id) else {
+    for (type_id, status, given_at) in records {
+        let Some(t) = policy.consent_type(type_id) else {
             continue;
         };
         if t.channels & bit == 0 {
             continue;
         }
-        match r.status {
+        match status {
             ConsentStatus::Withdrawn | ConsentStatus::Revoked => s.withdrawn = true,
             ConsentStatus::Refused => s.refused = true,
             ConsentStatus::Expired => s.expired = true,
             ConsentStatus::Given | ConsentStatus::Renewed => {
-                let until = expiry(r.given_at, t.validity_secs);
+                let until = expiry(given_at, t.validity_secs);
                 if until.is_some_and(|u| now >= u) {
                     s.expired = true;
-                } else if r.given_at <= now {
+                } else if given_at <= now {
                     s.best = Some(match s.best {
-                        None => (r.type_id, until),
-                        Some(best) => earlier(best, (r.type_id, until)),
+                        None => (type_id, until),
+                        Some(best) => earlier(best, (type_id, until)),
                     });
                 }
                 // A consent dated in the future is not yet valid; it is

@@ -10,8 +10,8 @@ use alloc::vec::Vec;
 use super::config::Policy;
 use super::consent::{ConsentSummary, summarize, switch_on};
 use super::types::{
-    Channel, Contact, Decision, LegalBasis, Outcome, ReasonCode, Request, SubscriptionState,
-    Timestamp, Verdict,
+    Channel, ConsentStatus, Contact, ContactFlags, Decision, LegalBasis, Outcome, ReasonCode,
+    Request, SubscriptionState, Timestamp, Verdict,
 };
 
 /// A decision without its reasons list: what [`Policy::verdict`] needs and
@@ -87,7 +87,13 @@ impl Policy {
     /// The rules, in order. Every path of `decide`, `verdict` and the batch
     /// goes through here.
     pub fn rule(&self, contact: Contact<'_>, req: &Request) -> Ruling {
-        let flags = contact.flags;
+        self.rule_for(&contact, req)
+    }
+
+    /// [`Policy::rule`] over any layout of a contact's facts: the records
+    /// of [`Contact`], or a batch's columns read in place.
+    pub(crate) fn rule_for<F: Facts>(&self, contact: &F, req: &Request) -> Ruling {
+        let flags = contact.flags();
         let bulk = req.channel == Channel::BulkEmail;
 
         // 1. Art. 18: while processing is restricted, nobody is contacted, on
@@ -115,7 +121,7 @@ impl Policy {
 
         // 5. Least permissive wins (Salesforce): one withdrawn or refused
         //    record of a type covering this channel outweighs any given one.
-        let summary: ConsentSummary = summarize(self, contact.consents, req.channel, req.now);
+        let summary: ConsentSummary = summarize(self, contact.consents(), req.channel, req.now);
         if summary.withdrawn {
             return Ruling::Deny(ReasonCode::ConsentWithdrawn);
         }
@@ -127,9 +133,8 @@ impl Policy {
         //    stops contact for that purpose, even with a consent on file.
         if let Some(p) = req.purpose
             && contact
-                .bases
-                .iter()
-                .any(|b| b.purpose_id == p && b.legal_basis == LegalBasis::Withdrawn)
+                .bases()
+                .any(|(purpose, basis)| purpose == p && basis == LegalBasis::Withdrawn)
         {
             return Ruling::Deny(ReasonCode::BasisWithdrawn);
         }
@@ -186,26 +191,25 @@ impl Policy {
     }
 
     /// Step 3, for newsletters only.
-    fn subscription_denial(&self, contact: Contact<'_>, sub: Option<u32>) -> Option<ReasonCode> {
+    fn subscription_denial<F: Facts>(&self, contact: &F, sub: Option<u32>) -> Option<ReasonCode> {
         let Some(id) = sub else {
             return contact
-                .flags
+                .flags()
                 .opted_out_of_all
                 .then_some(ReasonCode::OptedOutOfAll);
         };
         let Some(sub) = self.subscription_type(id) else {
             return Some(ReasonCode::UnknownSubscriptionType);
         };
-        if contact.flags.opted_out_of_all {
+        if contact.flags().opted_out_of_all {
             return Some(ReasonCode::OptedOutOfAll);
         }
         // Several preferences for one type: least permissive wins, so one
         // opt-out beats any opt-in; no preference at all is "not specified".
         let state = contact
-            .preferences
-            .iter()
-            .filter(|p| p.subscription_type_id == id)
-            .map(|p| p.state)
+            .preferences()
+            .filter(|&(type_id, _)| type_id == id)
+            .map(|(_, state)| state)
             .fold(None, |acc: Option<SubscriptionState>, s| {
                 Some(match acc {
                     None => s,
@@ -224,19 +228,54 @@ impl Policy {
     /// purpose's configured default when the contact has none), if it grants
     /// this channel. With several bases for the purpose, least permissive
     /// wins: every one must grant, and the first is reported.
-    fn granting_basis(&self, contact: Contact<'_>, req: &Request) -> Option<LegalBasis> {
+    fn granting_basis<F: Facts>(&self, contact: &F, req: &Request) -> Option<LegalBasis> {
         let p = req.purpose?;
         let grants =
             |b: LegalBasis| basis_grants(b, req.channel, self.switches.e_marketing_privacy);
-        let mut own = contact.bases.iter().filter(|b| b.purpose_id == p);
+        let mut own = contact
+            .bases()
+            .filter(|&(purpose, _)| purpose == p)
+            .map(|(_, basis)| basis);
         match own.next() {
-            Some(first) => (grants(first.legal_basis) && own.all(|b| grants(b.legal_basis)))
-                .then_some(first.legal_basis),
+            Some(first) => (grants(first) && own.all(grants)).then_some(first),
             None => {
                 let default = self.purpose(p)?.default_basis;
                 grants(default).then_some(default)
             }
         }
+    }
+}
+
+/// What the rules read of a contact, whatever its layout.
+pub(crate) trait Facts {
+    fn flags(&self) -> ContactFlags;
+    /// (type id, status, given at) of each consent record.
+    fn consents(&self) -> impl Iterator<Item = (u32, ConsentStatus, Timestamp)>;
+    /// (purpose id, legal basis) of each purpose basis.
+    fn bases(&self) -> impl Iterator<Item = (u32, LegalBasis)>;
+    /// (subscription type id, state) of each preference.
+    fn preferences(&self) -> impl Iterator<Item = (u32, SubscriptionState)>;
+}
+
+impl Facts for Contact<'_> {
+    fn flags(&self) -> ContactFlags {
+        self.flags
+    }
+
+    fn consents(&self) -> impl Iterator<Item = (u32, ConsentStatus, Timestamp)> {
+        self.consents
+            .iter()
+            .map(|r| (r.type_id, r.status, r.given_at))
+    }
+
+    fn bases(&self) -> impl Iterator<Item = (u32, LegalBasis)> {
+        self.bases.iter().map(|b| (b.purpose_id, b.legal_basis))
+    }
+
+    fn preferences(&self) -> impl Iterator<Item = (u32, SubscriptionState)> {
+        self.preferences
+            .iter()
+            .map(|p| (p.subscription_type_id, p.state))
     }
 }
 
