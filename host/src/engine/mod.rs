@@ -146,6 +146,7 @@ impl Engine {
             .wasm_component_model(true)
             .cranelift_opt_level(OptLevel::Speed)
             .epoch_interruption(true)
+            .profiler(wasmtime::ProfilingStrategy::PerfMap)
             // Reserve the whole 32-bit address space per memory slot (virtual
             // only; `memory_limit_bytes` still caps what may be committed), so
             // Cranelift elides the bounds check of every guest load and store.

@@ -49,6 +49,7 @@ const _: () = {
         assert!(OUTCOMES[i] as usize == i);
         i += 1;
     }
+    assert!(CODES.len() == 16);
     assert!(<Verdict as ComponentType>::SIZE32 == 2);
     assert!(<Verdict as ComponentType>::ALIGN32 == 1);
 };
@@ -59,19 +60,29 @@ fn lift(memory: &[u8], ptr: u32, len: u32) -> wasmtime::Result<Vec<Verdict>> {
         .checked_mul(2)
         .and_then(|size| memory.get(ptr..ptr.checked_add(size)?))
         .ok_or_else(|| wasmtime::format_err!("the verdict list is out of bounds"))?;
-    bytes
+    // Check every case index first, so that the copy below is one tight,
+    // branch-free loop (the masks are no-ops on checked indices).
+    if let Some(bad) = bytes
         .chunks_exact(2)
-        .map(|v| {
-            let outcome = *OUTCOMES
-                .get(usize::from(v[0]))
-                .ok_or_else(|| wasmtime::format_err!("invalid outcome case {}", v[0]))?;
-            let code = *CODES
-                .get(usize::from(v[1]))
-                .ok_or_else(|| wasmtime::format_err!("invalid reason-code case {}", v[1]))?;
-            Ok(Verdict { outcome, code })
+        .find(|v| usize::from(v[0]) >= OUTCOMES.len() || usize::from(v[1]) >= CODES.len())
+    {
+        wasmtime::bail!(
+            "invalid verdict: outcome case {}, reason-code case {}",
+            bad[0],
+            bad[1]
+        );
+    }
+    Ok(bytes
+        .chunks_exact(2)
+        .map(|v| Verdict {
+            outcome: OUTCOME_TABLE[usize::from(v[0] & 3)],
+            code: CODES[usize::from(v[1] & 15)],
         })
-        .collect()
+        .collect())
 }
+
+/// [`OUTCOMES`] padded to a power of two for the masked lookup.
+const OUTCOME_TABLE: [Outcome; 4] = [OUTCOMES[0], OUTCOMES[1], OUTCOMES[2], OUTCOMES[2]];
 
 // SAFETY: `Lower` is (pointer, length), how the canonical ABI flattens a
 // list; `ABI` and `typecheck` are those of `Vec<Verdict>`, so a component

@@ -67,6 +67,49 @@ pub(crate) struct SubscriptionEntry {
     pub requires_opt_in: bool,
 }
 
+/// Finds an entry of an id-sorted table by its id. CRMs number their
+/// catalogs with small database ids, so below [`IdIndex::DENSE_IDS`] the
+/// index is a direct table (one load, no loop); above, a binary search.
+/// In the component every loop iteration also checks the host's deadline,
+/// and a batch looks up a consent type for every record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct IdIndex {
+    /// `slots[id]` is 1 + the entry's position, 0 for no entry; empty when
+    /// some id is too large, and the table is searched instead.
+    slots: Vec<u16>,
+}
+
+impl IdIndex {
+    /// Largest table made: 2 KiB per catalog.
+    const DENSE_IDS: u32 = 1024;
+
+    fn new(ids: impl Iterator<Item = u32> + Clone) -> IdIndex {
+        let Some(max) = ids.clone().max() else {
+            return IdIndex { slots: Vec::new() };
+        };
+        if max >= Self::DENSE_IDS || ids.clone().count() >= usize::from(u16::MAX) {
+            return IdIndex { slots: Vec::new() };
+        }
+        let mut slots = alloc::vec![0u16; max as usize + 1];
+        for (position, id) in ids.enumerate() {
+            // Checked against u16::MAX above.
+            slots[id as usize] = position as u16 + 1;
+        }
+        IdIndex { slots }
+    }
+
+    #[inline]
+    fn find<'t, T>(&self, table: &'t [T], id: u32, key: impl Fn(&T) -> u32) -> Option<&'t T> {
+        if self.slots.is_empty() {
+            return table.binary_search_by_key(&id, key).ok().map(|i| &table[i]);
+        }
+        match self.slots.get(id as usize) {
+            Some(&slot) if slot != 0 => table.get(usize::from(slot) - 1),
+            _ => None,
+        }
+    }
+}
+
 /// Rules built from one validated config. Cheap to share; deciding never
 /// mutates it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -74,6 +117,9 @@ pub struct Policy {
     pub(crate) types: Vec<TypeEntry>,
     pub(crate) purposes: Vec<PurposeEntry>,
     pub(crate) subscriptions: Vec<SubscriptionEntry>,
+    type_index: IdIndex,
+    purpose_index: IdIndex,
+    subscription_index: IdIndex,
     /// Reason ids in config order: the operator sees them as the admin listed them.
     pub(crate) reasons: Vec<u32>,
     pub(crate) switches: Switches,
@@ -132,7 +178,7 @@ impl Policy {
         )?;
 
         // The tables are built in id order, ready for binary search.
-        let types = type_order
+        let types: Vec<TypeEntry> = type_order
             .iter()
             .map(|&i| {
                 let t = &cfg.consent_types[i];
@@ -144,7 +190,7 @@ impl Policy {
                 }
             })
             .collect();
-        let purposes = purpose_order
+        let purposes: Vec<PurposeEntry> = purpose_order
             .iter()
             .map(|&i| {
                 let p = &cfg.purposes[i];
@@ -155,7 +201,7 @@ impl Policy {
                 }
             })
             .collect();
-        let subscriptions = subscription_order
+        let subscriptions: Vec<SubscriptionEntry> = subscription_order
             .iter()
             .map(|&i| {
                 let s = &cfg.subscription_types[i];
@@ -167,6 +213,9 @@ impl Policy {
             .collect();
 
         Ok(Policy {
+            type_index: IdIndex::new(types.iter().map(|t| t.id)),
+            purpose_index: IdIndex::new(purposes.iter().map(|p| p.id)),
+            subscription_index: IdIndex::new(subscriptions.iter().map(|s| s.id)),
             types,
             purposes,
             subscriptions,
@@ -185,25 +234,20 @@ impl Policy {
         &self.reasons
     }
 
+    #[inline]
     pub(crate) fn consent_type(&self, id: u32) -> Option<&TypeEntry> {
-        self.types
-            .binary_search_by_key(&id, |t| t.id)
-            .ok()
-            .map(|i| &self.types[i])
+        self.type_index.find(&self.types, id, |t| t.id)
     }
 
+    #[inline]
     pub(crate) fn purpose(&self, id: u32) -> Option<&PurposeEntry> {
-        self.purposes
-            .binary_search_by_key(&id, |p| p.id)
-            .ok()
-            .map(|i| &self.purposes[i])
+        self.purpose_index.find(&self.purposes, id, |p| p.id)
     }
 
+    #[inline]
     pub(crate) fn subscription_type(&self, id: u32) -> Option<&SubscriptionEntry> {
-        self.subscriptions
-            .binary_search_by_key(&id, |s| s.id)
-            .ok()
-            .map(|i| &self.subscriptions[i])
+        self.subscription_index
+            .find(&self.subscriptions, id, |s| s.id)
     }
 }
 

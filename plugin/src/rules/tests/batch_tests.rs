@@ -318,3 +318,65 @@ fn an_unknown_enum_index_in_a_column_is_refused() {
         "preference-states holds the unknown case index 3"
     );
 }
+
+/// Every id of the fixture moved up by `by`, in the config and the contacts.
+fn renumbered(by: u32) -> (Config, Vec<ContactState>) {
+    let mut cfg = config();
+    cfg.consent_types.iter_mut().for_each(|t| t.id += by);
+    cfg.purposes.iter_mut().for_each(|p| p.id += by);
+    cfg.subscription_types.iter_mut().for_each(|s| s.id += by);
+    let mut cs = contacts();
+    // One record of a type nobody configured, past the end of a dense table.
+    cs.push(with_consents(vec![given(EVERYTHING + 900, NOW - DAY)]));
+    for c in &mut cs {
+        c.consents.iter_mut().for_each(|r| r.type_id += by);
+        c.bases.iter_mut().for_each(|b| b.purpose_id += by);
+        c.preferences
+            .iter_mut()
+            .for_each(|p| p.subscription_type_id += by);
+    }
+    (cfg, cs)
+}
+
+#[test]
+fn small_ids_and_large_ids_decide_alike() {
+    // Small ids are looked up in a direct table, large ones by binary
+    // search; the answers must not depend on which.
+    let (small_cfg, small) = renumbered(0);
+    let (large_cfg, large) = renumbered(5_000_000);
+    let (small_p, large_p) = (
+        Policy::new(small_cfg).unwrap(),
+        Policy::new(large_cfg).unwrap(),
+    );
+    for channel in ALL_CHANNELS {
+        for (purpose, sub) in [
+            (None, None),
+            (Some(SALES), Some(OFFERS)),
+            (Some(SOFT_OPT_IN), Some(WEEKLY)),
+        ] {
+            let r = |by: u32| Request {
+                purpose: purpose.map(|p| p + by),
+                subscription_type: sub.map(|s| s + by),
+                ..req(channel)
+            };
+            for (s, l) in small.iter().zip(&large) {
+                let mut got = large_p.decide(l.view(), &r(5_000_000));
+                if let Decision::Allow {
+                    consent_type: Some(t),
+                    ..
+                } = &mut got
+                {
+                    *t -= 5_000_000;
+                }
+                assert_eq!(small_p.decide(s.view(), &r(0)), got, "{s:?} {:?}", r(0));
+            }
+        }
+    }
+    // And an id inside the direct table's range but not configured is unknown.
+    let p = policy();
+    let unknown = with_consents(vec![given(EVERYTHING - 4, NOW - DAY)]);
+    assert_eq!(
+        p.decide(unknown.view(), &req(Channel::SingleEmail)),
+        p.decide(contact().view(), &req(Channel::SingleEmail))
+    );
+}
