@@ -110,20 +110,37 @@ fn sums_to(name: &str, counts: &[u16], len: usize) -> Result<(), BatchError> {
 }
 
 /// Refuses an enum column holding a case index past `cases`.
-fn known_cases(column: &str, indices: &[u8], cases: usize) -> Result<(), BatchError> {
-    // A max reduction, which the compiler vectorizes; only a bad column pays
-    // for finding the culprit.
-    let highest = indices.iter().fold(0u8, |m, &i| m.max(i));
-    if usize::from(highest) < cases {
+fn known_cases(column: &str, indices: &[u8], cases: u8) -> Result<(), BatchError> {
+    if !any_at_least(indices, cases) {
         return Ok(());
     }
     let index = indices
         .iter()
-        .find(|&&i| usize::from(i) >= cases)
-        .unwrap_or(&highest);
+        .find(|&&i| i >= cases)
+        .copied()
+        .unwrap_or(cases);
     Err(BatchError {
         message: format!("{column} holds the unknown case index {index}"),
     })
+}
+
+/// Whether some byte is `>= n` (1 <= n <= 128), eight bytes at a time: the
+/// component has no SIMD, and its every loop iteration checks a deadline.
+///
+/// Per byte b, `b + (128 - n)` has its high bit set exactly when b >= n, for
+/// b < 128 (and cannot carry out of the byte); a byte >= 128 has its own high
+/// bit set, so OR-ing `w` in keeps the answer right whatever it carries.
+pub(crate) fn any_at_least(bytes: &[u8], n: u8) -> bool {
+    debug_assert!((1..=128).contains(&n));
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let add = u64::from(128 - n) * 0x0101_0101_0101_0101;
+    let mut words = bytes.chunks_exact(8);
+    let mut seen = 0u64;
+    for w in words.by_ref() {
+        let w = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+        seen |= w | w.wrapping_add(add);
+    }
+    seen & HIGH != 0 || words.remainder().iter().any(|&b| b >= n)
 }
 
 /// One contact of a batch, read in place from the columns. The enum columns
@@ -168,9 +185,12 @@ impl Facts for ColumnContact<'_> {
 }
 
 impl Columns<'_> {
-    /// Checks that the columns fit together, so decoding cannot run off
-    /// the end or pin one contact's consents on another.
-    fn check(&self) -> Result<usize, BatchError> {
+    /// Checks that the columns of each kind have one length and that the
+    /// enum columns hold known cases; returns the number of contacts and of
+    /// consents, bases and preferences. Whether the counts add up is checked
+    /// while deciding, which spares the component a pass over three columns
+    /// (in wasm, every loop iteration also checks the host's deadline).
+    fn lengths(&self) -> Result<[usize; 4], BatchError> {
         let contacts = same_length(
             "contacts",
             &[
@@ -202,13 +222,36 @@ impl Columns<'_> {
                 ("preference-states", self.preference_states.len()),
             ],
         )?;
-        sums_to("consent", self.consent_counts, consents)?;
-        sums_to("basis", self.basis_counts, bases)?;
-        sums_to("preference", self.preference_counts, preferences)?;
-        known_cases("consent-statuses", self.consent_statuses, STATUSES.len())?;
-        known_cases("basis-legal-bases", self.basis_legal_bases, BASES.len())?;
-        known_cases("preference-states", self.preference_states, STATES.len())?;
-        Ok(contacts)
+        known_cases(
+            "consent-statuses",
+            self.consent_statuses,
+            STATUSES.len() as u8,
+        )?;
+        known_cases(
+            "basis-legal-bases",
+            self.basis_legal_bases,
+            BASES.len() as u8,
+        )?;
+        known_cases(
+            "preference-states",
+            self.preference_states,
+            STATES.len() as u8,
+        )?;
+        Ok([contacts, consents, bases, preferences])
+    }
+
+    /// Which counts do not add up to their columns. Only a failing batch
+    /// pays for this.
+    #[cold]
+    fn misfit(&self, [_, consents, bases, preferences]: [usize; 4]) -> BatchError {
+        let check = || -> Result<(), BatchError> {
+            sums_to("consent", self.consent_counts, consents)?;
+            sums_to("basis", self.basis_counts, bases)?;
+            sums_to("preference", self.preference_counts, preferences)
+        };
+        check().err().unwrap_or_else(|| BatchError {
+            message: "the batch's counts do not match its columns".into(),
+        })
     }
 }
 
@@ -221,16 +264,20 @@ impl Policy {
         req: &Request,
         cols: &Columns<'_>,
     ) -> Result<Vec<Verdict>, BatchError> {
-        let contacts = cols.check()?;
+        let lengths = cols.lengths()?;
+        let [contacts, consents, bases, preferences] = lengths;
         let mut out = Vec::with_capacity(contacts);
         let (mut c, mut b, mut p) = (0usize, 0usize, 0usize);
         for i in 0..contacts {
-            // `check` made the counts add up to the column lengths.
             let (nc, nb, np) = (
                 usize::from(cols.consent_counts[i]),
                 usize::from(cols.basis_counts[i]),
                 usize::from(cols.preference_counts[i]),
             );
+            // Counts that run past the columns: nothing is decided.
+            if c + nc > consents || b + nb > bases || p + np > preferences {
+                return Err(cols.misfit(lengths));
+            }
             let contact = ColumnContact {
                 flags: cols.flags[i],
                 consent_types: &cols.consent_types[c..c + nc],
@@ -243,6 +290,10 @@ impl Policy {
             };
             (c, b, p) = (c + nc, b + nb, p + np);
             out.push(self.rule_for(&contact, req).verdict());
+        }
+        // Counts that fall short of the columns.
+        if (c, b, p) != (consents, bases, preferences) {
+            return Err(cols.misfit(lengths));
         }
         Ok(out)
     }

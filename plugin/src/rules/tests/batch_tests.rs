@@ -380,3 +380,24 @@ fn small_ids_and_large_ids_decide_alike() {
         p.decide(contact().view(), &req(Channel::SingleEmail))
     );
 }
+
+#[test]
+fn a_byte_past_the_cases_is_found_anywhere_in_a_column() {
+    use super::super::columns::any_at_least;
+    for n in [1u8, 3, 8, 128] {
+        for len in [0usize, 1, 7, 8, 9, 16, 17, 40] {
+            let fine = vec![n - 1; len];
+            assert!(!any_at_least(&fine, n), "n {n}, len {len}");
+            for at in 0..len {
+                for bad in [n, n.saturating_add(1), 127, 128, 200, 255] {
+                    if bad < n {
+                        continue;
+                    }
+                    let mut col = fine.clone();
+                    col[at] = bad;
+                    assert!(any_at_least(&col, n), "n {n}, len {len}, {bad} at {at}");
+                }
+            }
+        }
+    }
+}
