@@ -98,11 +98,6 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: ContactsCommand) -> Result<()> {
             phone,
             consents,
         } => {
-            // Check every code first: a typo must not leave a contact behind
-            // without the consents it was created with.
-            for code in &consents {
-                store.consent_type(code)?;
-            }
             let new = NewContact {
                 kind,
                 name,
@@ -110,11 +105,11 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: ContactsCommand) -> Result<()> {
                 phone,
                 flags: ContactFlags::default(),
             };
-            let contact = store.add_contact(&new, &ctx.actor, ctx.now)?;
             let given: Vec<NewConsent> = consents
                 .iter()
                 .map(|code| NewConsent {
-                    contact: contact.id,
+                    // Set by the store to the new contact's id.
+                    contact: ContactId(0),
                     consent_type: code.as_str().into(),
                     status: "given".to_owned(),
                     method: "crm_form".to_owned(),
@@ -126,7 +121,9 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: ContactsCommand) -> Result<()> {
                     text_version: None,
                 })
                 .collect();
-            let entries = store.record_consents(&given, ctx.now)?;
+            // One transaction: a typo in a code leaves no contact behind.
+            let (contact, entries) =
+                store.add_contact_with_consents(&new, &given, &ctx.actor, ctx.now)?;
             let added = Added {
                 contact,
                 consents: entries,

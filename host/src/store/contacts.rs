@@ -11,6 +11,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
 use super::catalog::id_of;
+use super::ledger::{LedgerEntry, NewConsent, append};
 use super::timeline::{Note, add_note};
 use super::{
     Catalog, ContactFlags, ContactId, ContactKind, LegalBasis, PurposeId, RelationId, RelationKind,
@@ -190,6 +191,37 @@ impl Store {
         self.write(|tx| {
             let id = insert_contact(tx, new, actor, now)?;
             contact_by_id(tx, id)
+        })
+    }
+
+    /// Adds a contact together with the consents it comes with (each
+    /// consent's `contact` is set to the new contact's id), in one
+    /// transaction: if one consent is invalid, neither the contact nor any
+    /// consent is stored.
+    pub fn add_contact_with_consents(
+        &mut self,
+        new: &NewContact,
+        consents: &[NewConsent],
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(Contact, Vec<LedgerEntry>)> {
+        check_new_contact(new, actor)?;
+        self.write(|tx| {
+            let id = insert_contact(tx, new, actor, now)?;
+            let entries = consents
+                .iter()
+                .map(|c| {
+                    append(
+                        tx,
+                        &NewConsent {
+                            contact: id,
+                            ..c.clone()
+                        },
+                        now,
+                    )
+                })
+                .collect::<Result<Vec<_>>>()?;
+            Ok((contact_by_id(tx, id)?, entries))
         })
     }
 

@@ -156,7 +156,7 @@ fn entry_from_row(row: &Row<'_>) -> rusqlite::Result<LedgerEntry> {
 
 /// Validates `c`, appends its entry, moves the projection and notes it on the
 /// timeline. Runs inside the caller's transaction.
-fn append(tx: &Connection, c: &NewConsent, now: DateTime<Utc>) -> Result<LedgerEntry> {
+pub(super) fn append(tx: &Connection, c: &NewConsent, now: DateTime<Utc>) -> Result<LedgerEntry> {
     check_not_empty("source", &c.source)?;
     check_not_empty("actor", &c.actor)?;
     if c.given_at > now + CLOCK_SKEW {

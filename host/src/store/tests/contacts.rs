@@ -258,3 +258,36 @@ fn adding_many_contacts_is_all_or_nothing() {
         "nothing of the failed batch was written"
     );
 }
+
+#[test]
+fn a_contact_added_with_its_consents_is_all_or_nothing() {
+    let mut fx = fixture();
+    fx.store
+        .add_consent_type(&newsletter_type(), day(1))
+        .unwrap();
+    let new = NewContact {
+        kind: ContactKind::Person,
+        name: "Ewa Nowak".to_owned(),
+        email: Some("ewa@example.com".to_owned()),
+        phone: None,
+        flags: ContactFlags::default(),
+    };
+    // The contact field is the store's to fill in.
+    let given = consent(ContactId(0), "newsletter", "given", 1);
+    let typo = consent(ContactId(0), "newsleter", "given", 1);
+
+    let error = fx
+        .store
+        .add_contact_with_consents(&new, &[given.clone(), typo], "alice", day(1))
+        .unwrap_err();
+    assert!(error.to_string().contains("newsleter"), "{error}");
+    assert!(fx.store.contacts(None, 10).unwrap().is_empty());
+
+    let (contact, entries) = fx
+        .store
+        .add_contact_with_consents(&new, &[given], "alice", day(1))
+        .unwrap();
+    assert_eq!(fx.store.contacts(None, 10).unwrap(), vec![contact.clone()]);
+    assert_eq!(entries.len(), 1);
+    assert_eq!(fx.store.consent_history(contact.id).unwrap(), entries);
+}
