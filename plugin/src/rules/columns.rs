@@ -190,7 +190,7 @@ impl Columns<'_> {
     /// consents, bases and preferences. Whether the counts add up is checked
     /// while deciding, which spares the component a pass over three columns
     /// (in wasm, every loop iteration also checks the host's deadline).
-    fn lengths(&self) -> Result<[usize; 4], BatchError> {
+    fn check(&self) -> Result<[usize; 4], BatchError> {
         let contacts = same_length(
             "contacts",
             &[
@@ -264,7 +264,7 @@ impl Policy {
         req: &Request,
         cols: &Columns<'_>,
     ) -> Result<Vec<Verdict>, BatchError> {
-        let lengths = cols.lengths()?;
+        let lengths = cols.check()?;
         let [contacts, consents, bases, preferences] = lengths;
         let mut out = Vec::with_capacity(contacts);
         let (mut c, mut b, mut p) = (0usize, 0usize, 0usize);
