@@ -114,15 +114,9 @@ pub fn set_up(
     now: DateTime<Utc>,
 ) -> Result<(Store, [ContactId; 3])> {
     let mut store = Store::create(path).with_context(|| format!("creating {}", path.display()))?;
-    setup::install(
-        &mut store,
-        engine,
-        crm_consent::BUNDLED_PLUGIN,
-        "admin",
-        now,
-    )?;
+    setup::install(&mut store, engine, crm_consent::BUNDLED_PLUGIN, "admin")?;
     for switch in [Switch::SingleMail, Switch::PerContact] {
-        setup::set_switch(&mut store, switch, true)?;
+        setup::set_switch(&mut store, switch, true, "admin")?;
     }
     store.add_consent_type(
         &NewConsentType {
@@ -134,8 +128,11 @@ pub fn set_up(
             allow_bulk: false,
             allow_single: true,
             allow_contact: true,
+            // This CRM already holds consents given before it installed
+            // crm-consent: its text counts from a month back.
+            text_valid_from: Some(now - chrono::Duration::days(30)),
         },
-        now,
+        "admin",
     )?;
     let person = |name: &str, flags: ContactFlags| NewContact {
         kind: ContactKind::Person,
@@ -157,23 +154,19 @@ pub fn set_up(
             ),
         ],
         "admin",
-        now,
     )?;
-    store.record_consent_at(
-        &NewConsent {
-            contact: ids[0],
-            consent_type: "email".into(),
-            status: "given".into(),
-            method: "crm_form".into(),
-            legal_basis: LegalBasis::Consent,
-            given_at: now - chrono::Duration::days(3),
-            source: "tiny-crm signup form".into(),
-            actor: "admin".into(),
-            evidence: None,
-            text_version: None,
-        },
-        now,
-    )?;
+    store.record_consent(&NewConsent {
+        contact: ids[0],
+        consent_type: "email".into(),
+        status: "given".into(),
+        method: "crm_form".into(),
+        legal_basis: LegalBasis::Consent,
+        given_at: now - chrono::Duration::days(3),
+        source: "tiny-crm signup form".into(),
+        actor: "admin".into(),
+        evidence: None,
+        text_version: None,
+    })?;
     Ok((store, [ids[0], ids[1], ids[2]]))
 }
 

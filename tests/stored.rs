@@ -34,6 +34,8 @@ fn consent(contact: ContactId, code: &str, status: &str, days_ago: i64) -> NewCo
 /// installed and every check on.
 fn crowd(dir: &std::path::Path, n: usize) -> (Store, Vec<ContactId>) {
     let mut s = Store::create(dir.join("crm.db")).unwrap();
+    // The crowd's consents are dated relative to now(): record them then.
+    s.set_clock(now);
     for (code, days, bulk, single, phone) in [
         ("newsletter", Some(365), true, false, false),
         ("email", None, false, true, false),
@@ -49,19 +51,23 @@ fn crowd(dir: &std::path::Path, n: usize) -> (Store, Vec<ContactId>) {
                 allow_bulk: bulk,
                 allow_single: single,
                 allow_contact: phone,
+                text_valid_from: Some(now() - Duration::days(1000)),
             },
-            now(),
+            "admin",
         )
         .unwrap();
     }
-    s.add_subscription_type("weekly", "Weekly news", false)
+    s.add_subscription_type("weekly", "Weekly news", false, "admin")
         .unwrap();
-    s.add_purpose(&NewPurpose {
-        code: "emarketing".into(),
-        name: "E-marketing".into(),
-        legal_basis: LegalBasis::Consent,
-        direct_marketing: true,
-    })
+    s.add_purpose(
+        &NewPurpose {
+            code: "emarketing".into(),
+            name: "E-marketing".into(),
+            legal_basis: LegalBasis::Consent,
+            direct_marketing: true,
+        },
+        "admin",
+    )
     .unwrap();
     let people: Vec<NewContact> = (0..n)
         .map(|i| NewContact {
@@ -76,7 +82,7 @@ fn crowd(dir: &std::path::Path, n: usize) -> (Store, Vec<ContactId>) {
             },
         })
         .collect();
-    let ids = s.add_contacts(&people, "test", now()).unwrap();
+    let ids = s.add_contacts(&people, "test").unwrap();
     let mut consents = Vec::new();
     for (i, id) in ids.iter().enumerate() {
         match i % 6 {
@@ -91,32 +97,25 @@ fn crowd(dir: &std::path::Path, n: usize) -> (Store, Vec<ContactId>) {
             _ => {}
         }
     }
-    s.record_consents(&consents, now()).unwrap();
+    s.record_consents(&consents).unwrap();
     for (i, id) in ids.iter().enumerate().filter(|(i, _)| i % 17 == 0) {
         let state = if i % 2 == 0 {
             SubscriptionState::OptedOut
         } else {
             SubscriptionState::OptedIn
         };
-        s.set_preference(*id, "weekly", state, "test", now())
-            .unwrap();
+        s.set_preference(*id, "weekly", state, "test").unwrap();
     }
     for id in ids.iter().skip(3).step_by(101) {
-        s.opt_out_of_all(*id, "test", now()).unwrap();
+        s.opt_out_of_all(*id, "test").unwrap();
     }
     for id in ids.iter().skip(5).step_by(7) {
-        s.set_purpose_basis(
-            *id,
-            "emarketing",
-            LegalBasis::LegitimateInterest,
-            "test",
-            now(),
-        )
-        .unwrap();
+        s.set_purpose_basis(*id, "emarketing", LegalBasis::LegitimateInterest, "test")
+            .unwrap();
     }
-    setup::install(&mut s, engine(), &plugin_bytes(), "admin", now()).unwrap();
+    setup::install(&mut s, engine(), &plugin_bytes(), "admin").unwrap();
     for switch in [Switch::MailingList, Switch::SingleMail, Switch::PerContact] {
-        setup::set_switch(&mut s, switch, true).unwrap();
+        setup::set_switch(&mut s, switch, true, "admin").unwrap();
     }
     (s, ids)
 }
@@ -199,7 +198,7 @@ fn a_logged_deny_replays_to_the_same_decision_against_the_same_plugin() {
     // Whatever changes later, the replay decides with what was logged.
     hooks
         .store_mut()
-        .record_consent_at(&consent(ids[1], "newsletter", "given", 0), now())
+        .record_consent(&consent(ids[1], "newsletter", "given", 0))
         .unwrap();
     let replay = hooks.replay(id).unwrap();
     assert!(replay.same, "{replay:?}");
@@ -248,7 +247,7 @@ fn the_justify_flow_refuses_an_unknown_reason_a_reason_not_offered_and_a_deny() 
     let dir = tempfile::tempdir().unwrap();
     let (mut store, ids) = crowd(dir.path(), 20);
     let spare = store
-        .add_reason("spare", "Offered only after a config change")
+        .add_reason("spare", "Offered only after a config change", "admin")
         .unwrap();
     let mut hooks = StoredHooks::new(engine(), store);
     let op = Operator::new("olivia", now());
@@ -304,7 +303,6 @@ fn without_an_installed_plugin_a_hook_says_how_to_install_one() {
                 flags: ContactFlags::default(),
             },
             "test",
-            now(),
         )
         .unwrap()
         .id;
@@ -326,7 +324,7 @@ fn a_config_change_reaches_the_next_decision_without_restarting() {
         hooks.before_send(ids[0], &op).unwrap().decision,
         Decision::Justify(_)
     ));
-    setup::set_switch(hooks.store_mut(), Switch::SingleMail, false).unwrap();
+    setup::set_switch(hooks.store_mut(), Switch::SingleMail, false, "admin").unwrap();
     assert!(matches!(
         hooks.before_send(ids[0], &op).unwrap().decision,
         Decision::Allow(_)

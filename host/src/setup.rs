@@ -6,8 +6,6 @@
 //! *before* anything is written, so a failed install leaves the active plugin
 //! exactly as it was.
 
-use chrono::{DateTime, Utc};
-
 use crate::engine::{Engine, EngineError};
 use crate::hooks::convert;
 use crate::store::{PluginInfo, Store, StoreError, Switches};
@@ -91,7 +89,6 @@ pub fn install(
     engine: &Engine,
     bytes: &[u8],
     actor: &str,
-    now: DateTime<Utc>,
 ) -> Result<PluginInfo, SetupError> {
     let plugin = engine.load(bytes)?;
     // The plugin must accept the config it will run with, or every hook
@@ -99,11 +96,11 @@ pub fn install(
     let config = convert::config(&store.config_snapshot()?);
     plugin.policy(&config)?;
     let api = format!("crm:consent@{}", plugin.info().api_version);
-    Ok(store.install_plugin(bytes, &api, actor, now)?)
+    Ok(store.install_plugin(bytes, &api, actor)?)
 }
 
 /// Makes the plugin installed before the active one active again.
-pub fn rollback(store: &mut Store) -> Result<PluginInfo, SetupError> {
+pub fn rollback(store: &mut Store, actor: &str) -> Result<PluginInfo, SetupError> {
     let plugins = store.plugins()?;
     let active = plugins
         .iter()
@@ -114,7 +111,7 @@ pub fn rollback(store: &mut Store) -> Result<PluginInfo, SetupError> {
             "the active plugin is the first one installed",
         ));
     }
-    Ok(store.activate_plugin(plugins[active - 1].id)?)
+    Ok(store.activate_plugin(plugins[active - 1].id, actor)?)
 }
 
 /// Every installed plugin, oldest first.
@@ -123,9 +120,14 @@ pub fn plugins(store: &Store) -> Result<Vec<PluginInfo>, SetupError> {
 }
 
 /// Turns one switch on or off; returns all of them.
-pub fn set_switch(store: &mut Store, switch: Switch, on: bool) -> Result<Switches, SetupError> {
+pub fn set_switch(
+    store: &mut Store,
+    switch: Switch,
+    on: bool,
+    actor: &str,
+) -> Result<Switches, SetupError> {
     let mut switches = store.switches()?;
     *switch.slot(&mut switches) = on;
-    store.set_switches(&switches)?;
+    store.set_switches(&switches, actor)?;
     Ok(switches)
 }

@@ -62,6 +62,8 @@ fn a_restart_of_the_process_keeps_everything() {
         "types",
         "add",
         "email",
+        "--text-valid-from",
+        "2020-01-01",
         "--title",
         "Email",
         "--text",
@@ -90,7 +92,7 @@ fn a_restart_of_the_process_keeps_everything() {
     );
     let verified = bin.ok(&["ledger", "verify"]);
     assert!(
-        verified.starts_with("ledger verified: 1 entries"),
+        verified.starts_with("ledger verified: 26 entries"),
         "{verified}"
     );
     let decision = bin.ok(&["check", "send", "1"]);

@@ -164,6 +164,8 @@ fn instantiate(c: &mut Criterion) {
 fn stored_crowd(dir: &std::path::Path, n: usize) -> Store {
     let now = Utc.timestamp_opt(NOW, 0).unwrap();
     let mut s = Store::create(dir.join("bench.db")).unwrap();
+    // The crowd's consents are dated relative to NOW: record them then.
+    s.set_clock(move || now);
     for (code, days, bulk, single) in [
         ("newsletter", Some(365), true, false),
         ("email", None, false, true),
@@ -178,8 +180,9 @@ fn stored_crowd(dir: &std::path::Path, n: usize) -> Store {
                 allow_bulk: bulk,
                 allow_single: single,
                 allow_contact: false,
+                text_valid_from: Some(now - chrono::Duration::days(500)),
             },
-            now,
+            "bench",
         )
         .unwrap();
     }
@@ -195,7 +198,7 @@ fn stored_crowd(dir: &std::path::Path, n: usize) -> Store {
             },
         })
         .collect();
-    let ids = s.add_contacts(&people, "bench", now).unwrap();
+    let ids = s.add_contacts(&people, "bench").unwrap();
     let consents: Vec<NewConsent> = ids
         .iter()
         .enumerate()
@@ -217,9 +220,9 @@ fn stored_crowd(dir: &std::path::Path, n: usize) -> Store {
             })
         })
         .collect();
-    s.record_consents(&consents, now).unwrap();
-    setup::install(&mut s, engine(), &plugin_bytes(), "bench", now).unwrap();
-    setup::set_switch(&mut s, setup::Switch::MailingList, true).unwrap();
+    s.record_consents(&consents).unwrap();
+    setup::install(&mut s, engine(), &plugin_bytes(), "bench").unwrap();
+    setup::set_switch(&mut s, setup::Switch::MailingList, true, "bench").unwrap();
     s
 }
 

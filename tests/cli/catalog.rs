@@ -50,11 +50,26 @@ fn editing_a_type_without_a_new_text_keeps_its_version() {
 fn a_duplicate_type_code_is_refused_and_changes_nothing() {
     let crm = Crm::ready();
     let before = crm.json(&["types", "list"]);
-    let err = crm.err(&["types", "add", "email", "--title", "Again", "--text", "x"]);
+    let err = crm.err(&[
+        "types", "add", "email", "--title", "Again", "--text", "x", "--single",
+    ]);
     assert!(
         err.contains("duplicate consent type code \"email\""),
         "{err}"
     );
+    assert_eq!(crm.json(&["types", "list"]), before);
+}
+
+#[test]
+fn a_type_that_allows_no_channel_is_refused() {
+    let crm = Crm::ready();
+    let before = crm.json(&["types", "list"]);
+    let err = crm.err(&[
+        "types", "add", "nothing", "--title", "Nothing", "--text", "x",
+    ]);
+    assert!(err.contains("at least one channel"), "{err}");
+    let err = crm.err(&["types", "edit", "email", "--single", "false"]);
+    assert!(err.contains("at least one channel"), "{err}");
     assert_eq!(crm.json(&["types", "list"]), before);
 }
 

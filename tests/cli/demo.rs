@@ -23,7 +23,8 @@ fn the_demo_runs_a_newsletter_a_send_and_a_call_and_verifies_the_ledger() {
     assert!(out.contains("justify (consent_expired)"), "{out}");
     assert!(out.contains("allowed: justification #"), "{out}");
     assert!(out.contains("[objected]"), "{out}");
-    assert!(out.contains("ledger verified: 13 entries"), "{out}");
+    assert!(out.contains("ledger verified: "), "{out}");
+    assert!(out.contains("every projection rebuilt"), "{out}");
 
     // Run again over its own file: replaced, same result, as one JSON object.
     let again = crm.json(&["demo", "--db", demo]);

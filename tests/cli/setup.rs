@@ -5,8 +5,13 @@ use serde_json::Value;
 use super::support::Crm;
 
 #[test]
-fn setup_install_creates_the_database_and_lists_the_active_plugin() {
+fn setup_install_needs_init_first_and_then_lists_the_active_plugin() {
     let crm = Crm::empty();
+    // Only `init` creates a database.
+    let err = crm.err(&["setup", "install", "--bundled"]);
+    assert!(err.contains("crm-consent init"), "{err}");
+    assert!(!crm.db.exists());
+    crm.ok(&["init"]);
     let out = crm.ok(&["setup", "install", "--bundled"]);
     assert!(out.contains("installed plugin #1"), "{out}");
     let list = crm.json(&["setup", "list"]);
@@ -19,6 +24,7 @@ fn setup_install_creates_the_database_and_lists_the_active_plugin() {
 #[test]
 fn setup_install_reads_a_plugin_from_a_path() {
     let crm = Crm::empty();
+    crm.ok(&["init"]);
     let out = crm.ok(&["setup", "install", crm_consent_tests::PLUGIN_WASM]);
     assert!(out.contains(crm_consent_tests::PLUGIN_WASM), "{out}");
     let err = crm.err(&["setup", "install", "/no/such/plugin.wasm"]);

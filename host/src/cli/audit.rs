@@ -2,20 +2,30 @@
 //! logged `decisions`, and `decisions replay` against the plugin that made one.
 
 use std::io::Write;
+use std::path::PathBuf;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 
 use super::check::snake;
 use super::{Ctx, when};
 use crate::engine as wit;
 use crate::hooks::{Replay, StoredHooks};
-use crate::store::{ContactId, Decision, DecisionId, LedgerReport, TimelineEntry};
+use crate::store::{Checkpoint, ContactId, Decision, DecisionId, LedgerReport, TimelineEntry};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum LedgerCommand {
-    /// Recompute the hash chain; fails naming the first broken entry
-    Verify,
+    /// Recompute both hash chains and rebuild every table the hooks read
+    /// from the ledger; fails naming the first broken entry or differing row
+    Verify {
+        /// A checkpoint printed earlier by `ledger checkpoint`: also prove
+        /// that the ledger extends it (no truncated or rewritten history)
+        #[arg(long, value_name = "FILE")]
+        checkpoint: Option<PathBuf>,
+    },
+    /// Print a signed checkpoint (entry counts, head hashes, time, Ed25519
+    /// signature); store it outside the database
+    Checkpoint,
 }
 
 #[derive(Debug, Args)]
@@ -38,11 +48,30 @@ enum DecisionsCommand {
 
 pub(crate) fn ledger(ctx: &mut Ctx<'_>, cmd: LedgerCommand) -> Result<()> {
     match cmd {
-        LedgerCommand::Verify => {
-            let store = ctx.open()?;
-            let report = store.verify_ledger()?;
+        LedgerCommand::Verify { checkpoint } => {
+            let store = ctx.open_read_only()?;
+            let report = match checkpoint {
+                None => store.verify_ledger()?,
+                Some(file) => {
+                    let text = std::fs::read_to_string(&file)
+                        .with_context(|| format!("cannot read checkpoint `{}`", file.display()))?;
+                    let cp: Checkpoint = serde_json::from_str(&text).with_context(|| {
+                        format!(
+                            "`{}` is not a checkpoint made by `crm-consent ledger checkpoint`",
+                            file.display()
+                        )
+                    })?;
+                    store.verify_ledger_against(&cp)?
+                }
+            };
             ctx.emit(&report, |out| print_report(out, &report))?;
             check_report(&report)
+        }
+        LedgerCommand::Checkpoint => {
+            let store = ctx.open_read_only()?;
+            let cp = store.checkpoint()?;
+            // Always JSON: the checkpoint is a file to keep, not a message.
+            ctx.emit_json(&cp)
         }
     }
 }
@@ -52,8 +81,7 @@ pub(crate) fn check_report(report: &LedgerReport) -> Result<()> {
     match &report.problem {
         None => Ok(()),
         Some(p) => bail!(
-            "the consent ledger is broken at entry {} ({}): {}",
-            p.seq,
+            "the ledger does not verify ({}): {}",
             snake(&p.kind),
             p.message
         ),
@@ -64,18 +92,23 @@ pub(crate) fn print_report(out: &mut dyn Write, report: &LedgerReport) -> std::i
     if report.ok {
         writeln!(
             out,
-            "ledger verified: {} entries, head #{} {}",
+            "ledger verified: {} entries, {} decisions, every projection rebuilt; head #{} {}",
             report.entries,
+            report.decisions,
             report.head.seq,
             &report.head.hash[..report.head.hash.len().min(16)]
         )
     } else {
-        writeln!(out, "ledger BROKEN ({} entries)", report.entries)
+        writeln!(
+            out,
+            "ledger BROKEN ({} entries, {} decisions)",
+            report.entries, report.decisions
+        )
     }
 }
 
 pub(crate) fn timeline(ctx: &mut Ctx<'_>, contact: ContactId) -> Result<()> {
-    let store = ctx.open()?;
+    let store = ctx.open_read_only()?;
     let entries = store.timeline(contact)?;
     ctx.emit(&entries, |out| print_timeline(out, &entries))
 }
@@ -109,7 +142,7 @@ pub(crate) fn decisions(ctx: &mut Ctx<'_>, args: DecisionsArgs) -> Result<()> {
             ctx.emit(&replay, |out| print_replay(out, &replay))
         }
         (None, Some(contact)) => {
-            let store = ctx.open()?;
+            let store = ctx.open_read_only()?;
             let logged = store.decisions(ContactId(contact))?;
             ctx.emit(&logged, |out| {
                 if logged.is_empty() {

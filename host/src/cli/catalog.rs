@@ -126,10 +126,14 @@ fn deleted(ctx: &mut Ctx<'_>, what: &str, code: &str) -> Result<()> {
 pub(crate) fn reasons(ctx: &mut Ctx<'_>, cmd: ReasonsCommand) -> Result<()> {
     let mut store = ctx.open()?;
     let (verb, reason) = match cmd {
-        ReasonsCommand::Add { code, label } => ("added", store.add_reason(&code, &label)?),
-        ReasonsCommand::Edit { code, label } => ("edited", store.edit_reason(&code, &label)?),
+        ReasonsCommand::Add { code, label } => {
+            ("added", store.add_reason(&code, &label, &ctx.actor)?)
+        }
+        ReasonsCommand::Edit { code, label } => {
+            ("edited", store.edit_reason(&code, &label, &ctx.actor)?)
+        }
         ReasonsCommand::Delete { code } => {
-            store.delete_reason(&code)?;
+            store.delete_reason(&code, &ctx.actor)?;
             return deleted(ctx, "reason", &code);
         }
         ReasonsCommand::List => {
@@ -155,16 +159,19 @@ pub(crate) fn statuses(ctx: &mut Ctx<'_>, cmd: StatusesCommand) -> Result<()> {
     let mut store = ctx.open()?;
     let (verb, status) = match cmd {
         StatusesCommand::Add { code, name, means } => {
-            ("added", store.add_status(&code, &name, means)?)
+            ("added", store.add_status(&code, &name, means, &ctx.actor)?)
         }
         StatusesCommand::Edit { code, name, means } => {
             let old = store.status(&code)?;
             let name = name.unwrap_or(old.name);
             let means = means.unwrap_or(old.meaning);
-            ("edited", store.edit_status(&code, &name, means)?)
+            (
+                "edited",
+                store.edit_status(&code, &name, means, &ctx.actor)?,
+            )
         }
         StatusesCommand::Delete { code } => {
-            store.delete_status(&code)?;
+            store.delete_status(&code, &ctx.actor)?;
             return deleted(ctx, "status", &code);
         }
         StatusesCommand::List => {
@@ -196,10 +203,14 @@ pub(crate) fn statuses(ctx: &mut Ctx<'_>, cmd: StatusesCommand) -> Result<()> {
 pub(crate) fn methods(ctx: &mut Ctx<'_>, cmd: MethodsCommand) -> Result<()> {
     let mut store = ctx.open()?;
     let (verb, method) = match cmd {
-        MethodsCommand::Add { code, name } => ("added", store.add_method(&code, &name)?),
-        MethodsCommand::Rename { code, name } => ("renamed", store.rename_method(&code, &name)?),
+        MethodsCommand::Add { code, name } => {
+            ("added", store.add_method(&code, &name, &ctx.actor)?)
+        }
+        MethodsCommand::Rename { code, name } => {
+            ("renamed", store.rename_method(&code, &name, &ctx.actor)?)
+        }
         MethodsCommand::Delete { code } => {
-            store.delete_method(&code)?;
+            store.delete_method(&code, &ctx.actor)?;
             return deleted(ctx, "way of giving consent", &code);
         }
         MethodsCommand::List => {
@@ -241,7 +252,7 @@ pub(crate) fn purposes(ctx: &mut Ctx<'_>, cmd: PurposesCommand) -> Result<()> {
                 legal_basis: basis,
                 direct_marketing,
             };
-            ("added", store.add_purpose(&new)?)
+            ("added", store.add_purpose(&new, &ctx.actor)?)
         }
         PurposesCommand::Edit {
             code,
@@ -257,10 +268,10 @@ pub(crate) fn purposes(ctx: &mut Ctx<'_>, cmd: PurposesCommand) -> Result<()> {
                 legal_basis: basis.unwrap_or(old.legal_basis),
                 direct_marketing: direct_marketing.unwrap_or(old.direct_marketing),
             };
-            ("edited", store.edit_purpose(&code, &new)?)
+            ("edited", store.edit_purpose(&code, &new, &ctx.actor)?)
         }
         PurposesCommand::Delete { code } => {
-            store.delete_purpose(&code)?;
+            store.delete_purpose(&code, &ctx.actor)?;
             return deleted(ctx, "purpose", &code);
         }
         PurposesCommand::List => {

@@ -154,7 +154,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: ConsentCommand) -> Result<()> {
 }
 
 fn record(ctx: &mut Ctx<'_>, store: &mut Store, new: &NewConsent) -> Result<()> {
-    let entry = store.record_consent_at(new, ctx.now)?;
+    let entry = store.record_consent(new)?;
     let code = match &new.consent_type {
         crate::store::ConsentTypeRef::Code(code) => code.clone(),
         crate::store::ConsentTypeRef::Id(id) => id.to_string(),

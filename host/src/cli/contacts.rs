@@ -122,8 +122,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: ContactsCommand) -> Result<()> {
                 })
                 .collect();
             // One transaction: a typo in a code leaves no contact behind.
-            let (contact, entries) =
-                store.add_contact_with_consents(&new, &given, &ctx.actor, ctx.now)?;
+            let (contact, entries) = store.add_contact_with_consents(&new, &given, &ctx.actor)?;
             let added = Added {
                 contact,
                 consents: entries,
@@ -184,12 +183,12 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: ContactsCommand) -> Result<()> {
             if object || unobject {
                 flags.objected = object;
             }
-            store.set_flags(id, flags, &ctx.actor, ctx.now)?;
+            store.set_flags(id, flags, &ctx.actor)?;
             ctx.emit(&flags, |out| writeln!(out, "contact {id} flags: {flags}"))
         }
         ContactsCommand::Basis { id, purpose, basis } => {
             let id = ContactId(id);
-            store.set_purpose_basis(id, &purpose, basis, &ctx.actor, ctx.now)?;
+            store.set_purpose_basis(id, &purpose, basis, &ctx.actor)?;
             let shown =
                 serde_json::json!({ "contact": id, "purpose": purpose, "legal_basis": basis });
             ctx.emit(&shown, |out| {
@@ -198,7 +197,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: ContactsCommand) -> Result<()> {
         }
         ContactsCommand::Relate { from, to, kind } => {
             let (from, to) = (ContactId(from), ContactId(to));
-            let rel = store.relate(from, to, &kind, &ctx.actor, ctx.now)?;
+            let rel = store.relate(from, to, &kind, &ctx.actor)?;
             let shown = serde_json::json!({ "id": rel, "from": from, "to": to, "kind": kind });
             ctx.emit(&shown, |out| {
                 writeln!(

@@ -136,9 +136,9 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, path: PathBuf) -> Result<()> {
     let now = ctx.now;
     let engine = ctx.engine()?;
 
-    let plugin = admin::install(&mut store, &engine, crate::BUNDLED_PLUGIN, DEMO_ACTOR, now)
+    let plugin = admin::install(&mut store, &engine, crate::BUNDLED_PLUGIN, DEMO_ACTOR)
         .context("cannot install the bundled plugin")?;
-    setup::enable(&mut store)?;
+    setup::enable(&mut store, DEMO_ACTOR)?;
     define_catalog(&mut store, now)?;
     let contacts = add_samples(&mut store, now)?;
     let id = |i: usize| contacts[i].id;
@@ -251,24 +251,33 @@ fn define_catalog(store: &mut Store, now: DateTime<Utc>) -> Result<()> {
                 allow_bulk: bulk,
                 allow_single: single,
                 allow_contact: contact,
+                // The demo's sample consents were given up to a year ago, so
+                // its texts are backdated explicitly, as an import would.
+                text_valid_from: Some(now - Duration::days(400)),
             },
-            now,
+            DEMO_ACTOR,
         )?;
     }
     // SuperOffice's upgrade: every contact on "Sales and service" by
     // legitimate interest; e-marketing needs consent.
-    store.add_purpose(&NewPurpose {
-        code: "sales_service".to_owned(),
-        name: "Sales and service".to_owned(),
-        legal_basis: LegalBasis::LegitimateInterest,
-        direct_marketing: false,
-    })?;
-    store.add_purpose(&NewPurpose {
-        code: "e_marketing".to_owned(),
-        name: "E-marketing".to_owned(),
-        legal_basis: LegalBasis::Consent,
-        direct_marketing: true,
-    })?;
+    store.add_purpose(
+        &NewPurpose {
+            code: "sales_service".to_owned(),
+            name: "Sales and service".to_owned(),
+            legal_basis: LegalBasis::LegitimateInterest,
+            direct_marketing: false,
+        },
+        DEMO_ACTOR,
+    )?;
+    store.add_purpose(
+        &NewPurpose {
+            code: "e_marketing".to_owned(),
+            name: "E-marketing".to_owned(),
+            legal_basis: LegalBasis::Consent,
+            direct_marketing: true,
+        },
+        DEMO_ACTOR,
+    )?;
     Ok(())
 }
 
@@ -282,7 +291,7 @@ fn add_samples(store: &mut Store, now: DateTime<Utc>) -> Result<Vec<Contact>> {
             phone: Some(s.phone.to_owned()),
             flags: s.flags,
         };
-        let contact = store.add_contact(&new, DEMO_ACTOR, now)?;
+        let contact = store.add_contact(&new, DEMO_ACTOR)?;
         let consent = |code: &str, status: &str, days_ago: i64| NewConsent {
             contact: contact.id,
             consent_type: code.into(),
@@ -310,15 +319,10 @@ fn add_samples(store: &mut Store, now: DateTime<Utc>) -> Result<Vec<Contact>> {
                 .iter()
                 .map(|(code, days)| consent(code, "withdrawn", *days)),
         );
-        store.record_consents(&changes, now)?;
+        store.record_consents(&changes)?;
         contacts.push(contact);
     }
-    store.set_purpose_basis_for_all(
-        "sales_service",
-        LegalBasis::LegitimateInterest,
-        DEMO_ACTOR,
-        now,
-    )?;
+    store.set_purpose_basis_for_all("sales_service", LegalBasis::LegitimateInterest, DEMO_ACTOR)?;
     Ok(contacts)
 }
 

@@ -207,14 +207,23 @@ impl<'o> Ctx<'o> {
 
     /// Opens the existing database; a missing one says how to create it.
     pub fn open(&self) -> Result<Store> {
-        match Store::open(&self.db) {
+        self.opened(Store::open(&self.db))
+    }
+
+    /// Opens the existing database for a command that only reads: works on
+    /// read-only media and leaves nothing behind there.
+    pub fn open_read_only(&self) -> Result<Store> {
+        self.opened(Store::open_read_only(&self.db))
+    }
+
+    fn opened(&self, result: crate::store::Result<Store>) -> Result<Store> {
+        match result {
             Ok(store) => Ok(store),
             Err(StoreError::MissingDatabase(path)) => Err(anyhow!(
-                "no consent database at {}: run `crm-consent init` or \
-                 `crm-consent setup install <plugin.wasm>` first (or pass --db PATH)",
+                "no consent database at `{}`: run `crm-consent init` first (or pass --db PATH)",
                 path.display()
             )),
-            Err(e) => Err(e).with_context(|| format!("cannot open database {}", self.db.display())),
+            Err(e) => Err(e.into()),
         }
     }
 
@@ -232,6 +241,13 @@ impl<'o> Ctx<'o> {
             ..EngineOptions::default()
         };
         Engine::new(opts).context("cannot start the WebAssembly engine")
+    }
+
+    /// Writes `value` as JSON whatever `--json` says.
+    pub fn emit_json<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
+        serde_json::to_writer_pretty(&mut *self.out, value)?;
+        writeln!(self.out)?;
+        Ok(())
     }
 
     /// Writes `value` as JSON with `--json`, or the text `text` writes.

@@ -61,8 +61,8 @@ struct Created<'a> {
 
 pub(crate) fn init(ctx: &mut Ctx<'_>) -> Result<()> {
     create_parent(&ctx.db)?;
-    Store::create(&ctx.db)
-        .with_context(|| format!("cannot create database {}", ctx.db.display()))?;
+    // The error names the path already.
+    Store::create(&ctx.db)?;
     let db = ctx.db.clone();
     ctx.emit(
         &Created {
@@ -93,7 +93,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: SetupCommand) -> Result<()> {
         SetupCommand::Upgrade { plugin, bundled } => install(ctx, plugin, bundled, true),
         SetupCommand::Rollback => {
             let mut store = ctx.open()?;
-            let info = admin::rollback(&mut store)?;
+            let info = admin::rollback(&mut store, &ctx.actor)?;
             ctx.emit(&info, |out| {
                 writeln!(
                     out,
@@ -111,7 +111,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: SetupCommand) -> Result<()> {
             let switch: Switch = name.parse()?;
             let mut store = ctx.open()?;
             let on = matches!(state, OnOff::On);
-            let switches = admin::set_switch(&mut store, switch, on)?;
+            let switches = admin::set_switch(&mut store, switch, on, &ctx.actor)?;
             ctx.emit(&switches, |out| print_switches(out, &switches))
         }
         SetupCommand::Switches => {
@@ -121,19 +121,19 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: SetupCommand) -> Result<()> {
         }
         SetupCommand::Enable => {
             let mut store = ctx.open()?;
-            let switches = enable(&mut store)?;
+            let switches = enable(&mut store, &ctx.actor)?;
             ctx.emit(&switches, |out| print_switches(out, &switches))
         }
     }
 }
 
 /// Turns on the three checks, leaving e-marketing privacy as it is.
-pub(crate) fn enable(store: &mut Store) -> Result<Switches> {
+pub(crate) fn enable(store: &mut Store, actor: &str) -> Result<Switches> {
     let mut switches = store.switches()?;
     switches.single_mail = true;
     switches.mailing_list = true;
     switches.per_contact = true;
-    store.set_switches(&switches)?;
+    store.set_switches(&switches, actor)?;
     Ok(switches)
 }
 
@@ -159,12 +159,10 @@ fn install(ctx: &mut Ctx<'_>, plugin: Option<PathBuf>, bundled: bool, upgrade: b
         }
         store
     } else {
-        create_parent(&ctx.db)?;
-        Store::open_or_create(&ctx.db)
-            .with_context(|| format!("cannot open database {}", ctx.db.display()))?
+        ctx.open()?
     };
     let engine = ctx.engine()?;
-    let info = admin::install(&mut store, &engine, &bytes, &ctx.actor, ctx.now)
+    let info = admin::install(&mut store, &engine, &bytes, &ctx.actor)
         .with_context(|| format!("cannot install {from}"))?;
     let verb = if upgrade { "upgraded to" } else { "installed" };
     ctx.emit(&info, |out| {

@@ -71,7 +71,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: SubscriptionsCommand) -> Result<()> {
             name,
             requires_opt_in,
         } => {
-            let t = store.add_subscription_type(&code, &name, requires_opt_in)?;
+            let t = store.add_subscription_type(&code, &name, requires_opt_in, &ctx.actor)?;
             ctx.emit(&t, |out| {
                 write!(out, "added subscription type ")?;
                 print_type(out, &t)
@@ -85,14 +85,14 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: SubscriptionsCommand) -> Result<()> {
             let old = store.subscription_type(&code)?;
             let name = name.unwrap_or(old.name);
             let opt_in = requires_opt_in.unwrap_or(old.requires_opt_in);
-            let t = store.edit_subscription_type(&code, &name, opt_in)?;
+            let t = store.edit_subscription_type(&code, &name, opt_in, &ctx.actor)?;
             ctx.emit(&t, |out| {
                 write!(out, "edited subscription type ")?;
                 print_type(out, &t)
             })
         }
         SubscriptionsCommand::Delete { code } => {
-            store.delete_subscription_type(&code)?;
+            store.delete_subscription_type(&code, &ctx.actor)?;
             ctx.emit(&Deleted { deleted: &code }, |out| {
                 writeln!(out, "deleted subscription type {code}")
             })
@@ -112,7 +112,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: SubscriptionsCommand) -> Result<()> {
             state,
         } => {
             let contact = ContactId(contact);
-            store.set_preference(contact, &subscription, state, &ctx.actor, ctx.now)?;
+            store.set_preference(contact, &subscription, state, &ctx.actor)?;
             let shown = Preference {
                 contact,
                 subscription: &subscription,
@@ -124,7 +124,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: SubscriptionsCommand) -> Result<()> {
         }
         SubscriptionsCommand::OptOutAll { contact } => {
             let contact = ContactId(contact);
-            store.opt_out_of_all(contact, &ctx.actor, ctx.now)?;
+            store.opt_out_of_all(contact, &ctx.actor)?;
             let shown = OptedOut {
                 contact,
                 opted_out_of_all: true,

@@ -49,6 +49,10 @@ pub(crate) struct AddType {
     /// Allows phone calls
     #[arg(long)]
     phone: bool,
+    /// The date from which the text counts, for importing historical
+    /// consents given before today [default: now]
+    #[arg(long, value_name = "DATE")]
+    text_valid_from: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -98,8 +102,13 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: TypesCommand) -> Result<()> {
                 allow_bulk: a.bulk,
                 allow_single: a.single,
                 allow_contact: a.phone,
+                text_valid_from: a
+                    .text_valid_from
+                    .as_deref()
+                    .map(|d| crate::store::parse_date("--text-valid-from", d))
+                    .transpose()?,
             };
-            let t = store.add_consent_type(&new, ctx.now)?;
+            let t = store.add_consent_type(&new, &ctx.actor)?;
             ctx.emit(&t, |out| {
                 write!(out, "added consent type ")?;
                 print_type(out, &t)
@@ -125,7 +134,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: TypesCommand) -> Result<()> {
                 allow_single: e.single,
                 allow_contact: e.phone,
             };
-            let t = store.edit_consent_type(&e.code, &edit, ctx.now)?;
+            let t = store.edit_consent_type(&e.code, &edit, &ctx.actor)?;
             ctx.emit(&t, |out| {
                 write!(out, "edited consent type ")?;
                 print_type(out, &t)?;

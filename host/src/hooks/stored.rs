@@ -209,6 +209,7 @@ impl<'e> StoredHooks<'e> {
                 reason_code: convert::reason_code(code),
                 subscription_type,
                 summary: None,
+                recipients: None,
                 plugin_sha256: Some(sha.clone()),
                 request: serde_json::to_value(&evidence).map_err(StoreError::from)?,
                 actor: op.actor.clone(),
@@ -344,6 +345,8 @@ impl<'e> StoredHooks<'e> {
                     "skipped": skipped.len(),
                     "codes": summary,
                 })),
+                // Who received it, so each person's receipt can be shown later.
+                recipients: Some(recipients.clone()),
                 plugin_sha256: Some(sha.clone()),
                 request: serde_json::json!({ "config": config, "request": request }),
                 actor: op.actor.clone(),

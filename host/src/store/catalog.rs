@@ -8,10 +8,20 @@
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
+use super::contacts::check_actor;
+use super::ledger::event::{Table, delete_row, put_row};
+use super::limits::{self, check_len};
 use super::{
     Catalog, LegalBasis, PurposeId, ReasonId, Result, Store, StoreError, check_code,
-    check_not_empty,
+    check_not_empty, secs,
 };
+
+/// Checks a catalog entry's name or label and who is changing it.
+pub(super) fn check_entry(field: &'static str, value: &str, actor: &str) -> Result<()> {
+    check_not_empty(field, value)?;
+    check_len(field, value, limits::MAX_LABEL)?;
+    check_actor(actor)
+}
 
 impl Catalog {
     fn table(self) -> &'static str {
@@ -180,37 +190,63 @@ impl Store {
         )
     }
 
-    pub fn add_reason(&mut self, code: &str, label: &str) -> Result<Reason> {
-        check_not_empty("reason label", label)?;
-        self.write(|tx| {
+    pub fn add_reason(&mut self, code: &str, label: &str, actor: &str) -> Result<Reason> {
+        check_entry("reason label", label, actor)?;
+        self.write_recorded(|tx, now| {
             check_new_code(tx, Catalog::Reason, code)?;
             tx.execute(
                 "INSERT INTO reasons (code, label) VALUES (?1, ?2)",
                 params![code, label.trim()],
             )?;
-            one(tx, Catalog::Reason, REASON_COLUMNS, code, reason_from_row)
+            let reason = one(tx, Catalog::Reason, REASON_COLUMNS, code, reason_from_row)?;
+            put_row(
+                tx,
+                Table::Reasons,
+                &[reason.id.0.into()],
+                None,
+                actor,
+                secs(now),
+            )?;
+            Ok(reason)
         })
     }
 
-    pub fn edit_reason(&mut self, code: &str, label: &str) -> Result<Reason> {
-        check_not_empty("reason label", label)?;
-        self.write(|tx| {
+    pub fn edit_reason(&mut self, code: &str, label: &str, actor: &str) -> Result<Reason> {
+        check_entry("reason label", label, actor)?;
+        self.write_recorded(|tx, now| {
             let old = one(tx, Catalog::Reason, REASON_COLUMNS, code, reason_from_row)?;
             tx.execute(
                 "UPDATE reasons SET label = ?2 WHERE id = ?1",
                 params![old.id, label.trim()],
+            )?;
+            put_row(
+                tx,
+                Table::Reasons,
+                &[old.id.0.into()],
+                None,
+                actor,
+                secs(now),
             )?;
             one(tx, Catalog::Reason, REASON_COLUMNS, code, reason_from_row)
         })
     }
 
     /// Refused once a justification cites the reason: the log must resolve it.
-    pub fn delete_reason(&mut self, code: &str) -> Result<()> {
-        self.write(|tx| {
+    pub fn delete_reason(&mut self, code: &str, actor: &str) -> Result<()> {
+        check_actor(actor)?;
+        self.write_recorded(|tx, now| {
             let old = one(tx, Catalog::Reason, REASON_COLUMNS, code, reason_from_row)?;
             let places = [("decisions", "reason_id")];
             refuse_if_used(tx, Catalog::Reason, code, old.id.0, &places, "deleted")?;
             tx.execute("DELETE FROM reasons WHERE id = ?1", [old.id])?;
+            delete_row(
+                tx,
+                Table::Reasons,
+                &[old.id.0.into()],
+                None,
+                actor,
+                secs(now),
+            )?;
             Ok(())
         })
     }
@@ -229,9 +265,9 @@ impl Store {
         )
     }
 
-    pub fn add_purpose(&mut self, purpose: &NewPurpose) -> Result<Purpose> {
-        check_not_empty("purpose name", &purpose.name)?;
-        self.write(|tx| {
+    pub fn add_purpose(&mut self, purpose: &NewPurpose, actor: &str) -> Result<Purpose> {
+        check_entry("purpose name", &purpose.name, actor)?;
+        self.write_recorded(|tx, now| {
             check_new_code(tx, Catalog::Purpose, &purpose.code)?;
             tx.execute(
                 "INSERT INTO purposes (code, name, legal_basis, direct_marketing)
@@ -243,21 +279,35 @@ impl Store {
                     purpose.direct_marketing
                 ],
             )?;
-            one(
+            let added = one(
                 tx,
                 Catalog::Purpose,
                 PURPOSE_COLUMNS,
                 &purpose.code,
                 purpose_from_row,
-            )
+            )?;
+            put_row(
+                tx,
+                Table::Purposes,
+                &[added.id.0.into()],
+                None,
+                actor,
+                secs(now),
+            )?;
+            Ok(added)
         })
     }
 
     /// Changes a purpose's name, default basis and marketing flag; `code` picks
     /// the purpose and `purpose.code` becomes its code.
-    pub fn edit_purpose(&mut self, code: &str, purpose: &NewPurpose) -> Result<Purpose> {
-        check_not_empty("purpose name", &purpose.name)?;
-        self.write(|tx| {
+    pub fn edit_purpose(
+        &mut self,
+        code: &str,
+        purpose: &NewPurpose,
+        actor: &str,
+    ) -> Result<Purpose> {
+        check_entry("purpose name", &purpose.name, actor)?;
+        self.write_recorded(|tx, now| {
             let id = id_of(tx, Catalog::Purpose, code)?;
             if purpose.code != code {
                 check_new_code(tx, Catalog::Purpose, &purpose.code)?;
@@ -273,6 +323,7 @@ impl Store {
                     purpose.direct_marketing
                 ],
             )?;
+            put_row(tx, Table::Purposes, &[id.into()], None, actor, secs(now))?;
             one(
                 tx,
                 Catalog::Purpose,
@@ -283,12 +334,14 @@ impl Store {
         })
     }
 
-    pub fn delete_purpose(&mut self, code: &str) -> Result<()> {
-        self.write(|tx| {
+    pub fn delete_purpose(&mut self, code: &str, actor: &str) -> Result<()> {
+        check_actor(actor)?;
+        self.write_recorded(|tx, now| {
             let id = id_of(tx, Catalog::Purpose, code)?;
             let places = [("contact_purposes", "purpose_id")];
             refuse_if_used(tx, Catalog::Purpose, code, id, &places, "deleted")?;
             tx.execute("DELETE FROM purposes WHERE id = ?1", [id])?;
+            delete_row(tx, Table::Purposes, &[id.into()], None, actor, secs(now))?;
             Ok(())
         })
     }

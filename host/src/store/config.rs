@@ -6,8 +6,10 @@ use serde::{Deserialize, Serialize};
 
 use super::catalog::{Purpose, Reason};
 use super::consent_types::{ConsentType, all_types};
+use super::contacts::check_actor;
+use super::ledger::event::{Table, put_row};
 use super::subscriptions::{SubscriptionType, all_subscription_types};
-use super::{Result, Store};
+use super::{Result, Store, secs};
 
 /// The privacy switches (Italian CRM plugin; SuperOffice "E-marketing
 /// privacy").
@@ -75,8 +77,10 @@ impl Store {
         read_switches(&self.conn)
     }
 
-    pub fn set_switches(&mut self, switches: &Switches) -> Result<()> {
-        self.write(|tx| {
+    /// Sets the privacy switches; a ledger entry, since they change decisions.
+    pub fn set_switches(&mut self, switches: &Switches, actor: &str) -> Result<()> {
+        check_actor(actor)?;
+        self.write_recorded(|tx, now| {
             tx.execute(
                 "UPDATE switches SET single_mail = ?1, mailing_list = ?2, per_contact = ?3,
                      e_marketing_privacy = ?4
@@ -88,6 +92,7 @@ impl Store {
                     switches.e_marketing_privacy
                 ],
             )?;
+            put_row(tx, Table::Switches, &[1], None, actor, secs(now))?;
             Ok(())
         })
     }

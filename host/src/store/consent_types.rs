@@ -8,6 +8,9 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
 use super::catalog::{check_new_code, id_of};
+use super::contacts::check_actor;
+use super::ledger::event::{Table, put_row};
+use super::limits::{self, check_len};
 use super::{Catalog, ConsentTypeId, Result, Store, StoreError, check_not_empty, secs, time};
 
 /// A kind of consent an admin defines ("Newsletter", "Phone marketing").
@@ -42,6 +45,11 @@ pub struct NewConsentType {
     pub allow_bulk: bool,
     pub allow_single: bool,
     pub allow_contact: bool,
+    /// From when the first text counts; `None` means from now. Only an
+    /// import of historical consents needs an earlier date (Art. 7(1): no
+    /// one agrees to a text before it existed).
+    #[serde(default)]
+    pub text_valid_from: Option<DateTime<Utc>>,
 }
 
 /// Changes to a consent type; `None` leaves a field as it is.
@@ -65,10 +73,13 @@ pub struct ConsentTypeText {
     pub version: u32,
     pub text: String,
     pub created_at: DateTime<Utc>,
+    /// Consents given before this time cannot name this version.
+    pub valid_from: DateTime<Utc>,
 }
 
 pub(super) const TYPE_COLUMNS: &str = "SELECT t.id, t.code, t.title, t.description,
-        (SELECT max(version) FROM consent_type_texts WHERE type_id = t.id),
+        (SELECT version FROM consent_type_texts WHERE type_id = t.id
+         ORDER BY valid_from DESC, version DESC LIMIT 1),
         t.validity_days, t.allow_bulk, t.allow_single, t.allow_contact, t.created_at
     FROM consent_types t";
 
@@ -85,6 +96,25 @@ pub(super) fn type_from_row(row: &Row<'_>) -> rusqlite::Result<ConsentType> {
         allow_contact: row.get(8)?,
         created_at: time(row.get(9)?)?,
     })
+}
+
+/// A type that allows no channel can never allow anything: almost surely a
+/// mistake on the command line.
+fn check_channels(bulk: bool, single: bool, contact: bool) -> Result<()> {
+    if bulk || single || contact {
+        return Ok(());
+    }
+    Err(StoreError::Invalid {
+        field: "channels",
+        why: "a consent type must allow at least one channel (bulk_email, single_email or phone); \
+              otherwise it can never allow anything"
+            .to_owned(),
+    })
+}
+
+fn check_text(text: &str) -> Result<()> {
+    check_not_empty("consent type text", text)?;
+    check_len("consent type text", text, limits::MAX_TEXT)
 }
 
 fn check_validity(days: Option<u32>) -> Result<()> {
@@ -127,31 +157,40 @@ pub(super) fn all_types(conn: &Connection) -> Result<Vec<ConsentType>> {
     Ok(types)
 }
 
+/// Adds a text version and records it, text included: the chain proves the
+/// words, not only their version number.
 fn add_text(
     conn: &Connection,
     id: ConsentTypeId,
     version: u32,
     text: &str,
+    valid_from: i64,
+    actor: &str,
     now: i64,
 ) -> Result<()> {
     conn.execute(
-        "INSERT INTO consent_type_texts (type_id, version, text, created_at) VALUES (?1, ?2, ?3, ?4)",
-        params![id, version, text, now],
+        "INSERT INTO consent_type_texts (type_id, version, text, created_at, valid_from)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![id, version, text, now, valid_from],
     )?;
+    let key = [i64::from(id.0), i64::from(version)];
+    put_row(conn, Table::ConsentTypeTexts, &key, None, actor, now)?;
     Ok(())
 }
 
 impl Store {
     /// Adds a consent type with version 1 of its text.
-    pub fn add_consent_type(
-        &mut self,
-        new: &NewConsentType,
-        now: DateTime<Utc>,
-    ) -> Result<ConsentType> {
+    pub fn add_consent_type(&mut self, new: &NewConsentType, actor: &str) -> Result<ConsentType> {
         check_not_empty("consent type title", &new.title)?;
-        check_not_empty("consent type text", &new.text)?;
+        check_len("consent type title", &new.title, limits::MAX_NAME)?;
+        if let Some(d) = &new.description {
+            check_len("consent type description", d, limits::MAX_LABEL)?;
+        }
+        check_text(&new.text)?;
         check_validity(new.validity_days)?;
-        self.write(|tx| {
+        check_channels(new.allow_bulk, new.allow_single, new.allow_contact)?;
+        check_actor(actor)?;
+        self.write_recorded(|tx, now| {
             check_new_code(tx, Catalog::ConsentType, &new.code)?;
             tx.execute(
                 "INSERT INTO consent_types (code, title, description, validity_days,
@@ -169,7 +208,16 @@ impl Store {
                 ],
             )?;
             let id = ConsentTypeId(id_of(tx, Catalog::ConsentType, &new.code)?);
-            add_text(tx, id, 1, &new.text, secs(now))?;
+            put_row(
+                tx,
+                Table::ConsentTypes,
+                &[i64::from(id.0)],
+                None,
+                actor,
+                secs(now),
+            )?;
+            let valid_from = new.text_valid_from.map_or(secs(now), secs);
+            add_text(tx, id, 1, &new.text, valid_from, actor, secs(now))?;
             type_by_id(tx, id)
         })
     }
@@ -180,19 +228,29 @@ impl Store {
         &mut self,
         code: &str,
         edit: &ConsentTypeEdit,
-        now: DateTime<Utc>,
+        actor: &str,
     ) -> Result<ConsentType> {
         if let Some(title) = &edit.title {
             check_not_empty("consent type title", title)?;
+            check_len("consent type title", title, limits::MAX_NAME)?;
+        }
+        if let Some(Some(d)) = &edit.description {
+            check_len("consent type description", d, limits::MAX_LABEL)?;
         }
         if let Some(text) = &edit.text {
-            check_not_empty("consent type text", text)?;
+            check_text(text)?;
         }
         if let Some(days) = edit.validity_days {
             check_validity(days)?;
         }
-        self.write(|tx| {
+        check_actor(actor)?;
+        self.write_recorded(|tx, now| {
             let old = type_by_code(tx, code)?;
+            check_channels(
+                edit.allow_bulk.unwrap_or(old.allow_bulk),
+                edit.allow_single.unwrap_or(old.allow_single),
+                edit.allow_contact.unwrap_or(old.allow_contact),
+            )?;
             tx.execute(
                 "UPDATE consent_types SET title = ?2, description = ?3, validity_days = ?4,
                      allow_bulk = ?5, allow_single = ?6, allow_contact = ?7
@@ -207,13 +265,42 @@ impl Store {
                     edit.allow_contact.unwrap_or(old.allow_contact),
                 ],
             )?;
+            put_row(
+                tx,
+                Table::ConsentTypes,
+                &[i64::from(old.id.0)],
+                None,
+                actor,
+                secs(now),
+            )?;
             if let Some(text) = &edit.text {
                 let current = text_of(tx, old.id, old.text_version)?;
                 if current.text != *text {
-                    add_text(tx, old.id, old.text_version + 1, text, secs(now))?;
+                    let version = old.text_version + 1;
+                    add_text(tx, old.id, version, text, secs(now), actor, secs(now))?;
                 }
             }
             type_by_id(tx, old.id)
+        })
+    }
+
+    /// Adds a text version valid from an earlier time, for an import of
+    /// historical consents that were given to a text this database never
+    /// held. It becomes the current version only if it is the newest.
+    pub fn add_historical_text(
+        &mut self,
+        code: &str,
+        text: &str,
+        valid_from: DateTime<Utc>,
+        actor: &str,
+    ) -> Result<ConsentTypeText> {
+        check_text(text)?;
+        check_actor(actor)?;
+        self.write_recorded(|tx, now| {
+            let ty = type_by_code(tx, code)?;
+            let version = ty.text_version + 1;
+            add_text(tx, ty.id, version, text, secs(valid_from), actor, secs(now))?;
+            text_of(tx, ty.id, version)
         })
     }
 
@@ -233,7 +320,7 @@ impl Store {
     pub fn consent_type_texts(&self, code: &str) -> Result<Vec<ConsentTypeText>> {
         let id = ConsentTypeId(id_of(&self.conn, Catalog::ConsentType, code)?);
         let mut stmt = self.conn.prepare_cached(
-            "SELECT version, text, created_at FROM consent_type_texts
+            "SELECT version, text, created_at, valid_from FROM consent_type_texts
              WHERE type_id = ?1 ORDER BY version",
         )?;
         let texts = stmt
@@ -253,6 +340,7 @@ fn text_from_row(row: &Row<'_>) -> rusqlite::Result<ConsentTypeText> {
         version: row.get(0)?,
         text: row.get(1)?,
         created_at: time(row.get(2)?)?,
+        valid_from: time(row.get(3)?)?,
     })
 }
 
@@ -262,9 +350,13 @@ pub(super) fn text_of(
     version: u32,
 ) -> Result<ConsentTypeText> {
     conn.prepare_cached(
-        "SELECT version, text, created_at FROM consent_type_texts WHERE type_id = ?1 AND version = ?2",
+        "SELECT version, text, created_at, valid_from FROM consent_type_texts
+         WHERE type_id = ?1 AND version = ?2",
     )?
     .query_row(params![id, version], text_from_row)
     .optional()?
-    .ok_or(StoreError::UnknownTextVersion { type_id: id, version })
+    .ok_or(StoreError::UnknownTextVersion {
+        type_id: id,
+        version,
+    })
 }

@@ -11,7 +11,9 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
 use super::catalog::id_of;
+use super::ledger::event::{Table, put_row};
 use super::ledger::{LedgerEntry, NewConsent, append};
+use super::limits::{self, check_len};
 use super::timeline::{Note, add_note};
 use super::{
     Catalog, ContactFlags, ContactId, ContactKind, LegalBasis, PurposeId, RelationId, RelationKind,
@@ -133,8 +135,21 @@ fn contact_by_id(conn: &Connection, id: ContactId) -> Result<Contact> {
 
 fn check_new_contact(new: &NewContact, actor: &str) -> Result<()> {
     check_not_empty("contact name", &new.name)?;
-    check_not_empty("actor", actor)?;
+    check_actor(actor)?;
+    check_len("contact name", &new.name, limits::MAX_NAME)?;
+    for (field, value) in [("email", &new.email), ("phone", &new.phone)] {
+        if let Some(v) = value {
+            check_len(field, v, limits::MAX_NAME)?;
+        }
+    }
+    check_len("contact kind", new.kind.as_str(), 64)?;
     check_email(clean(&new.email))
+}
+
+/// Who made a change: recorded in the chain, so it has a size limit.
+pub(super) fn check_actor(actor: &str) -> Result<()> {
+    check_not_empty("actor", actor)?;
+    check_len("actor", actor, limits::MAX_ACTOR)
 }
 
 fn insert_contact(
@@ -164,6 +179,7 @@ fn insert_contact(
         clean(&new.email),
         clean(&new.phone)
     ])?;
+    let seq = put_row(tx, Table::Contacts, &[id.0], Some(id), actor, secs(now))?;
     add_note(
         tx,
         &Note {
@@ -172,7 +188,7 @@ fn insert_contact(
             kind: TimelineKind::Created,
             summary: format!("{} created; flags: {}", new.kind, new.flags),
             actor,
-            ledger_seq: None,
+            ledger_seq: Some(seq),
             decision: None,
         },
     )?;
@@ -181,14 +197,9 @@ fn insert_contact(
 
 impl Store {
     /// Adds a contact and a "created" timeline entry.
-    pub fn add_contact(
-        &mut self,
-        new: &NewContact,
-        actor: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Contact> {
+    pub fn add_contact(&mut self, new: &NewContact, actor: &str) -> Result<Contact> {
         check_new_contact(new, actor)?;
-        self.write(|tx| {
+        self.write_recorded(|tx, now| {
             let id = insert_contact(tx, new, actor, now)?;
             contact_by_id(tx, id)
         })
@@ -203,10 +214,9 @@ impl Store {
         new: &NewContact,
         consents: &[NewConsent],
         actor: &str,
-        now: DateTime<Utc>,
     ) -> Result<(Contact, Vec<LedgerEntry>)> {
         check_new_contact(new, actor)?;
-        self.write(|tx| {
+        self.write_recorded(|tx, now| {
             let id = insert_contact(tx, new, actor, now)?;
             let entries = consents
                 .iter()
@@ -227,16 +237,11 @@ impl Store {
 
     /// Adds many contacts in one transaction: all of them or, if any is
     /// invalid, none.
-    pub fn add_contacts(
-        &mut self,
-        new: &[NewContact],
-        actor: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<ContactId>> {
+    pub fn add_contacts(&mut self, new: &[NewContact], actor: &str) -> Result<Vec<ContactId>> {
         for contact in new {
             check_new_contact(contact, actor)?;
         }
-        self.write(|tx| {
+        self.write_recorded(|tx, now| {
             new.iter()
                 .map(|c| insert_contact(tx, c, actor, now))
                 .collect()
@@ -279,13 +284,15 @@ impl Store {
         id: ContactId,
         flags: ContactFlags,
         actor: &str,
-        now: DateTime<Utc>,
     ) -> Result<ContactFlags> {
-        check_not_empty("actor", actor)?;
-        self.write(|tx| {
+        check_actor(actor)?;
+        self.write_recorded(|tx, now| {
             let old = flags_of(tx, id)?;
             if old != flags {
+                // Art. 18 and 21 are rights events in themselves: each
+                // change of a flag is a ledger entry.
                 write_flags(tx, id, flags)?;
+                let seq = put_row(tx, Table::Contacts, &[id.0], Some(id), actor, secs(now))?;
                 add_note(
                     tx,
                     &Note {
@@ -294,7 +301,7 @@ impl Store {
                         kind: TimelineKind::Flag,
                         summary: format!("flags: {old} → {flags}"),
                         actor,
-                        ledger_seq: None,
+                        ledger_seq: Some(seq),
                         decision: None,
                     },
                 )?;
@@ -311,7 +318,6 @@ impl Store {
         to: ContactId,
         kind: &RelationKind,
         actor: &str,
-        now: DateTime<Utc>,
     ) -> Result<RelationId> {
         if from == to {
             return Err(StoreError::Invalid {
@@ -319,8 +325,9 @@ impl Store {
                 why: format!("contact {from} cannot be related to itself"),
             });
         }
-        check_not_empty("actor", actor)?;
-        self.write(|tx| {
+        check_actor(actor)?;
+        check_len("relation kind", kind.as_str(), 64)?;
+        self.write_recorded(|tx, now| {
             check_contact(tx, from)?;
             check_contact(tx, to)?;
             let existing: Option<RelationId> = tx
@@ -340,6 +347,14 @@ impl Store {
                 params![from, to, kind.as_str(), secs(now)],
             )?;
             let id = RelationId(tx.last_insert_rowid());
+            let seq = put_row(
+                tx,
+                Table::ContactRelations,
+                &[id.0],
+                Some(from),
+                actor,
+                secs(now),
+            )?;
             for (contact, other) in [(from, to), (to, from)] {
                 add_note(
                     tx,
@@ -349,7 +364,7 @@ impl Store {
                         kind: TimelineKind::Relation,
                         summary: format!("related to contact {other}: {from} is {kind} of {to}"),
                         actor,
-                        ledger_seq: None,
+                        ledger_seq: Some(seq),
                         decision: None,
                     },
                 )?;
@@ -388,10 +403,9 @@ impl Store {
         purpose: &str,
         basis: LegalBasis,
         actor: &str,
-        now: DateTime<Utc>,
     ) -> Result<()> {
-        check_not_empty("actor", actor)?;
-        self.write(|tx| {
+        check_actor(actor)?;
+        self.write_recorded(|tx, now| {
             check_contact(tx, id)?;
             let purpose_id = PurposeId(id_of(tx, Catalog::Purpose, purpose)?);
             tx.prepare_cached(
@@ -401,15 +415,17 @@ impl Store {
                  DO UPDATE SET legal_basis = excluded.legal_basis, changed_at = excluded.changed_at",
             )?
             .execute(params![id, purpose_id, basis.code(), secs(now)])?;
+            let key = [id.0, i64::from(purpose_id.0)];
+            let seq = put_row(tx, Table::ContactPurposes, &key, Some(id), actor, secs(now))?;
             add_note(
                 tx,
                 &Note {
                     contact: id,
                     at: now,
                     kind: TimelineKind::Purpose,
-                    summary: format!("purpose \"{purpose}\": legal basis {basis}"),
+                    summary: format!("purpose `{purpose}`: legal basis {basis}"),
                     actor,
-                    ledger_seq: None,
+                    ledger_seq: Some(seq),
                     decision: None,
                 },
             )
@@ -424,17 +440,11 @@ impl Store {
         purpose: &str,
         basis: LegalBasis,
         actor: &str,
-        now: DateTime<Utc>,
     ) -> Result<usize> {
-        check_not_empty("actor", actor)?;
-        self.write(|tx| {
+        check_actor(actor)?;
+        self.write_recorded(|tx, now| {
             let purpose_id = PurposeId(id_of(tx, Catalog::Purpose, purpose)?);
-            let summary = format!("purpose \"{purpose}\": legal basis {basis}");
-            tx.execute(
-                "INSERT INTO contact_timeline (contact_id, at, kind, summary, actor)
-                 SELECT id, ?1, 'purpose', ?2, ?3 FROM contacts",
-                params![secs(now), summary, actor],
-            )?;
+            let summary = format!("purpose `{purpose}`: legal basis {basis}");
             let touched = tx.execute(
                 "INSERT INTO contact_purposes (contact_id, purpose_id, legal_basis, changed_at)
                  SELECT id, ?1, ?2, ?3 FROM contacts WHERE true
@@ -442,6 +452,28 @@ impl Store {
                  DO UPDATE SET legal_basis = excluded.legal_basis, changed_at = excluded.changed_at",
                 params![purpose_id, basis.code(), secs(now)],
             )?;
+            let ids: Vec<ContactId> = tx
+                .prepare("SELECT id FROM contacts ORDER BY id")?
+                .query_map([], |row| row.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            // One entry per contact: each contact's basis is a fact its
+            // decisions read, and verify rebuilds it row by row.
+            for id in ids {
+                let key = [id.0, i64::from(purpose_id.0)];
+                let seq = put_row(tx, Table::ContactPurposes, &key, Some(id), actor, secs(now))?;
+                add_note(
+                    tx,
+                    &Note {
+                        contact: id,
+                        at: now,
+                        kind: TimelineKind::Purpose,
+                        summary: summary.clone(),
+                        actor,
+                        ledger_seq: Some(seq),
+                        decision: None,
+                    },
+                )?;
+            }
             Ok(touched)
         })
     }

@@ -85,8 +85,24 @@ pub enum StoreError {
     CorruptValue { what: &'static str, value: String },
     #[error("SQLite: {0}")]
     Sqlite(#[from] rusqlite::Error),
-    #[error("schema migration: {0}")]
-    Migration(#[from] rusqlite_migration::Error),
+    #[error("the database's schema (version {version}) cannot be used: {why}")]
+    Migration { version: usize, why: String },
+    #[error("`{}` is not a crm-consent database: {why}; point --db at a database made by `crm-consent init`", path.display())]
+    NotOurDatabase { path: PathBuf, why: &'static str },
+    #[error("`{}` is not initialized yet; run `crm-consent init` first (or wait for the one running)", .0.display())]
+    NotInitialized(PathBuf),
+    #[error("`{}` was opened read-only; this command changes it, so open it writable", .0.display())]
+    ReadOnly(PathBuf),
+    #[error(
+        "the stored bytes of plugin {id} no longer hash to its sha256 `{sha256}`; the database was tampered with: run `crm-consent ledger verify` and reinstall the plugin"
+    )]
+    PluginBytesChanged { id: PluginId, sha256: String },
+    #[error("{field} is {len} characters long; at most {max} are allowed")]
+    TooLong {
+        field: &'static str,
+        len: usize,
+        max: usize,
+    },
     #[error("JSON: {0}")]
     Json(#[from] serde_json::Error),
 }

@@ -4,8 +4,10 @@
 use rusqlite::{Row, params};
 use serde::{Deserialize, Serialize};
 
-use super::catalog::{all, check_new_code, locked, one, refuse_if_used};
-use super::{Catalog, MethodId, Result, Store, check_not_empty};
+use super::catalog::{all, check_entry, check_new_code, locked, one, refuse_if_used};
+use super::contacts::check_actor;
+use super::ledger::event::{Table, delete_row, put_row};
+use super::{Catalog, MethodId, Result, Store, secs};
 
 /// A way of giving consent: the CRM form, email, paper, an import, ...
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,6 +32,9 @@ fn method_from_row(row: &Row<'_>) -> rusqlite::Result<Method> {
     })
 }
 
+/// The method a consent entry names, as an SQL expression over `ledger`.
+const LEDGER_METHOD: &str = "CASE kind WHEN 'consent' THEN body ->> '$.method_id' END";
+
 impl Store {
     pub fn methods(&self) -> Result<Vec<Method>> {
         all(&self.conn, METHOD_COLUMNS, method_from_row)
@@ -45,23 +50,32 @@ impl Store {
         )
     }
 
-    pub fn add_method(&mut self, code: &str, name: &str) -> Result<Method> {
-        check_not_empty("method name", name)?;
-        self.write(|tx| {
+    pub fn add_method(&mut self, code: &str, name: &str, actor: &str) -> Result<Method> {
+        check_entry("method name", name, actor)?;
+        self.write_recorded(|tx, now| {
             check_new_code(tx, Catalog::Method, code)?;
             tx.execute(
                 "INSERT INTO methods (code, name) VALUES (?1, ?2)",
                 params![code, name.trim()],
             )?;
-            one(tx, Catalog::Method, METHOD_COLUMNS, code, method_from_row)
+            let added = one(tx, Catalog::Method, METHOD_COLUMNS, code, method_from_row)?;
+            put_row(
+                tx,
+                Table::Methods,
+                &[added.id.0.into()],
+                None,
+                actor,
+                secs(now),
+            )?;
+            Ok(added)
         })
     }
 
     /// Renames a way of giving consent; built-in ones too, except the locked
     /// "via the CRM form".
-    pub fn rename_method(&mut self, code: &str, name: &str) -> Result<Method> {
-        check_not_empty("method name", name)?;
-        self.write(|tx| {
+    pub fn rename_method(&mut self, code: &str, name: &str, actor: &str) -> Result<Method> {
+        check_entry("method name", name, actor)?;
+        self.write_recorded(|tx, now| {
             let old = one(tx, Catalog::Method, METHOD_COLUMNS, code, method_from_row)?;
             if old.locked {
                 return Err(locked(Catalog::Method, code));
@@ -70,19 +84,36 @@ impl Store {
                 "UPDATE methods SET name = ?2 WHERE id = ?1",
                 params![old.id, name.trim()],
             )?;
+            put_row(
+                tx,
+                Table::Methods,
+                &[old.id.0.into()],
+                None,
+                actor,
+                secs(now),
+            )?;
             one(tx, Catalog::Method, METHOD_COLUMNS, code, method_from_row)
         })
     }
 
-    pub fn delete_method(&mut self, code: &str) -> Result<()> {
-        self.write(|tx| {
+    pub fn delete_method(&mut self, code: &str, actor: &str) -> Result<()> {
+        check_actor(actor)?;
+        self.write_recorded(|tx, now| {
             let old = one(tx, Catalog::Method, METHOD_COLUMNS, code, method_from_row)?;
             if old.locked {
                 return Err(locked(Catalog::Method, code));
             }
-            let places = [("consent_ledger", "method_id")];
+            let places = [("ledger", LEDGER_METHOD)];
             refuse_if_used(tx, Catalog::Method, code, old.id.0, &places, "deleted")?;
             tx.execute("DELETE FROM methods WHERE id = ?1", [old.id])?;
+            delete_row(
+                tx,
+                Table::Methods,
+                &[old.id.0.into()],
+                None,
+                actor,
+                secs(now),
+            )?;
             Ok(())
         })
     }

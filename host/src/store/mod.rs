@@ -13,6 +13,7 @@
 
 mod catalog;
 mod chain;
+mod checkpoint_key;
 mod columns;
 mod config;
 mod consent_types;
@@ -21,10 +22,13 @@ mod decisions;
 mod error;
 mod ids;
 mod ledger;
+pub mod limits;
 mod methods;
+mod opening;
 mod plugins;
 mod projection;
 mod schema;
+mod seed;
 mod statuses;
 mod subscriptions;
 mod timeline;
@@ -34,13 +38,14 @@ mod vocabulary;
 mod tests;
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use rusqlite::{Connection, Transaction, TransactionBehavior};
+
+use opening::Mode;
 
 pub use catalog::{NewPurpose, Purpose, Reason};
-pub use chain::{GENESIS_HASH, LedgerHead, LedgerProblem, LedgerProblemKind, LedgerReport};
+pub use chain::{GENESIS_HASH, LedgerHead};
 pub use columns::{Columns, ConsentRow, ContactRow, ContactSnapshot, Preference, PurposeBasis};
 pub use config::{StoredConfig, Switches};
 pub use consent_types::{ConsentType, ConsentTypeEdit, ConsentTypeText, NewConsentType};
@@ -51,7 +56,10 @@ pub use ids::{
     ConsentTypeId, ContactId, DecisionId, LedgerSeq, MethodId, PluginId, PurposeId, ReasonId,
     RelationId, StatusId, SubscriptionTypeId,
 };
-pub use ledger::{ConsentTypeRef, LedgerEntry, NewConsent};
+pub use ledger::{
+    Checkpoint, ConsentTypeRef, LedgerEntry, LedgerProblem, LedgerProblemKind, LedgerReport,
+    NewConsent,
+};
 pub use methods::Method;
 pub use plugins::{InstalledPlugin, PluginInfo};
 pub use projection::CurrentConsent;
@@ -63,23 +71,44 @@ pub use vocabulary::{
     RelationKind, SubscriptionState, TimelineKind,
 };
 
+/// Where the store takes the time it records from. Recorded times come from
+/// this clock and never go backwards; a caller's `now` (the time a decision
+/// is asked about) never becomes one.
+type Clock = Box<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
 /// The consent database: one SQLite file in WAL mode with foreign keys on.
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    clock: Clock,
+    read_only: bool,
 }
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("path", &self.path).finish()
+        f.debug_struct("Store")
+            .field("path", &self.path)
+            .field("read_only", &self.read_only)
+            .finish()
     }
 }
 
 impl Store {
-    /// Creates a new database file and its schema. Fails if the file exists,
-    /// so a typo in a path never silently starts an empty ledger next to the
-    /// real one.
+    /// Creates a new database file, its schema, the built-in catalog (as
+    /// ledger entries) and the key that signs checkpoints. Fails if the file
+    /// exists, so a typo in a path never silently starts an empty ledger
+    /// next to the real one. This is the only way a schema is created.
     pub fn create(path: impl AsRef<Path>) -> Result<Store> {
+        Store::create_with_clock(path, Utc::now)
+    }
+
+    /// [`Store::create`] with the clock recorded times come from (tests,
+    /// simulations); the built-in catalog is recorded at its time too.
+    #[doc(hidden)]
+    pub fn create_with_clock(
+        path: impl AsRef<Path>,
+        clock: impl Fn() -> DateTime<Utc> + Send + Sync + 'static,
+    ) -> Result<Store> {
         let path = path.as_ref();
         // create_new is atomic: no window between "does it exist" and "create".
         match std::fs::OpenOptions::new()
@@ -94,31 +123,40 @@ impl Store {
             Err(e) => {
                 return Err(StoreError::Invalid {
                     field: "database path",
-                    why: format!("{}: {e}", path.display()),
+                    why: format!("`{}`: {e}", path.display()),
                 });
             }
         }
-        Store::connect(path)
+        let mut store = match Store::connect(path, Mode::Create) {
+            Ok(mut store) => {
+                store.set_clock(clock);
+                store
+            }
+            Err(e) => {
+                // Leave no half-made file that later opens would refuse.
+                let _ = std::fs::remove_file(path);
+                return Err(e);
+            }
+        };
+        store.write_recorded(|tx, now| {
+            seed::seed(tx, now)?;
+            checkpoint_key::create(tx, now)
+        })?;
+        Ok(store)
     }
 
-    /// Opens an existing database and brings its schema up to date. Fails
-    /// with [`StoreError::MissingDatabase`] if the file does not exist.
+    /// Opens an existing crm-consent database and brings its schema up to
+    /// date. Refuses a missing file, an empty one, and any SQLite file that
+    /// is not ours.
     pub fn open(path: impl AsRef<Path>) -> Result<Store> {
-        let path = path.as_ref();
-        if !path.exists() {
-            return Err(StoreError::MissingDatabase(path.to_owned()));
-        }
-        Store::connect(path)
+        Store::connect(path.as_ref(), Mode::ReadWrite)
     }
 
-    /// Opens the database, creating it first if it does not exist.
-    pub fn open_or_create(path: impl AsRef<Path>) -> Result<Store> {
-        let path = path.as_ref();
-        if path.exists() {
-            Store::open(path)
-        } else {
-            Store::create(path)
-        }
+    /// Opens an existing database for reading only: verify, export, show.
+    /// Works on a read-only file or directory (a backup on read-only media)
+    /// and leaves no `-wal` or `-shm` file behind there.
+    pub fn open_read_only(path: impl AsRef<Path>) -> Result<Store> {
+        Store::connect(path.as_ref(), Mode::ReadOnly)
     }
 
     /// The file this store lives in.
@@ -126,40 +164,45 @@ impl Store {
         &self.path
     }
 
-    fn connect(path: &Path) -> Result<Store> {
-        // No SQLITE_OPEN_CREATE: the file exists by now, and if it vanished in
-        // between we want an error, not a fresh empty database. No URI flag:
-        // the path is a path.
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let mut conn = Connection::open_with_flags(path, flags).map_err(|e| match e {
-            rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::CannotOpen => {
-                StoreError::MissingDatabase(path.to_owned())
-            }
-            other => StoreError::Sqlite(other),
-        })?;
-        // WAL: readers (hooks) never block the writer and vice versa.
-        conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0))?;
-        conn.pragma_update(None, "foreign_keys", true)?;
-        // Another process (CLI next to the server) may hold the write lock.
-        conn.busy_timeout(Duration::from_secs(5))?;
-        // The newsletter scan reads whole tables: a larger page cache and
-        // memory-mapped reads keep it off the read() syscall path.
-        conn.pragma_update(None, "cache_size", -65_536)?;
-        conn.pragma_update(None, "mmap_size", 1_i64 << 30)?;
-        conn.set_prepared_statement_cache_capacity(64);
-        schema::migrations().to_latest(&mut conn)?;
+    /// Whether this store was opened with [`Store::open_read_only`].
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    /// Replaces the clock recorded times come from (tests, simulations).
+    /// Recorded times still never go backwards.
+    #[doc(hidden)]
+    pub fn set_clock(&mut self, clock: impl Fn() -> DateTime<Utc> + Send + Sync + 'static) {
+        self.clock = Box::new(clock);
+    }
+
+    fn connect(path: &Path, mode: Mode) -> Result<Store> {
+        let conn = opening::connect(path, mode)?;
         Ok(Store {
             conn,
             path: path.to_owned(),
+            clock: Box::new(Utc::now),
+            read_only: mode == Mode::ReadOnly,
         })
     }
 
-    /// Runs `f` in one immediate transaction; commits only if it succeeds.
-    fn write<T>(&mut self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+    /// Runs `f` in one immediate transaction and commits only if it
+    /// succeeds. `f` gets the time to record: the clock, or the last
+    /// recorded time if the clock went backwards.
+    fn write_recorded<T>(
+        &mut self,
+        f: impl FnOnce(&Transaction<'_>, DateTime<Utc>) -> Result<T>,
+    ) -> Result<T> {
+        if self.read_only {
+            return Err(StoreError::ReadOnly(self.path.clone()));
+        }
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let value = f(&tx)?;
+        let last = chain::head_recorded_at(&tx)?;
+        let now = (self.clock)().timestamp().max(last);
+        let now = time(now)?;
+        let value = f(&tx, now)?;
         tx.commit()?;
         Ok(value)
     }

@@ -7,6 +7,8 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
 use super::chain::sha256_hex;
+use super::contacts::check_actor;
+use super::ledger::event::{Table, put_row};
 use super::{PluginId, Result, Store, StoreError, check_not_empty, secs, time};
 
 /// An installed plugin, without its bytes.
@@ -54,12 +56,24 @@ fn info(conn: &Connection, id: PluginId) -> Result<PluginInfo> {
 
 /// Makes `id` the one active plugin. Deactivating first keeps the
 /// "at most one active" unique index satisfied at every statement.
-fn make_active(conn: &Connection, id: PluginId) -> Result<()> {
-    conn.execute(
-        "UPDATE plugins SET active = 0 WHERE active = 1 AND id <> ?1",
-        [id],
-    )?;
+/// Makes `id` the active plugin. Which plugin decides is itself a fact
+/// every decision depends on, so each changed row is a ledger entry: the
+/// old one's deactivation first, so a replay never sees two active.
+fn make_active(conn: &Connection, id: PluginId, actor: &str, now: i64) -> Result<()> {
+    let old: Option<PluginId> = conn
+        .query_row("SELECT id FROM plugins WHERE active = 1", [], |row| {
+            row.get(0)
+        })
+        .optional()?;
+    if old == Some(id) {
+        return Ok(());
+    }
+    if let Some(old) = old {
+        conn.execute("UPDATE plugins SET active = 0 WHERE id = ?1", [old])?;
+        put_row(conn, Table::Plugins, &[old.0], None, actor, now)?;
+    }
     conn.execute("UPDATE plugins SET active = 1 WHERE id = ?1", [id])?;
+    put_row(conn, Table::Plugins, &[id.0], None, actor, now)?;
     Ok(())
 }
 
@@ -73,15 +87,14 @@ impl Store {
         bytes: &[u8],
         api_version: &str,
         installed_by: &str,
-        now: DateTime<Utc>,
     ) -> Result<PluginInfo> {
         if bytes.is_empty() {
             return Err(StoreError::EmptyField("plugin bytes"));
         }
         check_not_empty("api version", api_version)?;
-        check_not_empty("installed by", installed_by)?;
+        check_actor(installed_by)?;
         let sha256 = sha256_hex(bytes);
-        self.write(|tx| {
+        self.write_recorded(|tx, now| {
             let existing: Option<PluginId> = tx
                 .query_row("SELECT id FROM plugins WHERE sha256 = ?1", [&sha256], |row| row.get(0))
                 .optional()?;
@@ -93,10 +106,13 @@ impl Store {
                          VALUES (?1, ?2, ?3, ?4, ?5)",
                         params![sha256, bytes, api_version.trim(), secs(now), installed_by.trim()],
                     )?;
-                    PluginId(tx.last_insert_rowid())
+                    let id = PluginId(tx.last_insert_rowid());
+                    // Recorded inactive; `make_active` records the switch.
+                    put_row(tx, Table::Plugins, &[id.0], None, installed_by, secs(now))?;
+                    id
                 }
             };
-            make_active(tx, id)?;
+            make_active(tx, id, installed_by.trim(), secs(now))?;
             info(tx, id)
         })
     }
@@ -113,10 +129,11 @@ impl Store {
     }
 
     /// Makes an installed plugin the active one (upgrade or rollback).
-    pub fn activate_plugin(&mut self, id: PluginId) -> Result<PluginInfo> {
-        self.write(|tx| {
+    pub fn activate_plugin(&mut self, id: PluginId, actor: &str) -> Result<PluginInfo> {
+        check_actor(actor)?;
+        self.write_recorded(|tx, now| {
             info(tx, id)?;
-            make_active(tx, id)?;
+            make_active(tx, id, actor, secs(now))?;
             info(tx, id)
         })
     }
@@ -132,12 +149,21 @@ impl Store {
     }
 
     /// One installed plugin with its bytes.
+    /// A stored plugin with its bytes, checked against its sha256: the
+    /// decision log cites the sha256, so bytes that no longer match it are
+    /// never handed out to run.
     pub fn plugin(&self, id: PluginId) -> Result<InstalledPlugin> {
         let info = info(&self.conn, id)?;
-        let bytes = self
+        let bytes: Vec<u8> = self
             .conn
             .prepare_cached("SELECT bytes FROM plugins WHERE id = ?1")?
             .query_row([id], |row| row.get(0))?;
+        if sha256_hex(&bytes) != info.sha256 {
+            return Err(StoreError::PluginBytesChanged {
+                id,
+                sha256: info.sha256,
+            });
+        }
         Ok(InstalledPlugin { info, bytes })
     }
 

@@ -29,21 +29,31 @@ pub struct CurrentConsent {
 }
 
 /// Moves the projection to `e` unless it already holds something the person
-/// said later: an import of a 2019 "given" must not undo a 2023 withdrawal
-/// (Art. 7(3): a withdrawal stands until the person consents again). On equal
-/// `given_at` the later entry wins. Returns whether the projection moved.
+/// said later. Entries are ordered by when they took effect, which is their
+/// `given_at` but never later than when they were recorded, and then by the
+/// order they were recorded in:
+/// - Art. 7(3): a withdrawal recorded after a grant always wins, whatever
+///   date the grant claims (a grant dated a few minutes ahead counts from
+///   when it was recorded, and the plugin still ignores it until its date);
+/// - an import of a 2019 "given" recorded today does not undo a 2023
+///   withdrawal: it took effect earlier, so it is kept as history.
+///
+/// Returns whether the projection moved.
 pub(super) fn project(conn: &Connection, e: &LedgerEntry) -> Result<bool> {
+    let effective_at = secs(e.given_at).min(secs(e.recorded_at));
     let changed = conn
         .prepare_cached(
             "INSERT INTO consent_state (contact_id, consent_type_id, status_id, meaning,
-                 legal_basis, given_at, method_id, text_version, seq)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                 legal_basis, given_at, effective_at, method_id, text_version, seq)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
              ON CONFLICT (contact_id, consent_type_id) DO UPDATE SET
                  status_id = excluded.status_id, meaning = excluded.meaning,
                  legal_basis = excluded.legal_basis, given_at = excluded.given_at,
+                 effective_at = excluded.effective_at,
                  method_id = excluded.method_id, text_version = excluded.text_version,
                  seq = excluded.seq
-             WHERE excluded.given_at >= consent_state.given_at",
+             WHERE (excluded.effective_at, excluded.seq)
+                   >= (consent_state.effective_at, consent_state.seq)",
         )?
         .execute(params![
             e.contact_id,
@@ -52,6 +62,7 @@ pub(super) fn project(conn: &Connection, e: &LedgerEntry) -> Result<bool> {
             e.status.code(),
             e.legal_basis.code(),
             secs(e.given_at),
+            effective_at,
             e.method_id,
             e.text_version,
             e.seq

@@ -1,6 +1,11 @@
 //! The schema, as an append-only list of migrations. Never edit a migration
 //! that has shipped: add a new one at the end.
 //!
+//! Baseline 2 replaced the unreleased 0.1 development schema: the ledger now
+//! covers every fact a decision reads, which the old tables could not express.
+//! Databases made by development builds before it carry no `application_id`
+//! and are refused with a message to recreate them.
+//!
 //! Conventions:
 //! - Every table is STRICT, so SQLite rejects a value of the wrong type.
 //! - Closed vocabularies whose values are read on the hot path (DPV status,
@@ -13,8 +18,14 @@
 //!   (contact_id) index, so the newsletter scan reads them in order, once.
 //! - Personal data (names, email, phone, evidence) lives in its own tables so
 //!   that an erasure (Art. 17) can delete it without touching the ledger.
+//! - Every table a decision reads is a *projection* of ledger events (see
+//!   `ledger::apply`). The schema holds no rows of them: the built-in
+//!   catalog entries are written by `seed` as ledger events at `init`, so
+//!   `ledger verify` can rebuild every projection from an empty schema.
 
-use rusqlite_migration::{M, Migrations};
+/// SQLite's `application_id` of a crm-consent database ("CRMC"): how `open`
+/// tells our files from any other program's SQLite file.
+pub(super) const APPLICATION_ID: i32 = 0x4352_4D43;
 
 const VOCABULARIES: &str = r#"
 CREATE TABLE dpv_statuses (code INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE) STRICT;
@@ -34,7 +45,7 @@ INSERT INTO subscription_states VALUES (0, 'opted_in'), (1, 'not_specified'), (2
 
 const CONTACTS: &str = r#"
 -- The pseudonymous part of a contact: the ledger points here, so this row
--- outlives an erasure.
+-- outlives an erasure. A projection of `row_put` events.
 CREATE TABLE contacts (
     id INTEGER PRIMARY KEY,
     kind TEXT NOT NULL CHECK (kind <> ''),
@@ -44,7 +55,7 @@ CREATE TABLE contacts (
     opted_out_of_all INTEGER NOT NULL DEFAULT 0 CHECK (opted_out_of_all IN (0, 1))
 ) STRICT;
 
--- The personal part: deleted on erasure.
+-- The personal part: deleted on erasure, never in the ledger.
 CREATE TABLE contact_personal (
     contact_id INTEGER PRIMARY KEY REFERENCES contacts(id) ON DELETE CASCADE,
     name TEXT NOT NULL,
@@ -83,12 +94,15 @@ CREATE TABLE consent_types (
 ) STRICT;
 
 -- The text a person agrees to is part of the proof (Art. 7(1)): versions are
--- only ever added.
+-- only ever added, and the ledger event of each carries the text itself.
+-- `valid_from`: nobody can agree to a text before it existed; an import of
+-- historical consent adds a version with an earlier `valid_from` explicitly.
 CREATE TABLE consent_type_texts (
     type_id INTEGER NOT NULL REFERENCES consent_types(id),
     version INTEGER NOT NULL CHECK (version >= 1),
     text TEXT NOT NULL,
     created_at INTEGER NOT NULL,
+    valid_from INTEGER NOT NULL,
     PRIMARY KEY (type_id, version)
 ) STRICT, WITHOUT ROWID;
 CREATE TRIGGER consent_type_texts_no_update BEFORE UPDATE ON consent_type_texts
@@ -104,11 +118,6 @@ CREATE TABLE statuses (
     meaning INTEGER NOT NULL REFERENCES dpv_statuses(code),
     built_in INTEGER NOT NULL DEFAULT 0 CHECK (built_in IN (0, 1))
 ) STRICT;
-INSERT INTO statuses (id, code, name, meaning, built_in) VALUES
-    (1, 'given', 'Given', 1, 1),
-    (2, 'refused', 'Refused', 3, 1),
-    (3, 'withdrawn', 'Withdrawn', 4, 1),
-    (4, 'expired', 'Expired', 6, 1);
 CREATE TRIGGER statuses_built_in_no_update BEFORE UPDATE ON statuses WHEN OLD.built_in = 1
 BEGIN SELECT RAISE(ABORT, 'built-in statuses cannot be edited'); END;
 CREATE TRIGGER statuses_built_in_no_delete BEFORE DELETE ON statuses WHEN OLD.built_in = 1
@@ -123,13 +132,6 @@ CREATE TABLE methods (
     built_in INTEGER NOT NULL DEFAULT 0 CHECK (built_in IN (0, 1)),
     locked INTEGER NOT NULL DEFAULT 0 CHECK (locked IN (0, 1))
 ) STRICT;
-INSERT INTO methods (id, code, name, built_in, locked) VALUES
-    (1, 'crm_form', 'Via the CRM form', 1, 1),
-    (2, 'email', 'By email', 1, 0),
-    (3, 'phone', 'By phone', 1, 0),
-    (4, 'paper', 'On paper', 1, 0),
-    (5, 'website', 'Via the website', 1, 0),
-    (6, 'import', 'Imported from a file', 1, 0);
 CREATE TRIGGER methods_locked_no_update BEFORE UPDATE ON methods WHEN OLD.locked = 1
 BEGIN SELECT RAISE(ABORT, 'locked ways of giving consent cannot be edited'); END;
 CREATE TRIGGER methods_locked_no_delete BEFORE DELETE ON methods WHEN OLD.locked = 1
@@ -141,11 +143,6 @@ CREATE TABLE reasons (
     code TEXT NOT NULL UNIQUE,
     label TEXT NOT NULL
 ) STRICT;
-INSERT INTO reasons (id, code, label) VALUES
-    (1, 'contact_request', 'The contact asked to be contacted'),
-    (2, 'existing_customer', 'Existing customer, about a similar product (soft opt-in)'),
-    (3, 'contract', 'Needed to perform a contract'),
-    (4, 'legal_obligation', 'Required by a legal obligation');
 
 CREATE TABLE purposes (
     id INTEGER PRIMARY KEY,
@@ -155,23 +152,15 @@ CREATE TABLE purposes (
     direct_marketing INTEGER NOT NULL CHECK (direct_marketing IN (0, 1))
 ) STRICT;
 
--- SuperOffice: four default subscription types the admin can edit or remove.
--- They all require an opt-in: data protection by default (Art. 25(2)).
+-- SuperOffice: subscription types the admin can edit or remove.
 CREATE TABLE subscription_types (
     id INTEGER PRIMARY KEY,
     code TEXT NOT NULL UNIQUE,
     name TEXT NOT NULL,
     requires_opt_in INTEGER NOT NULL CHECK (requires_opt_in IN (0, 1))
 ) STRICT;
-INSERT INTO subscription_types (id, code, name, requires_opt_in) VALUES
-    (1, 'newsletter', 'Newsletter', 1),
-    (2, 'product_news', 'Product news', 1),
-    (3, 'events', 'Events and webinars', 1),
-    (4, 'surveys', 'Surveys', 1);
 
--- Livespace: consent handling is off until an admin enables it, so the three
--- checks start off. E-marketing privacy starts on, so that once newsletters
--- are checked they need real consent unless the admin relaxes it (Art. 25(2)).
+-- The privacy switches: one row, written by `seed`.
 CREATE TABLE switches (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     single_mail INTEGER NOT NULL CHECK (single_mail IN (0, 1)),
@@ -179,7 +168,6 @@ CREATE TABLE switches (
     per_contact INTEGER NOT NULL CHECK (per_contact IN (0, 1)),
     e_marketing_privacy INTEGER NOT NULL CHECK (e_marketing_privacy IN (0, 1))
 ) STRICT;
-INSERT INTO switches VALUES (1, 0, 0, 0, 1);
 "#;
 
 const CONTACT_STATE: &str = r#"
@@ -206,43 +194,39 @@ CREATE INDEX subscription_preferences_type
 "#;
 
 const LEDGER: &str = r#"
--- Append-only proof of consent (Art. 7(1)). Only pseudonymous ids, codes and
+-- Append-only proof (Art. 7(1)) of every change that can alter a decision:
+-- consents, contact flags, preferences, purpose bases, catalogs, switches
+-- and plugins. Only pseudonymous ids, codes, texts an admin wrote and
 -- hashes: see `store::ledger` for why.
-CREATE TABLE consent_ledger (
+CREATE TABLE ledger (
     seq INTEGER PRIMARY KEY CHECK (seq >= 1),
-    contact_id INTEGER NOT NULL REFERENCES contacts(id),
-    consent_type_id INTEGER NOT NULL REFERENCES consent_types(id),
-    text_version INTEGER NOT NULL,
-    status_id INTEGER NOT NULL REFERENCES statuses(id),
-    meaning TEXT NOT NULL REFERENCES dpv_statuses(name),
-    legal_basis TEXT NOT NULL REFERENCES legal_bases(name),
-    method_id INTEGER NOT NULL REFERENCES methods(id),
-    source TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('consent', 'row_put', 'row_delete')),
+    contact_id INTEGER REFERENCES contacts(id),
+    body TEXT NOT NULL CHECK (json_valid(body)),
     actor TEXT NOT NULL,
     recorded_at INTEGER NOT NULL,
-    given_at INTEGER NOT NULL,
-    evidence_hash TEXT,
     prev_hash TEXT NOT NULL,
-    hash TEXT NOT NULL,
-    FOREIGN KEY (consent_type_id, text_version) REFERENCES consent_type_texts(type_id, version)
+    hash TEXT NOT NULL
 ) STRICT;
-CREATE INDEX consent_ledger_contact ON consent_ledger(contact_id, seq);
-CREATE TRIGGER consent_ledger_no_update BEFORE UPDATE ON consent_ledger
-BEGIN SELECT RAISE(ABORT, 'consent ledger is append-only'); END;
-CREATE TRIGGER consent_ledger_no_delete BEFORE DELETE ON consent_ledger
-BEGIN SELECT RAISE(ABORT, 'consent ledger is append-only'); END;
+CREATE INDEX ledger_contact ON ledger(contact_id, seq) WHERE contact_id IS NOT NULL;
+CREATE TRIGGER ledger_no_update BEFORE UPDATE ON ledger
+BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+CREATE TRIGGER ledger_no_delete BEFORE DELETE ON ledger
+BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
 
--- The last entry, written with it: catches entries cut off the end.
+-- The last entry, written with it: catches entries cut off the end, and
+-- keeps recorded times from going backwards.
 CREATE TABLE ledger_head (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     seq INTEGER NOT NULL,
-    hash TEXT NOT NULL
+    hash TEXT NOT NULL,
+    recorded_at INTEGER NOT NULL
 ) STRICT;
-INSERT INTO ledger_head VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000');
+INSERT INTO ledger_head VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000', 0);
 
 -- Personal evidence (IP, user agent, form payload): erasable, never edited.
 CREATE TABLE consent_evidence (
-    seq INTEGER PRIMARY KEY REFERENCES consent_ledger(seq),
+    seq INTEGER PRIMARY KEY REFERENCES ledger(seq),
     contact_id INTEGER NOT NULL REFERENCES contacts(id),
     evidence TEXT NOT NULL CHECK (json_valid(evidence))
 ) STRICT;
@@ -251,7 +235,7 @@ CREATE TRIGGER consent_evidence_no_update BEFORE UPDATE ON consent_evidence
 BEGIN SELECT RAISE(ABORT, 'consent evidence cannot be edited, only erased'); END;
 
 -- The current state per (contact, type), derived from the ledger in the same
--- transaction as each entry.
+-- transaction as each entry. `effective_at` orders entries: see `projection`.
 CREATE TABLE consent_state (
     contact_id INTEGER NOT NULL REFERENCES contacts(id),
     consent_type_id INTEGER NOT NULL REFERENCES consent_types(id),
@@ -259,48 +243,86 @@ CREATE TABLE consent_state (
     meaning INTEGER NOT NULL REFERENCES dpv_statuses(code),
     legal_basis INTEGER NOT NULL REFERENCES legal_bases(code),
     given_at INTEGER NOT NULL,
+    effective_at INTEGER NOT NULL,
     method_id INTEGER NOT NULL REFERENCES methods(id),
     text_version INTEGER NOT NULL,
     seq INTEGER NOT NULL,
     PRIMARY KEY (contact_id, consent_type_id)
 ) STRICT, WITHOUT ROWID;
+
+-- This installation's Ed25519 key for signing ledger checkpoints. Written
+-- once by `init`; a checkpoint names the public key, so a swapped key shows.
+CREATE TABLE instance_key (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    secret_key BLOB NOT NULL CHECK (length(secret_key) = 32),
+    public_key TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+) STRICT;
+CREATE TRIGGER instance_key_no_update BEFORE UPDATE ON instance_key
+BEGIN SELECT RAISE(ABORT, 'the instance key cannot be changed'); END;
+CREATE TRIGGER instance_key_no_delete BEFORE DELETE ON instance_key
+BEGIN SELECT RAISE(ABORT, 'the instance key cannot be deleted'); END;
 "#;
 
 const DECISIONS: &str = r#"
+-- Append-only and hash-chained, so that a deleted deny or justification is
+-- detected. `at` is the time the plugin was asked about (may be a CRM's
+-- `--now`); `recorded_at` comes from the clock.
 CREATE TABLE decisions (
     id INTEGER PRIMARY KEY,
     at INTEGER NOT NULL,
+    recorded_at INTEGER NOT NULL,
     contact_id INTEGER REFERENCES contacts(id),
     channel TEXT NOT NULL CHECK (channel IN ('bulk_email', 'single_email', 'phone', 'sms')),
     outcome TEXT NOT NULL CHECK (outcome IN ('allow', 'deny', 'justify', 'justified')),
     reason_code TEXT NOT NULL,
     reason_id INTEGER REFERENCES reasons(id),
+    -- The operator's words are personal data: erasable, so only their hash
+    -- enters the chain.
     justification TEXT,
+    justification_sha256 TEXT,
     -- No foreign key: the log outlives a removed subscription type.
     subscription_type_id INTEGER,
     summary TEXT CHECK (summary IS NULL OR json_valid(summary)),
+    -- A bulk send's recipients: sorted contact ids, delta-varint encoded.
+    recipients BLOB,
     plugin_sha256 TEXT,
     request TEXT NOT NULL CHECK (json_valid(request)),
     actor TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL,
     CHECK ((outcome = 'justified') = (reason_id IS NOT NULL))
 ) STRICT;
 CREATE INDEX decisions_contact ON decisions(contact_id, at) WHERE contact_id IS NOT NULL;
 CREATE INDEX decisions_reason ON decisions(reason_id) WHERE reason_id IS NOT NULL;
 CREATE TRIGGER decisions_no_update BEFORE UPDATE ON decisions
-BEGIN SELECT RAISE(ABORT, 'decision log is append-only'); END;
+BEGIN SELECT RAISE(ABORT, 'the decision log is append-only'); END;
+CREATE TRIGGER decisions_no_delete BEFORE DELETE ON decisions
+BEGIN SELECT RAISE(ABORT, 'the decision log is append-only'); END;
+
+CREATE TABLE decision_head (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    id_last INTEGER NOT NULL,
+    hash TEXT NOT NULL
+) STRICT;
+INSERT INTO decision_head VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000');
 
 CREATE TABLE contact_timeline (
     id INTEGER PRIMARY KEY,
-    contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+    contact_id INTEGER NOT NULL REFERENCES contacts(id),
     at INTEGER NOT NULL,
     kind TEXT NOT NULL CHECK (kind IN
         ('created', 'consent_change', 'justification', 'preference', 'flag', 'purpose', 'relation')),
     summary TEXT NOT NULL,
     actor TEXT NOT NULL,
-    ledger_seq INTEGER REFERENCES consent_ledger(seq),
+    ledger_seq INTEGER REFERENCES ledger(seq),
     decision_id INTEGER REFERENCES decisions(id)
 ) STRICT;
 CREATE INDEX contact_timeline_contact ON contact_timeline(contact_id, at, id);
+CREATE TRIGGER contact_timeline_no_update BEFORE UPDATE ON contact_timeline
+BEGIN SELECT RAISE(ABORT, 'the timeline is append-only'); END;
+CREATE TRIGGER contact_timeline_no_delete BEFORE DELETE ON contact_timeline
+BEGIN SELECT RAISE(ABORT, 'the timeline is append-only'); END;
 "#;
 
 const PLUGINS: &str = r#"
@@ -320,24 +342,26 @@ CREATE TRIGGER plugins_bytes_immutable BEFORE UPDATE OF sha256, bytes ON plugins
 BEGIN SELECT RAISE(ABORT, 'plugin bytes are immutable: install a new plugin'); END;
 "#;
 
-pub(super) fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![
-        M::up(VOCABULARIES),
-        M::up(CONTACTS),
-        M::up(CATALOG),
-        M::up(CONTACT_STATE),
-        M::up(LEDGER).foreign_key_check(),
-        M::up(DECISIONS).foreign_key_check(),
-        M::up(PLUGINS),
-    ])
-}
+/// The migrations, in order; `user_version` counts how many have run.
+pub(super) const MIGRATIONS: &[&str] = &[
+    VOCABULARIES,
+    CONTACTS,
+    CATALOG,
+    CONTACT_STATE,
+    LEDGER,
+    DECISIONS,
+    PLUGINS,
+];
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn migrations_are_valid() {
-        migrations().validate().unwrap();
+    fn every_migration_applies_to_an_empty_database() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        for m in MIGRATIONS {
+            conn.execute_batch(m).unwrap();
+        }
     }
 }

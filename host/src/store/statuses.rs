@@ -5,8 +5,13 @@
 use rusqlite::{Row, params};
 use serde::{Deserialize, Serialize};
 
-use super::catalog::{all, bad_code, check_new_code, locked, one, refuse_if_used};
-use super::{Catalog, ConsentStatus, Result, StatusId, Store, check_not_empty};
+use super::catalog::{all, bad_code, check_entry, check_new_code, locked, one, refuse_if_used};
+use super::contacts::check_actor;
+use super::ledger::event::{Table, delete_row, put_row};
+use super::{Catalog, ConsentStatus, Result, StatusId, Store, secs};
+
+/// The status a consent entry names, as an SQL expression over `ledger`.
+const LEDGER_STATUS: &str = "CASE kind WHEN 'consent' THEN body ->> '$.status_id' END";
 
 /// A consent status; each one means exactly one DPV state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,15 +53,30 @@ impl Store {
     }
 
     /// Adds a custom status meaning one DPV state.
-    pub fn add_status(&mut self, code: &str, name: &str, meaning: ConsentStatus) -> Result<Status> {
-        check_not_empty("status name", name)?;
-        self.write(|tx| {
+    pub fn add_status(
+        &mut self,
+        code: &str,
+        name: &str,
+        meaning: ConsentStatus,
+        actor: &str,
+    ) -> Result<Status> {
+        check_entry("status name", name, actor)?;
+        self.write_recorded(|tx, now| {
             check_new_code(tx, Catalog::Status, code)?;
             tx.execute(
                 "INSERT INTO statuses (code, name, meaning) VALUES (?1, ?2, ?3)",
                 params![code, name.trim(), meaning.code()],
             )?;
-            one(tx, Catalog::Status, STATUS_COLUMNS, code, status_from_row)
+            let added = one(tx, Catalog::Status, STATUS_COLUMNS, code, status_from_row)?;
+            put_row(
+                tx,
+                Table::Statuses,
+                &[added.id.0.into()],
+                None,
+                actor,
+                secs(now),
+            )?;
+            Ok(added)
         })
     }
 
@@ -68,15 +88,16 @@ impl Store {
         code: &str,
         name: &str,
         meaning: ConsentStatus,
+        actor: &str,
     ) -> Result<Status> {
-        check_not_empty("status name", name)?;
-        self.write(|tx| {
+        check_entry("status name", name, actor)?;
+        self.write_recorded(|tx, now| {
             let old = one(tx, Catalog::Status, STATUS_COLUMNS, code, status_from_row)?;
             if old.built_in {
                 return Err(locked(Catalog::Status, code));
             }
             if old.meaning != meaning {
-                let places = [("consent_ledger", "status_id")];
+                let places = [("ledger", LEDGER_STATUS)];
                 refuse_if_used(
                     tx,
                     Catalog::Status,
@@ -90,19 +111,36 @@ impl Store {
                 "UPDATE statuses SET name = ?2, meaning = ?3 WHERE id = ?1",
                 params![old.id, name.trim(), meaning.code()],
             )?;
+            put_row(
+                tx,
+                Table::Statuses,
+                &[old.id.0.into()],
+                None,
+                actor,
+                secs(now),
+            )?;
             one(tx, Catalog::Status, STATUS_COLUMNS, code, status_from_row)
         })
     }
 
-    pub fn delete_status(&mut self, code: &str) -> Result<()> {
-        self.write(|tx| {
+    pub fn delete_status(&mut self, code: &str, actor: &str) -> Result<()> {
+        check_actor(actor)?;
+        self.write_recorded(|tx, now| {
             let old = one(tx, Catalog::Status, STATUS_COLUMNS, code, status_from_row)?;
             if old.built_in {
                 return Err(locked(Catalog::Status, code));
             }
-            let places = [("consent_ledger", "status_id")];
+            let places = [("ledger", LEDGER_STATUS)];
             refuse_if_used(tx, Catalog::Status, code, old.id.0, &places, "deleted")?;
             tx.execute("DELETE FROM statuses WHERE id = ?1", [old.id])?;
+            delete_row(
+                tx,
+                Table::Statuses,
+                &[old.id.0.into()],
+                None,
+                actor,
+                secs(now),
+            )?;
             Ok(())
         })
     }

@@ -2,16 +2,16 @@
 //! remove) and each contact's choice per type (HubSpot: opted in, not
 //! specified, opted out), plus "opt out of all".
 
-use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
-use super::catalog::{check_new_code, id_of};
-use super::contacts::{check_contact, flags_of, write_flags};
+use super::catalog::{check_entry, check_new_code, id_of};
+use super::contacts::{check_actor, check_contact, flags_of, write_flags};
+use super::ledger::event::{Table, delete_row, put_row};
 use super::timeline::{Note, add_note};
 use super::{
     Catalog, ContactId, Result, Store, StoreError, SubscriptionState, SubscriptionTypeId,
-    TimelineKind, check_not_empty,
+    TimelineKind, secs,
 };
 
 /// A newsletter list a contact can opt in to or out of.
@@ -78,15 +78,19 @@ impl Store {
         code: &str,
         name: &str,
         requires_opt_in: bool,
+        actor: &str,
     ) -> Result<SubscriptionType> {
-        check_not_empty("subscription type name", name)?;
-        self.write(|tx| {
+        check_entry("subscription type name", name, actor)?;
+        self.write_recorded(|tx, now| {
             check_new_code(tx, Catalog::SubscriptionType, code)?;
             tx.execute(
                 "INSERT INTO subscription_types (code, name, requires_opt_in) VALUES (?1, ?2, ?3)",
                 params![code, name.trim(), requires_opt_in],
             )?;
-            by_code(tx, code)
+            let added = by_code(tx, code)?;
+            let key = [i64::from(added.id.0)];
+            put_row(tx, Table::SubscriptionTypes, &key, None, actor, secs(now))?;
+            Ok(added)
         })
     }
 
@@ -95,13 +99,22 @@ impl Store {
         code: &str,
         name: &str,
         requires_opt_in: bool,
+        actor: &str,
     ) -> Result<SubscriptionType> {
-        check_not_empty("subscription type name", name)?;
-        self.write(|tx| {
+        check_entry("subscription type name", name, actor)?;
+        self.write_recorded(|tx, now| {
             let id = id_of(tx, Catalog::SubscriptionType, code)?;
             tx.execute(
                 "UPDATE subscription_types SET name = ?2, requires_opt_in = ?3 WHERE id = ?1",
                 params![id, name.trim(), requires_opt_in],
+            )?;
+            put_row(
+                tx,
+                Table::SubscriptionTypes,
+                &[id.into()],
+                None,
+                actor,
+                secs(now),
             )?;
             by_code(tx, code)
         })
@@ -110,11 +123,21 @@ impl Store {
     /// Removes a subscription type and every contact's choice for it
     /// (SuperOffice lets the admin remove the defaults). Past decisions keep
     /// its id.
-    pub fn delete_subscription_type(&mut self, code: &str) -> Result<()> {
-        self.write(|tx| {
+    pub fn delete_subscription_type(&mut self, code: &str, actor: &str) -> Result<()> {
+        check_actor(actor)?;
+        self.write_recorded(|tx, now| {
             let id = id_of(tx, Catalog::SubscriptionType, code)?;
-            // The preferences go with it (ON DELETE CASCADE).
+            // The preferences go with it (ON DELETE CASCADE), here and when
+            // verify replays this entry.
             tx.execute("DELETE FROM subscription_types WHERE id = ?1", [id])?;
+            delete_row(
+                tx,
+                Table::SubscriptionTypes,
+                &[id.into()],
+                None,
+                actor,
+                secs(now),
+            )?;
             Ok(())
         })
     }
@@ -127,19 +150,27 @@ impl Store {
         subscription_type: &str,
         state: SubscriptionState,
         actor: &str,
-        now: DateTime<Utc>,
     ) -> Result<()> {
-        check_not_empty("actor", actor)?;
-        self.write(|tx| {
+        check_actor(actor)?;
+        self.write_recorded(|tx, now| {
             check_contact(tx, contact)?;
             let type_id =
                 SubscriptionTypeId(id_of(tx, Catalog::SubscriptionType, subscription_type)?);
-            if state == SubscriptionState::NotSpecified {
+            let seq = if state == SubscriptionState::NotSpecified {
                 tx.prepare_cached(
                     "DELETE FROM subscription_preferences
                      WHERE contact_id = ?1 AND subscription_type_id = ?2",
                 )?
                 .execute(params![contact, type_id])?;
+                let key = [contact.0, i64::from(type_id.0)];
+                delete_row(
+                    tx,
+                    Table::SubscriptionPreferences,
+                    &key,
+                    Some(contact),
+                    actor,
+                    secs(now),
+                )?
             } else {
                 tx.prepare_cached(
                     "INSERT INTO subscription_preferences
@@ -154,16 +185,25 @@ impl Store {
                     state.code(),
                     now.timestamp()
                 ])?;
-            }
+                let key = [contact.0, i64::from(type_id.0)];
+                put_row(
+                    tx,
+                    Table::SubscriptionPreferences,
+                    &key,
+                    Some(contact),
+                    actor,
+                    secs(now),
+                )?
+            };
             add_note(
                 tx,
                 &Note {
                     contact,
                     at: now,
                     kind: TimelineKind::Preference,
-                    summary: format!("subscription \"{subscription_type}\": {state}"),
+                    summary: format!("subscription `{subscription_type}`: {state}"),
                     actor,
-                    ledger_seq: None,
+                    ledger_seq: Some(seq),
                     decision: None,
                 },
             )
@@ -173,20 +213,23 @@ impl Store {
     /// HubSpot's "opt out of all": sets the contact's flag, which the rules
     /// read before any subscription, and notes it on the timeline. The
     /// per-type choices are kept, so opting back in restores them.
-    pub fn opt_out_of_all(
-        &mut self,
-        contact: ContactId,
-        actor: &str,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        check_not_empty("actor", actor)?;
-        self.write(|tx| {
+    pub fn opt_out_of_all(&mut self, contact: ContactId, actor: &str) -> Result<()> {
+        check_actor(actor)?;
+        self.write_recorded(|tx, now| {
             let mut flags = flags_of(tx, contact)?;
             if flags.opted_out_of_all {
                 return Ok(());
             }
             flags.opted_out_of_all = true;
             write_flags(tx, contact, flags)?;
+            let seq = put_row(
+                tx,
+                Table::Contacts,
+                &[contact.0],
+                Some(contact),
+                actor,
+                secs(now),
+            )?;
             add_note(
                 tx,
                 &Note {
@@ -195,7 +238,7 @@ impl Store {
                     kind: TimelineKind::Preference,
                     summary: "opted out of all subscriptions".to_owned(),
                     actor,
-                    ledger_seq: None,
+                    ledger_seq: Some(seq),
                     decision: None,
                 },
             )

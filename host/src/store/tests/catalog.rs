@@ -5,7 +5,7 @@ fn a_consent_type_starts_at_text_version_one() {
     let mut f = fixture();
     let t = f
         .store
-        .add_consent_type(&newsletter_type(), day(1))
+        .add_consent_type(&newsletter_type(), "admin")
         .unwrap();
     assert_eq!(
         (t.code.as_str(), t.text_version, t.validity_days),
@@ -20,11 +20,11 @@ fn a_consent_type_starts_at_text_version_one() {
 fn adding_a_consent_type_with_a_taken_code_fails_naming_the_code() {
     let mut f = fixture();
     f.store
-        .add_consent_type(&newsletter_type(), day(1))
+        .add_consent_type(&newsletter_type(), "admin")
         .unwrap();
     let err = f
         .store
-        .add_consent_type(&newsletter_type(), day(1))
+        .add_consent_type(&newsletter_type(), "admin")
         .unwrap_err();
     assert_eq!(
         err.to_string(),
@@ -47,7 +47,7 @@ fn a_code_with_spaces_is_refused() {
         code: "news letter".to_owned(),
         ..newsletter_type()
     };
-    let err = f.store.add_consent_type(&bad, day(1)).unwrap_err();
+    let err = f.store.add_consent_type(&bad, "admin").unwrap_err();
     assert!(
         matches!(err, StoreError::Invalid { field: "code", .. }),
         "{err}"
@@ -62,7 +62,7 @@ fn a_validity_of_zero_days_is_refused() {
         validity_days: Some(0),
         ..newsletter_type()
     };
-    let err = f.store.add_consent_type(&bad, day(1)).unwrap_err();
+    let err = f.store.add_consent_type(&bad, "admin").unwrap_err();
     assert!(
         matches!(
             err,
@@ -79,7 +79,7 @@ fn a_validity_of_zero_days_is_refused() {
 fn editing_the_text_adds_a_version_and_keeps_the_old_one() {
     let mut f = fixture();
     f.store
-        .add_consent_type(&newsletter_type(), day(1))
+        .add_consent_type(&newsletter_type(), "admin")
         .unwrap();
     let edit = ConsentTypeEdit {
         title: Some("Weekly newsletter".to_owned()),
@@ -89,7 +89,7 @@ fn editing_the_text_adds_a_version_and_keeps_the_old_one() {
     };
     let t = f
         .store
-        .edit_consent_type("newsletter", &edit, day(5))
+        .edit_consent_type("newsletter", &edit, "admin")
         .unwrap();
     assert_eq!(
         (t.title.as_str(), t.text_version, t.validity_days),
@@ -99,7 +99,7 @@ fn editing_the_text_adds_a_version_and_keeps_the_old_one() {
     let texts = f.store.consent_type_texts("newsletter").unwrap();
     assert_eq!(texts.len(), 2);
     assert_eq!(texts[0].text, "I want the monthly newsletter.");
-    assert_eq!((texts[1].version, texts[1].created_at), (2, day(5)));
+    assert_eq!((texts[1].version, texts[1].created_at), (2, now()));
     assert_eq!(f.store.consent_type_text(t.id, 1).unwrap(), texts[0]);
 }
 
@@ -107,7 +107,7 @@ fn editing_the_text_adds_a_version_and_keeps_the_old_one() {
 fn editing_with_the_same_text_adds_no_version() {
     let mut f = fixture();
     f.store
-        .add_consent_type(&newsletter_type(), day(1))
+        .add_consent_type(&newsletter_type(), "admin")
         .unwrap();
     let edit = ConsentTypeEdit {
         text: Some(newsletter_type().text),
@@ -116,7 +116,7 @@ fn editing_with_the_same_text_adds_no_version() {
     };
     let t = f
         .store
-        .edit_consent_type("newsletter", &edit, day(2))
+        .edit_consent_type("newsletter", &edit, "admin")
         .unwrap();
     assert_eq!((t.text_version, t.allow_single), (1, true));
 }
@@ -125,7 +125,7 @@ fn editing_with_the_same_text_adds_no_version() {
 fn text_versions_cannot_be_rewritten_even_in_sql() {
     let mut f = fixture();
     f.store
-        .add_consent_type(&newsletter_type(), day(1))
+        .add_consent_type(&newsletter_type(), "admin")
         .unwrap();
     let err = f
         .store
@@ -140,13 +140,13 @@ fn built_in_statuses_cannot_be_edited_or_deleted() {
     let mut f = fixture();
     let err = f
         .store
-        .edit_status("given", "Yes", ConsentStatus::Given)
+        .edit_status("given", "Yes", ConsentStatus::Given, "admin")
         .unwrap_err();
     assert_eq!(
         err.to_string(),
         "consent status \"given\" is built in and cannot be edited or deleted"
     );
-    let err = f.store.delete_status("withdrawn").unwrap_err();
+    let err = f.store.delete_status("withdrawn", "admin").unwrap_err();
     assert!(
         matches!(&err, StoreError::Locked { code, .. } if code == "withdrawn"),
         "{err}"
@@ -159,20 +159,20 @@ fn custom_statuses_can_be_added_edited_and_deleted() {
     let mut f = fixture();
     let s = f
         .store
-        .add_status("asked", "Asked by email", ConsentStatus::Requested)
+        .add_status("asked", "Asked by email", ConsentStatus::Requested, "admin")
         .unwrap();
     assert!(!s.built_in);
     let s = f
         .store
-        .edit_status("asked", "Asked", ConsentStatus::Requested)
+        .edit_status("asked", "Asked", ConsentStatus::Requested, "admin")
         .unwrap();
     assert_eq!(s.name, "Asked");
     let err = f
         .store
-        .add_status("asked", "Again", ConsentStatus::Requested)
+        .add_status("asked", "Again", ConsentStatus::Requested, "admin")
         .unwrap_err();
     assert_eq!(err.to_string(), "duplicate consent status code \"asked\"");
-    f.store.delete_status("asked").unwrap();
+    f.store.delete_status("asked", "admin").unwrap();
     let err = f.store.status("asked").unwrap_err();
     assert_eq!(err.to_string(), "unknown consent status code \"asked\"");
 }
@@ -185,14 +185,15 @@ fn a_status_in_the_ledger_keeps_its_meaning_and_cannot_be_deleted() {
             "renewed_by_phone",
             "Renewed by phone",
             ConsentStatus::Renewed,
+            "admin",
         )
         .unwrap();
     f.store
-        .record_consent_at(&consent(anna, "newsletter", "renewed_by_phone", 2), day(2))
+        .record_consent(&consent(anna, "newsletter", "renewed_by_phone", 2))
         .unwrap();
     let err = f
         .store
-        .edit_status("renewed_by_phone", "Renewed", ConsentStatus::Given)
+        .edit_status("renewed_by_phone", "Renewed", ConsentStatus::Given, "admin")
         .unwrap_err();
     assert!(matches!(err, StoreError::InUse { uses: 1, .. }), "{err}");
     assert_eq!(
@@ -200,33 +201,47 @@ fn a_status_in_the_ledger_keeps_its_meaning_and_cannot_be_deleted() {
         "consent status \"renewed_by_phone\" is used by 1 record(s) and cannot be given a new meaning"
     );
     f.store
-        .edit_status("renewed_by_phone", "Renewed", ConsentStatus::Renewed)
+        .edit_status(
+            "renewed_by_phone",
+            "Renewed",
+            ConsentStatus::Renewed,
+            "admin",
+        )
         .unwrap();
-    let err = f.store.delete_status("renewed_by_phone").unwrap_err();
+    let err = f
+        .store
+        .delete_status("renewed_by_phone", "admin")
+        .unwrap_err();
     assert!(matches!(err, StoreError::InUse { .. }), "{err}");
 }
 
 #[test]
 fn the_crm_form_method_is_locked_but_other_built_ins_are_editable() {
     let mut f = fixture();
-    let err = f.store.rename_method("crm_form", "Form").unwrap_err();
+    let err = f
+        .store
+        .rename_method("crm_form", "Form", "admin")
+        .unwrap_err();
     assert_eq!(
         err.to_string(),
         "way of giving consent \"crm_form\" is built in and cannot be edited or deleted"
     );
     assert!(matches!(
-        f.store.delete_method("crm_form"),
+        f.store.delete_method("crm_form", "admin"),
         Err(StoreError::Locked { .. })
     ));
     assert_eq!(
         f.store
-            .rename_method("paper", "Signed paper form")
+            .rename_method("paper", "Signed paper form", "admin")
             .unwrap()
             .name,
         "Signed paper form"
     );
-    f.store.delete_method("website").unwrap();
-    let m = f.store.add_method("fair", "At a trade fair").unwrap();
+    f.store.delete_method("website", "admin").unwrap();
+    let m = f
+        .store
+        .add_method("fair", "At a trade fair", "admin")
+        .unwrap();
     assert!(!m.built_in && !m.locked);
     assert_eq!(f.store.methods().unwrap().len(), 6);
 }
@@ -235,9 +250,9 @@ fn the_crm_form_method_is_locked_but_other_built_ins_are_editable() {
 fn a_method_in_the_ledger_cannot_be_deleted() {
     let (mut f, anna) = with_types();
     f.store
-        .record_consent_at(&consent(anna, "newsletter", "given", 2), day(2))
+        .record_consent(&consent(anna, "newsletter", "given", 2))
         .unwrap();
-    let err = f.store.delete_method("email").unwrap_err();
+    let err = f.store.delete_method("email", "admin").unwrap_err();
     assert!(matches!(err, StoreError::InUse { .. }), "{err}");
 }
 
@@ -247,21 +262,21 @@ fn reasons_come_with_defaults_and_can_be_managed() {
     assert!(f.store.reason("contract").is_ok());
     let r = f
         .store
-        .add_reason("complaint", "Handling a complaint")
+        .add_reason("complaint", "Handling a complaint", "admin")
         .unwrap();
     assert_eq!(
         f.store
-            .edit_reason("complaint", "Handling their complaint")
+            .edit_reason("complaint", "Handling their complaint", "admin")
             .unwrap()
             .id,
         r.id
     );
-    let err = f.store.add_reason("complaint", "x").unwrap_err();
+    let err = f.store.add_reason("complaint", "x", "admin").unwrap_err();
     assert_eq!(
         err.to_string(),
         "duplicate justification reason code \"complaint\""
     );
-    f.store.delete_reason("complaint").unwrap();
+    f.store.delete_reason("complaint", "admin").unwrap();
     assert!(matches!(
         f.store.reason("complaint"),
         Err(StoreError::UnknownCode { .. })
@@ -277,17 +292,17 @@ fn purposes_can_be_added_edited_and_deleted() {
         legal_basis: LegalBasis::LegitimateInterest,
         direct_marketing: false,
     };
-    let p = f.store.add_purpose(&sales).unwrap();
+    let p = f.store.add_purpose(&sales, "admin").unwrap();
     assert_eq!(f.store.purpose("sales").unwrap(), p);
     let renamed = NewPurpose {
         code: "sales_service".to_owned(),
         ..sales.clone()
     };
-    let p2 = f.store.edit_purpose("sales", &renamed).unwrap();
+    let p2 = f.store.edit_purpose("sales", &renamed, "admin").unwrap();
     assert_eq!((p2.id, p2.code.as_str()), (p.id, "sales_service"));
-    let err = f.store.add_purpose(&renamed).unwrap_err();
+    let err = f.store.add_purpose(&renamed, "admin").unwrap_err();
     assert_eq!(err.to_string(), "duplicate purpose code \"sales_service\"");
-    f.store.delete_purpose("sales_service").unwrap();
+    f.store.delete_purpose("sales_service", "admin").unwrap();
     assert!(f.store.purposes().unwrap().is_empty());
 }
 
@@ -300,11 +315,11 @@ fn a_purpose_some_contact_has_cannot_be_deleted() {
         legal_basis: LegalBasis::Consent,
         direct_marketing: true,
     };
-    f.store.add_purpose(&marketing).unwrap();
+    f.store.add_purpose(&marketing, "admin").unwrap();
     f.store
-        .set_purpose_basis(anna, "e_marketing", LegalBasis::Withdrawn, "alice", day(2))
+        .set_purpose_basis(anna, "e_marketing", LegalBasis::Withdrawn, "alice")
         .unwrap();
-    let err = f.store.delete_purpose("e_marketing").unwrap_err();
+    let err = f.store.delete_purpose("e_marketing", "admin").unwrap_err();
     assert!(matches!(err, StoreError::InUse { uses: 1, .. }), "{err}");
 }
 
@@ -313,23 +328,23 @@ fn subscription_types_can_be_edited_and_removed_with_their_preferences() {
     let (mut f, anna) = with_types();
     let s = f
         .store
-        .edit_subscription_type("events", "Events", false)
+        .edit_subscription_type("events", "Events", false, "admin")
         .unwrap();
     assert!(!s.requires_opt_in);
     f.store
-        .set_preference(anna, "events", SubscriptionState::OptedIn, "anna", day(2))
+        .set_preference(anna, "events", SubscriptionState::OptedIn, "anna")
         .unwrap();
-    f.store.delete_subscription_type("events").unwrap();
+    f.store.delete_subscription_type("events", "admin").unwrap();
     assert_eq!(count(&f.store, "subscription_preferences"), 0);
     assert_eq!(f.store.subscription_types().unwrap().len(), 3);
     let added = f
         .store
-        .add_subscription_type("webinars", "Webinars", true)
+        .add_subscription_type("webinars", "Webinars", true, "admin")
         .unwrap();
     assert_eq!(f.store.subscription_type("webinars").unwrap(), added);
     let err = f
         .store
-        .add_subscription_type("webinars", "Again", true)
+        .add_subscription_type("webinars", "Again", true, "admin")
         .unwrap_err();
     assert_eq!(
         err.to_string(),
@@ -346,7 +361,7 @@ fn switches_can_be_set_and_read_back() {
         per_contact: true,
         e_marketing_privacy: false,
     };
-    f.store.set_switches(&on).unwrap();
+    f.store.set_switches(&on, "admin").unwrap();
     assert_eq!(f.store.switches().unwrap(), on);
 }
 
@@ -357,7 +372,7 @@ fn the_config_snapshot_holds_what_a_policy_is_built_from() {
         text: Some("v2".to_owned()),
         ..ConsentTypeEdit::default()
     };
-    f.store.edit_consent_type("phone", &edit, day(2)).unwrap();
+    f.store.edit_consent_type("phone", &edit, "admin").unwrap();
     let config = f.store.config_snapshot().unwrap();
     let types: Vec<_> = config
         .consent_types

@@ -12,17 +12,17 @@ fn three_contacts() -> (Fixture, [ContactId; 3]) {
         objected: true,
         ..ContactFlags::default()
     };
-    f.store.set_flags(ola, objected, "dpo", day(2)).unwrap();
+    f.store.set_flags(ola, objected, "dpo").unwrap();
     let marketing = NewPurpose {
         code: "e_marketing".to_owned(),
         name: "E-marketing".to_owned(),
         legal_basis: LegalBasis::Consent,
         direct_marketing: true,
     };
-    f.store.add_purpose(&marketing).unwrap();
+    f.store.add_purpose(&marketing, "admin").unwrap();
     for contact in [anna, jan] {
         f.store
-            .record_consent_at(&consent(contact, "newsletter", "given", 2), day(2))
+            .record_consent(&consent(contact, "newsletter", "given", 2))
             .unwrap();
         f.store
             .set_purpose_basis(
@@ -30,24 +30,17 @@ fn three_contacts() -> (Fixture, [ContactId; 3]) {
                 "e_marketing",
                 LegalBasis::LegitimateInterest,
                 "alice",
-                day(2),
             )
             .unwrap();
         f.store
-            .set_preference(
-                contact,
-                "newsletter",
-                SubscriptionState::OptedIn,
-                "alice",
-                day(2),
-            )
+            .set_preference(contact, "newsletter", SubscriptionState::OptedIn, "alice")
             .unwrap();
     }
     f.store
-        .record_consent_at(&consent(anna, "phone", "refused", 3), day(3))
+        .record_consent(&consent(anna, "phone", "refused", 3))
         .unwrap();
     f.store
-        .set_preference(anna, "surveys", SubscriptionState::OptedOut, "anna", day(3))
+        .set_preference(anna, "surveys", SubscriptionState::OptedOut, "anna")
         .unwrap();
     (f, [anna, jan, ola])
 }
@@ -87,13 +80,7 @@ fn a_contact_snapshot_holds_flags_consents_bases_and_choices() {
 fn setting_a_choice_to_not_specified_forgets_it() {
     let (mut f, [anna, ..]) = three_contacts();
     f.store
-        .set_preference(
-            anna,
-            "surveys",
-            SubscriptionState::NotSpecified,
-            "anna",
-            day(4),
-        )
+        .set_preference(anna, "surveys", SubscriptionState::NotSpecified, "anna")
         .unwrap();
     assert_eq!(f.store.contact_snapshot(anna).unwrap().preferences.len(), 1);
 }
@@ -144,16 +131,16 @@ fn newsletter_columns_of_an_empty_store_are_empty() {
 /// purpose basis and one newsletter choice each.
 fn million(f: &mut Fixture, n: i64) {
     f.store
-        .add_consent_type(&newsletter_type(), day(1))
+        .add_consent_type(&newsletter_type(), "admin")
         .unwrap();
-    f.store.add_consent_type(&phone_type(), day(1)).unwrap();
+    f.store.add_consent_type(&phone_type(), "admin").unwrap();
     let marketing = NewPurpose {
         code: "e_marketing".to_owned(),
         name: "E-marketing".to_owned(),
         legal_basis: LegalBasis::Consent,
         direct_marketing: true,
     };
-    f.store.add_purpose(&marketing).unwrap();
+    f.store.add_purpose(&marketing, "admin").unwrap();
     f.store
         .raw()
         .execute_batch(&format!(

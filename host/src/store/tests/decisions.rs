@@ -11,6 +11,7 @@ fn denied(contact: Option<ContactId>) -> NewDecision {
         reason_code: "objected".to_owned(),
         subscription_type: None,
         summary: None,
+        recipients: None,
         plugin_sha256: Some("ab".repeat(32)),
         request: json!({"contact": {"flags": ["objected"]}, "request": {"channel": "single-email"}}),
         actor: "alice".to_owned(),
@@ -110,8 +111,11 @@ fn a_justification_is_logged_and_shows_on_the_timeline() {
     );
     assert_eq!(
         note.summary,
-        "phone without valid consent (no_consent): reason \"contract\" (Needed to perform a contract): \
-         They called about their order."
+        format!(
+            "phone without valid consent (no_consent): reason `contract` (Needed to perform a contract); \
+             plugin sha256 {}: They called about their order.",
+            "ab".repeat(32)
+        )
     );
 }
 
@@ -157,7 +161,7 @@ fn a_reason_cited_by_a_justification_cannot_be_deleted() {
     f.store
         .log_justification(&justification(anna, contract.id))
         .unwrap();
-    let err = f.store.delete_reason("contract").unwrap_err();
+    let err = f.store.delete_reason("contract", "admin").unwrap_err();
     assert_eq!(
         err.to_string(),
         "justification reason \"contract\" is used by 1 record(s) and cannot be deleted"
@@ -174,4 +178,35 @@ fn the_decision_log_refuses_updates_in_plain_sql() {
         .execute("UPDATE decisions SET outcome = 'allow'", [])
         .unwrap_err();
     assert!(err.to_string().contains("append-only"), "{err}");
+}
+
+#[test]
+fn a_bulk_send_keeps_its_recipients_compactly_and_reads_them_back() {
+    let mut f = fixture();
+    let ids: Vec<ContactId> = (0..5)
+        .map(|i| person(&mut f.store, &format!("P{i}"), None))
+        .collect();
+    let mut d = denied(None);
+    d.channel = Channel::BulkEmail;
+    d.outcome = Outcome::Allow;
+    d.reason_code = "bulk_summary".into();
+    d.recipients = Some(vec![ids[3], ids[0], ids[4]]);
+    let id = f.store.log_decision(&d).unwrap();
+    let logged = f.store.decision(id).unwrap().unwrap();
+    assert_eq!(logged.recipients, Some(vec![ids[0], ids[3], ids[4]]));
+    assert!(f.store.verify_ledger().unwrap().ok);
+}
+
+#[test]
+fn a_million_recipients_cost_about_a_megabyte() {
+    let ids: Vec<ContactId> = (1..=1_000_000).map(|i| ContactId(i * 3)).collect();
+    let bytes = super::super::decisions::encode_ids(&ids);
+    assert!(bytes.len() <= 1_100_000, "{} bytes", bytes.len());
+    assert_eq!(super::super::decisions::decode_ids(&bytes).unwrap(), ids);
+    // Sparse ids cost more, still a few bytes each.
+    let sparse: Vec<ContactId> = (1..=1000).map(|i| ContactId(i * 1_000_003)).collect();
+    let bytes = super::super::decisions::encode_ids(&sparse);
+    assert!(bytes.len() <= 4 * 1000);
+    assert_eq!(super::super::decisions::decode_ids(&bytes).unwrap(), sparse);
+    assert!(super::super::decisions::decode_ids(&[0x80]).is_err());
 }

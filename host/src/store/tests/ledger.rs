@@ -5,7 +5,7 @@ use super::*;
 /// Rows in every table a consent change writes to.
 fn written(store: &Store) -> [i64; 4] {
     [
-        count(store, "consent_ledger"),
+        count(store, "ledger WHERE kind = 'consent'"),
         count(store, "consent_state"),
         count(store, "consent_evidence"),
         count(store, "contact_timeline WHERE kind = 'consent_change'"),
@@ -15,26 +15,27 @@ fn written(store: &Store) -> [i64; 4] {
 #[test]
 fn a_recorded_consent_is_chained_projected_and_on_the_timeline() {
     let (mut f, anna) = with_types();
+    let before = f.store.ledger_head().unwrap();
     let first = f
         .store
-        .record_consent_at(&consent(anna, "newsletter", "given", 2), day(3))
+        .record_consent(&consent(anna, "newsletter", "given", 2))
         .unwrap();
-    assert_eq!(first.seq, LedgerSeq(1));
-    assert_eq!(first.prev_hash, GENESIS_HASH);
+    assert_eq!(first.seq, LedgerSeq(before.seq.0 + 1));
+    assert_eq!(first.prev_hash, before.hash);
     assert_eq!(
         (first.status, first.recorded_at, first.given_at),
-        (ConsentStatus::Given, day(3), day(2))
+        (ConsentStatus::Given, now(), day(2))
     );
     assert_eq!(first.text_version, 1);
     let second = f
         .store
-        .record_consent_at(&consent(anna, "phone", "refused", 3), day(3))
+        .record_consent(&consent(anna, "phone", "refused", 3))
         .unwrap();
     assert_eq!(second.prev_hash, first.hash);
     assert_eq!(
         f.store.ledger_head().unwrap(),
         LedgerHead {
-            seq: LedgerSeq(2),
+            seq: LedgerSeq(before.seq.0 + 2),
             hash: second.hash.clone()
         }
     );
@@ -43,7 +44,7 @@ fn a_recorded_consent_is_chained_projected_and_on_the_timeline() {
     assert_eq!(current.len(), 2);
     assert_eq!(
         (current[0].status, current[0].seq),
-        (ConsentStatus::Given, LedgerSeq(1))
+        (ConsentStatus::Given, first.seq)
     );
     let change = f
         .store
@@ -52,16 +53,21 @@ fn a_recorded_consent_is_chained_projected_and_on_the_timeline() {
         .into_iter()
         .find(|e| e.kind == TimelineKind::ConsentChange)
         .unwrap();
-    assert_eq!(change.ledger_seq, Some(LedgerSeq(1)));
+    assert_eq!(change.ledger_seq, Some(first.seq));
     assert_eq!(
         change.summary,
-        "consent \"newsletter\": given (given), legal basis consent, via \"email\", text v1; source: web form"
+        "consent `newsletter`: given (given), legal basis consent, via `email`, text v1; source: web form"
     );
     assert_eq!(
         f.store.consent_history(anna).unwrap(),
         [first.clone(), second]
     );
-    assert_eq!(f.store.ledger_entry(LedgerSeq(1)).unwrap(), Some(first));
+    assert_eq!(f.store.ledger_entry(first.seq).unwrap(), Some(first));
+    assert_eq!(
+        f.store.ledger_entry(before.seq).unwrap(),
+        None,
+        "not a consent entry"
+    );
 }
 
 #[test]
@@ -118,7 +124,7 @@ fn unknown_codes_are_named_and_nothing_is_written() {
         ),
     ];
     for (bad, message) in cases {
-        let err = f.store.record_consent_at(&bad, day(3)).unwrap_err();
+        let err = f.store.record_consent(&bad).unwrap_err();
         assert_eq!(err.to_string(), message);
     }
     assert_eq!(written(&f.store), [0, 0, 0, 0]);
@@ -127,10 +133,11 @@ fn unknown_codes_are_named_and_nothing_is_written() {
 #[test]
 fn a_consent_given_in_the_future_is_a_bad_date() {
     let (mut f, anna) = with_types();
-    let err = f
-        .store
-        .record_consent_at(&consent(anna, "newsletter", "given", 9), day(3))
-        .unwrap_err();
+    let tomorrow = NewConsent {
+        given_at: now() + chrono::Duration::days(1),
+        ..consent(anna, "newsletter", "given", 1)
+    };
+    let err = f.store.record_consent(&tomorrow).unwrap_err();
     assert!(
         matches!(
             err,
@@ -141,7 +148,102 @@ fn a_consent_given_in_the_future_is_a_bad_date() {
         ),
         "{err}"
     );
-    assert!(err.to_string().contains("2024-01-09"), "{err}");
+    assert!(err.to_string().contains("2026-09-27"), "{err}");
+    // Four minutes ahead is more than clock skew, too.
+    let soon = NewConsent {
+        given_at: now() + chrono::Duration::minutes(4),
+        ..tomorrow
+    };
+    assert!(f.store.record_consent(&soon).is_err());
+}
+
+/// Art. 7(3): the reproduction. A grant dated a little ahead, then a
+/// withdrawal: the withdrawal was recorded later and wins.
+#[test]
+fn a_withdrawal_recorded_after_a_future_dated_grant_wins() {
+    let (mut f, anna) = with_types();
+    let grant = NewConsent {
+        given_at: now() + chrono::Duration::minutes(1),
+        ..consent(anna, "newsletter", "given", 1)
+    };
+    f.store.record_consent(&grant).unwrap();
+    let withdraw = NewConsent {
+        given_at: now(),
+        ..consent(anna, "newsletter", "withdrawn", 1)
+    };
+    f.store.record_consent(&withdraw).unwrap();
+    let current = f.store.current_consents(anna).unwrap();
+    assert_eq!(current[0].status, ConsentStatus::Withdrawn);
+    assert!(f.store.verify_ledger().unwrap().ok);
+}
+
+#[test]
+fn recorded_times_come_from_the_clock_and_never_go_backwards() {
+    let (mut f, anna) = with_types();
+    let first = f
+        .store
+        .record_consent(&consent(anna, "newsletter", "given", 1))
+        .unwrap();
+    f.store.set_clock(|| day(10));
+    let second = f
+        .store
+        .record_consent(&consent(anna, "phone", "given", 1))
+        .unwrap();
+    assert_eq!(first.recorded_at, now());
+    assert_eq!(
+        second.recorded_at,
+        now(),
+        "a clock set back does not move it back"
+    );
+}
+
+#[test]
+fn a_consent_given_before_its_text_existed_is_refused_unless_a_historical_text_is_added() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::create_with_clock(dir.path().join("c.db"), now).unwrap();
+    let new = NewConsentType {
+        text_valid_from: None,
+        ..newsletter_type()
+    };
+    store.add_consent_type(&new, "admin").unwrap();
+    let anna = person(&mut store, "Anna", None);
+    let old = consent(anna, "newsletter", "given", 5);
+    let err = store.record_consent(&old).unwrap_err().to_string();
+    assert!(
+        err.contains("before the consent type's text version existed"),
+        "{err}"
+    );
+    let text = store
+        .add_historical_text("newsletter", "The 2023 newsletter terms.", day(0), "import")
+        .unwrap();
+    assert_eq!(text.valid_from, day(0));
+    assert_eq!(
+        store.consent_type("newsletter").unwrap().text_version,
+        1,
+        "a historical text does not become the current one"
+    );
+    let entry = store
+        .record_consent(&NewConsent {
+            text_version: Some(text.version),
+            ..old
+        })
+        .unwrap();
+    assert_eq!(entry.text_version, 2);
+}
+
+#[test]
+fn an_actor_longer_than_the_limit_is_refused_before_it_enters_the_chain() {
+    let (mut f, anna) = with_types();
+    let big = NewConsent {
+        actor: "x".repeat(100_000),
+        ..consent(anna, "newsletter", "given", 1)
+    };
+    let err = f.store.record_consent(&big).unwrap_err();
+    assert!(
+        matches!(err, StoreError::TooLong { field: "actor", .. }),
+        "{err}"
+    );
+    assert_eq!(written(&f.store), [0, 0, 0, 0]);
 }
 
 #[test]
@@ -150,17 +252,18 @@ fn a_failing_batch_leaves_nothing_behind() {
     let jan = person(&mut f.store, "Jan", Some("jan@example.com"));
     let mut with_evidence = consent(anna, "newsletter", "given", 2);
     with_evidence.evidence = Some(serde_json::json!({"ip": "192.0.2.1"}));
+    let before = f.store.ledger_head().unwrap().seq;
     let batch = [
         with_evidence,
         consent(jan, "newsletter", "given", 2),
         consent(jan, "phone", "nope", 2),
     ];
-    let err = f.store.record_consents(&batch, day(3)).unwrap_err();
+    let err = f.store.record_consents(&batch).unwrap_err();
     assert_eq!(err.to_string(), "unknown consent status code \"nope\"");
     assert_eq!(written(&f.store), [0, 0, 0, 0]);
-    assert_eq!(f.store.ledger_head().unwrap().seq, LedgerSeq(0));
+    assert_eq!(f.store.ledger_head().unwrap().seq, before);
 
-    let entries = f.store.record_consents(&batch[..2], day(3)).unwrap();
+    let entries = f.store.record_consents(&batch[..2]).unwrap();
     assert_eq!(entries.len(), 2);
     assert_eq!(written(&f.store), [2, 2, 1, 2]);
 }
@@ -182,8 +285,8 @@ fn the_projection_matches_a_fold_of_the_ledger_after_several_changes() {
         },
         consent(anna, "newsletter", "given", 7),
     ];
-    for (i, c) in changes.iter().enumerate() {
-        f.store.record_consent_at(c, day(10 + i as i64)).unwrap();
+    for c in &changes {
+        f.store.record_consent(c).unwrap();
     }
     for contact in [anna, jan] {
         let mut folded = BTreeMap::new();
@@ -225,7 +328,7 @@ fn the_projection_matches_a_fold_of_the_ledger_after_several_changes() {
 fn an_older_consent_recorded_later_does_not_undo_a_withdrawal() {
     let (mut f, anna) = with_types();
     f.store
-        .record_consent_at(&consent(anna, "newsletter", "withdrawn", 5), day(5))
+        .record_consent(&consent(anna, "newsletter", "withdrawn", 5))
         .unwrap();
     // An import of a consent the person gave before withdrawing it.
     let old = NewConsent {
@@ -233,7 +336,7 @@ fn an_older_consent_recorded_later_does_not_undo_a_withdrawal() {
         source: "import: old-crm.xlsx".to_owned(),
         ..consent(anna, "newsletter", "given", 1)
     };
-    let entry = f.store.record_consent_at(&old, day(6)).unwrap();
+    let entry = f.store.record_consent(&old).unwrap();
     let current = f.store.current_consents(anna).unwrap();
     assert_eq!(current[0].status, ConsentStatus::Withdrawn);
     assert_eq!(f.store.consent_history(anna).unwrap().len(), 2);
@@ -251,25 +354,29 @@ fn an_older_consent_recorded_later_does_not_undo_a_withdrawal() {
 fn a_consent_keeps_the_text_version_it_was_given_on() {
     let (mut f, anna) = with_types();
     f.store
-        .record_consent_at(&consent(anna, "newsletter", "given", 2), day(2))
+        .record_consent(&consent(anna, "newsletter", "given", 2))
         .unwrap();
     let edit = ConsentTypeEdit {
         text: Some("New terms.".to_owned()),
         ..ConsentTypeEdit::default()
     };
     f.store
-        .edit_consent_type("newsletter", &edit, day(3))
+        .edit_consent_type("newsletter", &edit, "admin")
         .unwrap();
+    // The new text exists from now on: a consent to it is given now.
     let renewed = f
         .store
-        .record_consent_at(&consent(anna, "newsletter", "given", 4), day(4))
+        .record_consent(&NewConsent {
+            given_at: now(),
+            ..consent(anna, "newsletter", "given", 4)
+        })
         .unwrap();
     let imported = NewConsent {
         contact: person(&mut f.store, "Jan", None),
         text_version: Some(1),
         ..consent(anna, "newsletter", "given", 4)
     };
-    let old_text = f.store.record_consent_at(&imported, day(4)).unwrap();
+    let old_text = f.store.record_consent(&imported).unwrap();
     let history = f.store.consent_history(anna).unwrap();
     assert_eq!(
         (
@@ -295,13 +402,13 @@ fn evidence_is_stored_apart_and_its_hash_is_in_the_chain() {
         evidence: Some(evidence.clone()),
         ..consent(anna, "newsletter", "given", 2)
     };
-    let entry = f.store.record_consent_at(&c, day(2)).unwrap();
+    let entry = f.store.record_consent(&c).unwrap();
     let stored: String = f
         .store
         .raw()
         .query_row(
-            "SELECT evidence FROM consent_evidence WHERE seq = 1",
-            [],
+            "SELECT evidence FROM consent_evidence WHERE seq = ?1",
+            [entry.seq],
             |r| r.get(0),
         )
         .unwrap();
@@ -313,7 +420,11 @@ fn evidence_is_stored_apart_and_its_hash_is_in_the_chain() {
     let in_ledger: i64 = f
         .store
         .raw()
-        .query_row("SELECT count(*) FROM consent_ledger WHERE source LIKE '%192.0.2.1%' OR actor LIKE '%192.0.2.1%'", [], |r| r.get(0))
+        .query_row(
+            "SELECT count(*) FROM ledger WHERE body LIKE '%192.0.2.1%' OR actor LIKE '%192.0.2.1%'",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(in_ledger, 0);
 }
@@ -322,17 +433,15 @@ fn evidence_is_stored_apart_and_its_hash_is_in_the_chain() {
 fn the_ledger_refuses_updates_and_deletes_in_plain_sql() {
     let (mut f, anna) = with_types();
     f.store
-        .record_consent_at(&consent(anna, "newsletter", "given", 2), day(2))
+        .record_consent(&consent(anna, "newsletter", "given", 2))
         .unwrap();
-    for sql in [
-        "UPDATE consent_ledger SET status_id = 2",
-        "DELETE FROM consent_ledger",
-    ] {
+    let entries = count(&f.store, "ledger");
+    for sql in ["UPDATE ledger SET body = '{}'", "DELETE FROM ledger"] {
         let err = f.store.raw().execute(sql, []).unwrap_err();
         assert!(
-            err.to_string().contains("consent ledger is append-only"),
+            err.to_string().contains("the ledger is append-only"),
             "{err}"
         );
     }
-    assert_eq!(count(&f.store, "consent_ledger"), 1);
+    assert_eq!(count(&f.store, "ledger"), entries);
 }

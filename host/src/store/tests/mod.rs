@@ -26,12 +26,19 @@ pub(super) struct Fixture {
 pub(super) fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("consent.db");
-    let store = Store::create(&path).unwrap();
+    // Recorded times come from the store's clock: the tests' histories are
+    // dated in January 2024, so the clock stands after them.
+    let store = Store::create_with_clock(&path, now).unwrap();
     Fixture {
         _dir: dir,
         path,
         store,
     }
+}
+
+/// The fixture clock's time: day 1000, long after every test's history.
+pub(super) fn now() -> DateTime<Utc> {
+    day(1000)
 }
 
 /// Noon UTC on a day of January 2024 (day 0 is 31 December 2023).
@@ -47,7 +54,7 @@ pub(super) fn person(store: &mut Store, name: &str, email: Option<&str>) -> Cont
         phone: None,
         flags: ContactFlags::default(),
     };
-    store.add_contact(&new, "alice", day(1)).unwrap().id
+    store.add_contact(&new, "alice").unwrap().id
 }
 
 pub(super) fn newsletter_type() -> NewConsentType {
@@ -60,6 +67,8 @@ pub(super) fn newsletter_type() -> NewConsentType {
         allow_bulk: true,
         allow_single: false,
         allow_contact: false,
+        // The tests record consents given from day 1 on.
+        text_valid_from: Some(day(0)),
     }
 }
 
@@ -95,9 +104,9 @@ pub(super) fn consent(contact: ContactId, type_code: &str, status: &str, given: 
 pub(super) fn with_types() -> (Fixture, ContactId) {
     let mut f = fixture();
     f.store
-        .add_consent_type(&newsletter_type(), day(1))
+        .add_consent_type(&newsletter_type(), "admin")
         .unwrap();
-    f.store.add_consent_type(&phone_type(), day(1)).unwrap();
+    f.store.add_consent_type(&phone_type(), "admin").unwrap();
     let anna = person(&mut f.store, "Anna Nowak", Some("anna@example.com"));
     (f, anna)
 }

@@ -23,10 +23,12 @@ fn creating_a_database_runs_every_migration_from_empty() {
         "subscription_preferences",
         "contact_purposes",
         "switches",
-        "consent_ledger",
+        "ledger",
         "consent_evidence",
         "consent_state",
         "ledger_head",
+        "instance_key",
+        "decision_head",
         "decisions",
         "contact_timeline",
         "plugins",
@@ -70,14 +72,109 @@ fn creating_over_an_existing_database_fails() {
 }
 
 #[test]
-fn open_or_create_creates_a_missing_database_and_opens_an_existing_one() {
+fn another_programs_sqlite_file_is_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("other.db");
+    let other = rusqlite::Connection::open(&path).unwrap();
+    other
+        .execute_batch("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)")
+        .unwrap();
+    drop(other);
+    let before = std::fs::read(&path).unwrap();
+    for result in [Store::open(&path), Store::open_read_only(&path)] {
+        let err = result.unwrap_err();
+        assert!(matches!(err, StoreError::NotOurDatabase { .. }), "{err}");
+        assert!(
+            err.to_string().contains("not a crm-consent database"),
+            "{err}"
+        );
+    }
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        before,
+        "no schema was written into it"
+    );
+}
+
+#[test]
+fn a_file_that_is_not_sqlite_at_all_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes.txt");
+    std::fs::write(&path, "x".repeat(4096)).unwrap();
+    let err = Store::open(&path).unwrap_err();
+    assert!(matches!(err, StoreError::NotOurDatabase { .. }), "{err}");
+}
+
+#[test]
+fn an_empty_file_is_not_a_database_until_init() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("empty.db");
+    std::fs::write(&path, b"").unwrap();
+    for result in [Store::open(&path), Store::open_read_only(&path)] {
+        let err = result.unwrap_err();
+        assert!(matches!(err, StoreError::NotInitialized(_)), "{err}");
+        assert!(err.to_string().contains("crm-consent init"), "{err}");
+    }
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), 0);
+}
+
+#[test]
+fn our_databases_carry_the_application_id() {
+    let f = fixture();
+    let id: i32 = f
+        .store
+        .raw()
+        .pragma_query_value(None, "application_id", |r| r.get(0))
+        .unwrap();
+    assert_eq!(id, super::super::schema::APPLICATION_ID);
+}
+
+#[test]
+fn processes_opening_one_database_at_once_all_succeed_and_migrate_once() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("consent.db");
-    let mut store = Store::open_or_create(&path).unwrap();
-    person(&mut store, "Anna", None);
-    drop(store);
-    let store = Store::open_or_create(&path).unwrap();
+    drop(Store::create(&path).unwrap());
+    // Put the schema one migration back, as an older release left it.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch("DROP TABLE plugins; PRAGMA user_version = 6;")
+        .unwrap();
+    drop(conn);
+    let handles: Vec<_> = (0..8)
+        .map(|_| {
+            let path = path.clone();
+            std::thread::spawn(move || Store::open(&path).map(|_| ()))
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap().unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    assert!(store.plugins().unwrap().is_empty());
+}
+
+#[test]
+fn a_database_from_a_newer_release_is_refused_readably() {
+    let f = fixture();
+    f.store
+        .raw()
+        .pragma_update(None, "user_version", 99)
+        .unwrap();
+    let err = Store::open(&f.path).unwrap_err().to_string();
+    assert!(err.contains("newer crm-consent"), "{err}");
+    assert!(!err.contains('\n'), "one readable line: {err}");
+}
+
+#[test]
+fn a_read_only_store_reads_and_refuses_writes() {
+    let mut f = fixture();
+    person(&mut f.store, "Anna", None);
+    drop(f.store);
+    let mut store = Store::open_read_only(&f.path).unwrap();
+    assert!(store.is_read_only());
     assert_eq!(store.contacts(None, 10).unwrap().len(), 1);
+    assert!(store.verify_ledger().unwrap().ok);
+    let err = store.add_reason("x", "X", "alice").unwrap_err();
+    assert!(matches!(err, StoreError::ReadOnly(_)), "{err}");
 }
 
 #[test]
@@ -179,29 +276,30 @@ fn reopening_the_file_keeps_everything() {
         ..ConsentTypeEdit::default()
     };
     f.store
-        .edit_consent_type("newsletter", &edit, day(2))
+        .edit_consent_type("newsletter", &edit, "admin")
         .unwrap();
-    let mut given = consent(anna, "newsletter", "given", 3);
+    // Given to the new text, so after it was written.
+    let mut given = NewConsent {
+        given_at: now(),
+        ..consent(anna, "newsletter", "given", 3)
+    };
     given.evidence = Some(serde_json::json!({"ip": "192.0.2.1"}));
-    let entry = f.store.record_consent_at(&given, day(3)).unwrap();
+    let entry = f.store.record_consent(&given).unwrap();
     f.store
-        .set_switches(&Switches {
-            mailing_list: true,
-            ..Switches::default()
-        })
+        .set_switches(
+            &Switches {
+                mailing_list: true,
+                ..Switches::default()
+            },
+            "admin",
+        )
         .unwrap();
     f.store
-        .set_preference(
-            anna,
-            "newsletter",
-            SubscriptionState::OptedIn,
-            "anna",
-            day(3),
-        )
+        .set_preference(anna, "newsletter", SubscriptionState::OptedIn, "anna")
         .unwrap();
     let plugin = f
         .store
-        .install_plugin(b"\0asm fake", "crm:consent@0.1.0", "admin", day(3))
+        .install_plugin(b"\0asm fake", "crm:consent@0.1.0", "admin")
         .unwrap();
     let before = (
         f.store.contact(anna).unwrap(),

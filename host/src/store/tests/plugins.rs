@@ -9,16 +9,16 @@ fn installing_a_plugin_makes_it_the_only_active_one() {
     assert!(f.store.active_plugin().unwrap().is_none());
     let v1 = f
         .store
-        .install_plugin(V1, "crm:consent@0.1.0", "admin", day(1))
+        .install_plugin(V1, "crm:consent@0.1.0", "admin")
         .unwrap();
     assert_eq!(v1.sha256, chain::sha256_hex(V1));
     assert_eq!(
         (v1.size, v1.active, v1.installed_at),
-        (V1.len() as u64, true, day(1))
+        (V1.len() as u64, true, now())
     );
     let v2 = f
         .store
-        .install_plugin(V2, "crm:consent@0.1.0", "admin", day(2))
+        .install_plugin(V2, "crm:consent@0.1.0", "admin")
         .unwrap();
     let active = f.store.active_plugin().unwrap().unwrap();
     assert_eq!((active.info.id, active.bytes.as_slice()), (v2.id, V2));
@@ -37,12 +37,12 @@ fn activating_an_older_plugin_rolls_back() {
     let mut f = fixture();
     let v1 = f
         .store
-        .install_plugin(V1, "crm:consent@0.1.0", "admin", day(1))
+        .install_plugin(V1, "crm:consent@0.1.0", "admin")
         .unwrap();
     f.store
-        .install_plugin(V2, "crm:consent@0.1.0", "admin", day(2))
+        .install_plugin(V2, "crm:consent@0.1.0", "admin")
         .unwrap();
-    f.store.activate_plugin(v1.id).unwrap();
+    f.store.activate_plugin(v1.id, "admin").unwrap();
     assert_eq!(f.store.active_plugin().unwrap().unwrap().bytes, V1);
     assert_eq!(
         f.store
@@ -60,14 +60,14 @@ fn installing_the_same_bytes_again_reactivates_the_stored_plugin() {
     let mut f = fixture();
     let v1 = f
         .store
-        .install_plugin(V1, "crm:consent@0.1.0", "admin", day(1))
+        .install_plugin(V1, "crm:consent@0.1.0", "admin")
         .unwrap();
     f.store
-        .install_plugin(V2, "crm:consent@0.1.0", "admin", day(2))
+        .install_plugin(V2, "crm:consent@0.1.0", "admin")
         .unwrap();
     let again = f
         .store
-        .install_plugin(V1, "crm:consent@0.1.0", "bob", day(3))
+        .install_plugin(V1, "crm:consent@0.1.0", "bob")
         .unwrap();
     assert_eq!(
         (again.id, again.installed_by.as_str(), again.active),
@@ -85,7 +85,7 @@ fn installing_the_same_bytes_again_reactivates_the_stored_plugin() {
 #[test]
 fn activating_an_unknown_plugin_is_refused() {
     let mut f = fixture();
-    let err = f.store.activate_plugin(PluginId(5)).unwrap_err();
+    let err = f.store.activate_plugin(PluginId(5), "admin").unwrap_err();
     assert_eq!(err.to_string(), "unknown plugin id 5");
 }
 
@@ -93,7 +93,7 @@ fn activating_an_unknown_plugin_is_refused() {
 fn plugin_bytes_cannot_be_swapped_in_plain_sql() {
     let mut f = fixture();
     f.store
-        .install_plugin(V1, "crm:consent@0.1.0", "admin", day(1))
+        .install_plugin(V1, "crm:consent@0.1.0", "admin")
         .unwrap();
     let err = f
         .store
@@ -103,7 +103,7 @@ fn plugin_bytes_cannot_be_swapped_in_plain_sql() {
     assert!(err.to_string().contains("immutable"), "{err}");
     let err = f
         .store
-        .install_plugin(b"", "crm:consent@0.1.0", "admin", day(1))
+        .install_plugin(b"", "crm:consent@0.1.0", "admin")
         .unwrap_err();
     assert_eq!(err.to_string(), "plugin bytes must not be empty");
 }

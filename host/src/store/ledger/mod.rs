@@ -1,46 +1,50 @@
-//! The consent ledger: the proof of consent (Art. 7(1)).
+//! The ledger: the proof of consent (Art. 7(1)) and of every other fact a
+//! decision reads.
 //!
 //! # Design: a chain over pseudonyms, personal data beside it
 //!
-//! Every consent change appends one entry to `consent_ledger`; nothing ever
-//! updates or deletes one (SQLite triggers refuse it too). Each entry's hash
-//! covers its fields and the previous entry's hash, so editing, deleting or
-//! reordering an entry breaks the chain at that entry and
-//! [`Store::verify_ledger`] names it.
+//! Every change that can alter a decision appends one entry to `ledger`:
+//! consent changes (`consent`), and rows of the tables the hooks read
+//! (`row_put`, `row_delete`; see `event`). Nothing ever updates or deletes
+//! an entry (SQLite triggers refuse it too). Each entry's hash covers its
+//! fields and the previous entry's hash, so editing, deleting or reordering
+//! an entry breaks the chain at that entry, and `verify` rebuilds every
+//! projection from the entries and names the first row that differs.
 //!
-//! The chain covers only pseudonymous ids (contact, type, status, method),
-//! codes, times, the source and actor (which describe the controller's
+//! The chain covers only pseudonymous ids, codes, the catalog texts an admin
+//! wrote, times, the source and actor (which describe the controller's
 //! process, not the person, and must not hold the person's data) and the
 //! SHA-256 of the evidence. The evidence itself (IP, user agent, form
 //! payload) lives in `consent_evidence`, and the contact's name, email and
 //! phone in `contact_personal`. An erasure (Art. 17) deletes those rows, and
-//! the chain still verifies: what remains proves that *some* contact gave
-//! *this* consent at *this* time, and if the evidence is ever produced again
-//! its hash shows whether it is genuine.
-//!
-//! The projection `consent_state` (see `projection`) is written in the same
-//! transaction as the entry, as is the timeline entry, so readers never see
-//! one without the others.
+//! the chain still verifies.
+
+mod checkpoint;
+pub(crate) mod event;
+mod verify;
+
+pub use checkpoint::Checkpoint;
+pub use verify::{LedgerProblem, LedgerProblemKind, LedgerReport};
 
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
 use super::catalog::{bad_code, id_of};
-use super::chain::{self, Fields, LedgerHead, sha256_hex};
+use super::chain::sha256_hex;
 use super::consent_types::{text_of, type_by_code, type_by_id};
 use super::contacts::check_contact;
+use super::limits::{self, check_len};
 use super::projection::project;
 use super::timeline::{Note, add_note};
-use super::vocabulary::parse_column;
 use super::{
     Catalog, ConsentStatus, ConsentTypeId, ContactId, LedgerSeq, LegalBasis, MethodId, Result,
-    StatusId, Store, StoreError, TimelineKind, check_not_empty, secs, time,
+    StatusId, Store, StoreError, TimelineKind, check_not_empty, time,
 };
 
 /// How far in the future `given_at` may be: clocks of the form server and
 /// the CRM may disagree a little, but nobody consents tomorrow.
-const CLOCK_SKEW: Duration = Duration::minutes(5);
+pub(crate) const CLOCK_SKEW: Duration = Duration::minutes(2);
 
 /// A consent type named by id (hooks) or by code (CLI, imports).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,62 +112,95 @@ pub struct LedgerEntry {
     pub hash: String,
 }
 
+/// The body of a `consent` entry: what the chain proves about one consent
+/// change, besides who recorded it and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct ConsentBody {
+    pub consent_type_id: ConsentTypeId,
+    pub text_version: u32,
+    pub status_id: StatusId,
+    pub status: ConsentStatus,
+    pub legal_basis: LegalBasis,
+    pub method_id: MethodId,
+    pub source: String,
+    pub given_at: i64,
+    pub evidence_hash: Option<String>,
+}
+
+const ENTRY_COLUMNS: &str =
+    "SELECT seq, contact_id, actor, recorded_at, body, prev_hash, hash FROM ledger";
+
+fn entry_from_row(row: &Row<'_>) -> rusqlite::Result<LedgerEntry> {
+    let body: String = row.get(4)?;
+    let body: ConsentBody = serde_json::from_str(&body).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(4, rusqlite::types::Type::Text, e.into())
+    })?;
+    LedgerEntry::from_parts(
+        row.get(0)?,
+        row.get(1)?,
+        row.get(2)?,
+        time(row.get(3)?)?,
+        body,
+        row.get(5)?,
+        row.get(6)?,
+    )
+}
+
 impl LedgerEntry {
-    fn fields(&self) -> Fields<'_> {
-        Fields {
-            seq: self.seq.0,
-            contact_id: self.contact_id.0,
-            consent_type_id: self.consent_type_id.0.into(),
-            text_version: self.text_version.into(),
-            status_id: self.status_id.0.into(),
-            meaning: self.status.as_str(),
-            legal_basis: self.legal_basis.as_str(),
-            method_id: self.method_id.0.into(),
-            source: &self.source,
-            actor: &self.actor,
-            recorded_at: secs(self.recorded_at),
-            given_at: secs(self.given_at),
-            evidence_hash: self.evidence_hash.as_deref(),
-            prev_hash: &self.prev_hash,
-        }
+    pub(crate) fn from_parts(
+        seq: LedgerSeq,
+        contact_id: ContactId,
+        actor: String,
+        recorded_at: DateTime<Utc>,
+        body: ConsentBody,
+        prev_hash: String,
+        hash: String,
+    ) -> rusqlite::Result<LedgerEntry> {
+        Ok(LedgerEntry {
+            seq,
+            contact_id,
+            consent_type_id: body.consent_type_id,
+            text_version: body.text_version,
+            status_id: body.status_id,
+            status: body.status,
+            legal_basis: body.legal_basis,
+            method_id: body.method_id,
+            source: body.source,
+            actor,
+            recorded_at,
+            given_at: time(body.given_at)?,
+            evidence_hash: body.evidence_hash,
+            prev_hash,
+            hash,
+        })
     }
 }
 
-const ENTRY_COLUMNS: &str = "SELECT seq, contact_id, consent_type_id, text_version, status_id,
-        meaning, legal_basis, method_id, source, actor, recorded_at, given_at,
-        evidence_hash, prev_hash, hash
-    FROM consent_ledger";
-
-fn entry_from_row(row: &Row<'_>) -> rusqlite::Result<LedgerEntry> {
-    Ok(LedgerEntry {
-        seq: row.get(0)?,
-        contact_id: row.get(1)?,
-        consent_type_id: row.get(2)?,
-        text_version: row.get(3)?,
-        status_id: row.get(4)?,
-        status: parse_column(row, 5)?,
-        legal_basis: parse_column(row, 6)?,
-        method_id: row.get(7)?,
-        source: row.get(8)?,
-        actor: row.get(9)?,
-        recorded_at: time(row.get(10)?)?,
-        given_at: time(row.get(11)?)?,
-        evidence_hash: row.get(12)?,
-        prev_hash: row.get(13)?,
-        hash: row.get(14)?,
-    })
+/// Checks what can be checked without the database.
+fn check_new_consent(c: &NewConsent) -> Result<Option<String>> {
+    check_not_empty("source", &c.source)?;
+    check_not_empty("actor", &c.actor)?;
+    check_len("source", &c.source, limits::MAX_SOURCE)?;
+    check_len("actor", &c.actor, limits::MAX_ACTOR)?;
+    let evidence = c.evidence.as_ref().map(serde_json::to_string).transpose()?;
+    if let Some(e) = &evidence {
+        check_len("evidence", e, limits::MAX_EVIDENCE)?;
+    }
+    Ok(evidence)
 }
 
 /// Validates `c`, appends its entry, moves the projection and notes it on the
-/// timeline. Runs inside the caller's transaction.
+/// timeline. Runs inside the caller's transaction; `now` is the recorded time
+/// (the store's clock, never a caller's `--now`).
 pub(super) fn append(tx: &Connection, c: &NewConsent, now: DateTime<Utc>) -> Result<LedgerEntry> {
-    check_not_empty("source", &c.source)?;
-    check_not_empty("actor", &c.actor)?;
+    let evidence = check_new_consent(c)?;
+    // Nobody consents in the future: a date later than the clock (plus a
+    // little skew between the CRM's clock and ours) is a mistake.
     if c.given_at > now + CLOCK_SKEW {
         return Err(StoreError::BadDate {
             field: "given_at",
             value: c.given_at.to_rfc3339(),
-            why: "it is later than now",
+            why: "it is later than now; record a consent once it has been given",
         });
     }
     check_contact(tx, c.contact)?;
@@ -171,51 +208,52 @@ pub(super) fn append(tx: &Connection, c: &NewConsent, now: DateTime<Utc>) -> Res
         ConsentTypeRef::Id(id) => type_by_id(tx, *id)?,
         ConsentTypeRef::Code(code) => type_by_code(tx, code)?,
     };
-    let text_version = match c.text_version {
-        None => ty.text_version,
-        Some(version) => text_of(tx, ty.id, version)?.version,
-    };
+    let text = text_of(tx, ty.id, c.text_version.unwrap_or(ty.text_version))?;
+    // Art. 7(1): no one agrees to a text that did not exist yet.
+    if c.given_at < text.valid_from {
+        return Err(StoreError::BadDate {
+            field: "given_at",
+            value: c.given_at.to_rfc3339(),
+            why: "it is before the consent type's text version existed; \
+                  name the version the person saw, or add a backdated text version for historical consents",
+        });
+    }
     let (status_id, status) = status_of(tx, &c.status)?;
     let method_id = MethodId(id_of(tx, Catalog::Method, &c.method)?);
-    let evidence = c.evidence.as_ref().map(serde_json::to_string).transpose()?;
-    let head = chain::head(tx)?;
-    let mut entry = LedgerEntry {
-        seq: LedgerSeq(head.seq.0 + 1),
-        contact_id: c.contact,
+    let body = ConsentBody {
         consent_type_id: ty.id,
-        text_version,
+        text_version: text.version,
         status_id,
         status,
         legal_basis: c.legal_basis,
         method_id,
         source: c.source.trim().to_owned(),
-        actor: c.actor.trim().to_owned(),
-        // The ledger keeps whole seconds, like every stored time.
-        recorded_at: time(secs(now))?,
-        given_at: time(secs(c.given_at))?,
+        given_at: c.given_at.timestamp(),
         evidence_hash: evidence.as_deref().map(|e| sha256_hex(e.as_bytes())),
-        prev_hash: head.hash,
-        hash: String::new(),
     };
-    entry.hash = chain::entry_hash(&entry.fields());
-    insert_entry(tx, &entry)?;
+    let body_text = serde_json::to_string(&body)?;
+    let actor = c.actor.trim();
+    let seq = event::append_entry(
+        tx,
+        "consent",
+        Some(c.contact),
+        &body_text,
+        actor,
+        now.timestamp(),
+    )?;
+    let entry = tx
+        .prepare_cached(&format!("{ENTRY_COLUMNS} WHERE seq = ?1"))?
+        .query_row([seq], entry_from_row)?;
     if let Some(evidence) = &evidence {
         tx.prepare_cached(
             "INSERT INTO consent_evidence (seq, contact_id, evidence) VALUES (?1, ?2, ?3)",
         )?
         .execute(params![entry.seq, entry.contact_id, evidence])?;
     }
-    chain::set_head(
-        tx,
-        &LedgerHead {
-            seq: entry.seq,
-            hash: entry.hash.clone(),
-        },
-    )?;
     let applied = project(tx, &entry)?;
     let mut summary = format!(
-        "consent \"{}\": {} ({}), legal basis {}, via \"{}\", text v{}; source: {}",
-        ty.code, c.status, status, entry.legal_basis, c.method, text_version, entry.source
+        "consent `{}`: {} ({}), legal basis {}, via `{}`, text v{}; source: {}",
+        ty.code, c.status, status, entry.legal_basis, c.method, text.version, entry.source
     );
     if !applied {
         summary.push_str("; older than the current state, kept as history");
@@ -240,73 +278,37 @@ fn status_of(conn: &Connection, code: &str) -> Result<(StatusId, ConsentStatus)>
         .prepare_cached("SELECT id, meaning FROM statuses WHERE code = ?1")?
         .query_row([code], |row| Ok((row.get(0)?, row.get(1)?)))
         .optional()?;
-    let (id, meaning) = found.ok_or_else(|| StoreError::UnknownCode {
-        kind: Catalog::Status,
-        code: code.to_owned(),
-    })?;
+    let Some((id, meaning)) = found else {
+        // Let the shared lookup build the error, with the valid codes.
+        id_of(conn, Catalog::Status, code)?;
+        return Err(StoreError::UnknownCode {
+            kind: Catalog::Status,
+            code: code.to_owned(),
+        });
+    };
     let meaning = ConsentStatus::from_code(meaning).ok_or_else(|| bad_code(1, meaning))?;
     Ok((id, meaning))
 }
 
-fn insert_entry(conn: &Connection, e: &LedgerEntry) -> Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO consent_ledger (seq, contact_id, consent_type_id, text_version, status_id,
-             meaning, legal_basis, method_id, source, actor, recorded_at, given_at,
-             evidence_hash, prev_hash, hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-    )?
-    .execute(params![
-        e.seq,
-        e.contact_id,
-        e.consent_type_id,
-        e.text_version,
-        e.status_id,
-        e.status.as_str(),
-        e.legal_basis.as_str(),
-        e.method_id,
-        e.source,
-        e.actor,
-        secs(e.recorded_at),
-        secs(e.given_at),
-        e.evidence_hash,
-        e.prev_hash,
-        e.hash
-    ])?;
-    Ok(())
-}
-
 impl Store {
-    /// Records a consent change now ([`Utc::now`]).
-    pub fn record_consent(&mut self, consent: &NewConsent) -> Result<LedgerEntry> {
-        self.record_consent_at(consent, Utc::now())
-    }
-
     /// Records a consent change: validates every code, appends the ledger
     /// entry, moves the projection and adds a timeline entry, all in one
-    /// transaction. `now` becomes the entry's `recorded_at`.
-    pub fn record_consent_at(
-        &mut self,
-        consent: &NewConsent,
-        now: DateTime<Utc>,
-    ) -> Result<LedgerEntry> {
-        self.write(|tx| append(tx, consent, now))
+    /// transaction. The entry's `recorded_at` is the store's clock.
+    pub fn record_consent(&mut self, consent: &NewConsent) -> Result<LedgerEntry> {
+        self.write_recorded(|tx, now| append(tx, consent, now))
     }
 
     /// Records many changes (an import, a bulk fill) in one transaction: if
     /// one is invalid, none is recorded.
-    pub fn record_consents(
-        &mut self,
-        consents: &[NewConsent],
-        now: DateTime<Utc>,
-    ) -> Result<Vec<LedgerEntry>> {
-        self.write(|tx| consents.iter().map(|c| append(tx, c, now)).collect())
+    pub fn record_consents(&mut self, consents: &[NewConsent]) -> Result<Vec<LedgerEntry>> {
+        self.write_recorded(|tx, now| consents.iter().map(|c| append(tx, c, now)).collect())
     }
 
-    /// Every ledger entry of a contact, oldest first.
+    /// Every consent entry of a contact, oldest first.
     pub fn consent_history(&self, contact: ContactId) -> Result<Vec<LedgerEntry>> {
         check_contact(&self.conn, contact)?;
         let mut stmt = self.conn.prepare_cached(&format!(
-            "{ENTRY_COLUMNS} WHERE contact_id = ?1 ORDER BY seq"
+            "{ENTRY_COLUMNS} WHERE contact_id = ?1 AND kind = 'consent' ORDER BY seq"
         ))?;
         let entries = stmt
             .query_map([contact], entry_from_row)?
@@ -314,13 +316,22 @@ impl Store {
         Ok(entries)
     }
 
+    /// One consent entry by its sequence number; `None` if there is none or
+    /// the entry is not a consent change.
     pub fn ledger_entry(&self, seq: LedgerSeq) -> Result<Option<LedgerEntry>> {
         let entry = self
             .conn
-            .prepare_cached(&format!("{ENTRY_COLUMNS} WHERE seq = ?1"))?
+            .prepare_cached(&format!(
+                "{ENTRY_COLUMNS} WHERE seq = ?1 AND kind = 'consent'"
+            ))?
             .query_row([seq], entry_from_row)
             .optional()?;
         Ok(entry)
+    }
+
+    /// The last entry's seq and hash: what a checkpoint anchors.
+    pub fn ledger_head(&self) -> Result<super::LedgerHead> {
+        super::chain::head(&self.conn)
     }
 
     /// The evidence of an entry, unless there was none or it was erased.
