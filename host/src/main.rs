@@ -15,7 +15,7 @@ fn main() -> ExitCode {
         .init();
     let mut stdout = std::io::stdout().lock();
     match crm_consent::cli::run(std::env::args_os(), &mut stdout) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(finished) => ExitCode::from(finished.exit_code()),
         Err(e) => {
             drop(stdout);
             // Usage errors: clap prints its own message with the usage, exit 2.

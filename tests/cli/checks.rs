@@ -1,5 +1,6 @@
 //! `check` and `justify`: what the plugin decides, and the justify flow.
 
+use crm_consent::cli::Finished;
 use serde_json::Value;
 
 use super::support::Crm;
@@ -24,6 +25,23 @@ fn a_call_without_consent_asks_to_justify_and_lists_the_reasons() {
         "{checked}"
     );
     assert_eq!(checked["offered_reasons"].as_array().unwrap().len(), 4);
+}
+
+#[test]
+fn a_check_says_how_it_came_out_for_the_exit_status() {
+    let crm = Crm::ready();
+    let anna = crm.contact("Anna", &["email"]);
+    let bob = crm.contact("Bob", &[]);
+    crm.ok(&["contacts", "flag", &bob, "--object"]);
+    let eva = crm.contact("Eva", &[]);
+    let finished = |args: &[&str]| crm.run_finished(args).unwrap().1;
+    assert_eq!(finished(&["check", "send", &anna]), Finished::Done);
+    assert_eq!(finished(&["check", "send", &bob]), Finished::Denied);
+    assert_eq!(finished(&["check", "send", &eva]), Finished::JustifyNeeded);
+    assert_eq!(finished(&["check", "bulk"]), Finished::Done);
+    assert_eq!(Finished::Done.exit_code(), 0);
+    assert_eq!(Finished::Denied.exit_code(), 3);
+    assert_eq!(Finished::JustifyNeeded.exit_code(), 4);
 }
 
 #[test]

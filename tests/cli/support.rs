@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crm_consent::cli::Finished;
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -72,6 +73,11 @@ impl Crm {
     }
 
     pub fn run(&self, args: &[&str]) -> anyhow::Result<String> {
+        self.run_finished(args).map(|(out, _)| out)
+    }
+
+    /// The output and how the command came out (which sets the exit status).
+    pub fn run_finished(&self, args: &[&str]) -> anyhow::Result<(String, Finished)> {
         let mut argv: Vec<String> = vec!["crm-consent".into()];
         argv.extend(args.iter().map(|a| a.to_string()));
         if !args.contains(&"--db") {
@@ -87,8 +93,8 @@ impl Crm {
             Crm::cache_dir().display().to_string(),
         ]);
         let mut out = Vec::new();
-        crm_consent::cli::run(argv, &mut out)?;
-        Ok(String::from_utf8(out).expect("output is UTF-8"))
+        let finished = crm_consent::cli::run(argv, &mut out)?;
+        Ok((String::from_utf8(out).expect("output is UTF-8"), finished))
     }
 
     #[track_caller]

@@ -8,18 +8,26 @@ use anyhow::{Context as _, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
 
-use super::{Ctx, day};
+use super::{Ctx, Finished, day};
 use crate::engine as wit;
 use crate::hooks::{BulkSend, HookDecision, Operator, StoredHooks};
 use crate::store::{Channel, ConsentType, ContactId, DecisionId, Reason, ReasonId, Store};
 
+/// The exit statuses of a single check, in each one's `--help`.
+const CHECK_EXIT_STATUS: &str = "\
+Exit status: 0 allow, 3 deny, 4 justify first (`crm-consent justify ...`),
+1 error, 2 usage error. So `crm-consent check send 2 && mail ...` mails only on an allow.";
+
 #[derive(Debug, Subcommand)]
 pub(crate) enum CheckCommand {
     /// May we send this contact one email?
+    #[command(after_help = CHECK_EXIT_STATUS)]
     Send(Single),
     /// May we call this contact?
+    #[command(after_help = CHECK_EXIT_STATUS)]
     Dial(Single),
     /// May we text this contact?
+    #[command(after_help = CHECK_EXIT_STATUS)]
     Sms(Single),
     /// Who gets a newsletter, and who is skipped and why
     Bulk {
@@ -106,7 +114,7 @@ pub(crate) struct Justified {
     pub reason: Reason,
 }
 
-pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: CheckCommand) -> Result<()> {
+pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: CheckCommand) -> Result<Finished> {
     let store = ctx.open()?;
     let engine = ctx.engine()?;
     let mut hooks = StoredHooks::new(&engine, store);
@@ -122,7 +130,8 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: CheckCommand) -> Result<()> {
         } => {
             let op = operator(ctx, hooks.store(), purpose.as_deref())?;
             let bulk = hooks.before_bulk_send(subscription.as_deref(), dry_run, &op)?;
-            ctx.emit(&bulk, |out| print_bulk(out, &bulk, show_skipped))
+            ctx.emit(&bulk, |out| print_bulk(out, &bulk, show_skipped))?;
+            Ok(Finished::Done)
         }
     }
 }
@@ -132,10 +141,15 @@ fn single(
     hooks: &mut StoredHooks<'_>,
     s: Single,
     channel: Channel,
-) -> Result<()> {
+) -> Result<Finished> {
     let op = operator(ctx, hooks.store(), s.purpose.as_deref())?;
     let checked = decide(hooks, ContactId(s.contact), channel, &op)?;
-    ctx.emit(&checked, |out| print_checked(out, &checked))
+    ctx.emit(&checked, |out| print_checked(out, &checked))?;
+    Ok(match checked.hook.decision {
+        wit::Decision::Allow(_) => Finished::Done,
+        wit::Decision::Deny(_) => Finished::Denied,
+        wit::Decision::Justify(_) => Finished::JustifyNeeded,
+    })
 }
 
 /// Decides and describes one contact on one channel.
