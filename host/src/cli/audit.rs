@@ -5,9 +5,9 @@ use std::io::Write;
 
 use anyhow::{Result, bail};
 use clap::{Args, Subcommand};
+use serde::Serialize;
 
-use super::check::snake;
-use super::{Ctx, when};
+use super::{Ctx, names, when};
 use crate::engine as wit;
 use crate::hooks::{Replay, StoredHooks};
 use crate::store::{ContactId, Decision, DecisionId, LedgerReport, TimelineEntry};
@@ -54,7 +54,7 @@ pub(crate) fn check_report(report: &LedgerReport) -> Result<()> {
         Some(p) => bail!(
             "the consent ledger is broken at entry {} ({}): {}",
             p.seq,
-            snake(&p.kind),
+            p.kind.as_str(),
             p.message
         ),
     }
@@ -106,7 +106,7 @@ pub(crate) fn decisions(ctx: &mut Ctx<'_>, args: DecisionsArgs) -> Result<()> {
             let engine = ctx.engine()?;
             let mut hooks = StoredHooks::new(&engine, store);
             let replay = hooks.replay(DecisionId(id))?;
-            ctx.emit(&replay, |out| print_replay(out, &replay))
+            ctx.emit(&ReplayJson::of(&replay), |out| print_replay(out, &replay))
         }
         (None, Some(contact)) => {
             let store = ctx.open()?;
@@ -161,11 +161,36 @@ pub(crate) fn print_decision(out: &mut dyn Write, d: &Decision) -> std::io::Resu
     writeln!(out, "  (by {})", d.actor)
 }
 
+/// The JSON of a replay: the logged and the replayed outcome and code side
+/// by side, spelled alike (snake_case), as the decision log spells them.
+#[derive(Serialize)]
+struct ReplayJson<'a> {
+    decision: DecisionId,
+    logged_outcome: &'a str,
+    logged_code: &'a str,
+    replayed_outcome: &'static str,
+    replayed_code: &'static str,
+    same: bool,
+}
+
+impl<'a> ReplayJson<'a> {
+    fn of(r: &'a Replay) -> Self {
+        ReplayJson {
+            decision: r.decision,
+            logged_outcome: &r.logged_outcome,
+            logged_code: &r.logged_code,
+            replayed_outcome: names::outcome(&r.replayed),
+            replayed_code: names::code(&r.replayed).as_str(),
+            same: r.same,
+        }
+    }
+}
+
 fn print_replay(out: &mut dyn Write, r: &Replay) -> std::io::Result<()> {
     let replayed = match &r.replayed {
-        wit::Decision::Allow(a) => format!("allow ({})", snake(&a.code)),
-        wit::Decision::Deny(d) => format!("deny ({})", snake(&d.code)),
-        wit::Decision::Justify(j) => format!("justify ({})", snake(&j.code)),
+        wit::Decision::Allow(a) => format!("allow ({})", a.code.as_str()),
+        wit::Decision::Deny(d) => format!("deny ({})", d.code.as_str()),
+        wit::Decision::Justify(j) => format!("justify ({})", j.code.as_str()),
     };
     writeln!(
         out,

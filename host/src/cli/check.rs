@@ -5,10 +5,11 @@
 use std::io::Write;
 
 use anyhow::{Context as _, Result};
+use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
 
-use super::{Ctx, Finished, day};
+use super::{Ctx, Finished, day, names};
 use crate::engine as wit;
 use crate::hooks::{BulkSend, HookDecision, Operator, StoredHooks};
 use crate::store::{Channel, ConsentType, ContactId, DecisionId, Reason, ReasonId, Store};
@@ -95,15 +96,70 @@ impl Action {
     }
 }
 
-/// A single decision as the CLI shows it.
-#[derive(Debug, Serialize)]
+/// A single decision as the CLI shows it; its JSON is [`CheckedJson`].
+#[derive(Debug)]
 pub(crate) struct Checked {
-    #[serde(flatten)]
     pub hook: HookDecision,
+    /// The code of the consent type that allowed it, for an allow by consent.
+    pub consent_type: Option<String>,
     /// The line printed in text mode.
     pub summary: String,
     /// For a justify: the reasons the operator may pick from.
     pub offered_reasons: Vec<Reason>,
+}
+
+/// The JSON of one decision: flat, every enum in snake_case, with the field
+/// names of a skipped contact of `check bulk` (`code`, `message`) and of the
+/// decision log (`outcome`).
+#[derive(Serialize)]
+struct CheckedJson<'a> {
+    contact: ContactId,
+    channel: Channel,
+    /// `allow`, `deny` or `justify`.
+    outcome: &'static str,
+    /// The reason code: `consent`, `no_consent`, `restricted`, ...
+    code: &'static str,
+    /// For a deny: the sentence for people.
+    message: Option<&'a str>,
+    /// For an allow by consent: the consent type's code and its expiry.
+    consent_type: Option<&'a str>,
+    valid_until: Option<DateTime<Utc>>,
+    /// For an allow by another legal basis: which one.
+    legal_basis: Option<&'static str>,
+    offered_reasons: &'a [Reason],
+    summary: &'a str,
+    logged: Option<DecisionId>,
+    plugin_sha256: &'a str,
+}
+
+impl Serialize for Checked {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let decision = &self.hook.decision;
+        let allowed = match decision {
+            wit::Decision::Allow(a) => Some(a),
+            _ => None,
+        };
+        CheckedJson {
+            contact: self.hook.contact,
+            channel: self.hook.channel,
+            outcome: names::outcome(decision),
+            code: names::code(decision).as_str(),
+            message: match decision {
+                wit::Decision::Deny(d) => Some(&d.message),
+                _ => None,
+            },
+            consent_type: self.consent_type.as_deref(),
+            valid_until: allowed
+                .and_then(|a| a.valid_until)
+                .and_then(|s| DateTime::from_timestamp(s, 0)),
+            legal_basis: allowed.and_then(|a| a.legal_basis).map(|b| b.as_str()),
+            offered_reasons: &self.offered_reasons,
+            summary: &self.summary,
+            logged: self.hook.logged,
+            plugin_sha256: &self.hook.plugin_sha256,
+        }
+        .serialize(serializer)
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -171,8 +227,16 @@ pub(crate) fn decide(
         _ => Vec::new(),
     };
     let summary = describe(&hook, &types);
+    let consent_type = match &hook.decision {
+        wit::Decision::Allow(a) => a
+            .consent_type
+            .and_then(|id| types.iter().find(|t| t.id.0 == id))
+            .map(|t| t.code.clone()),
+        _ => None,
+    };
     Ok(Checked {
         hook,
+        consent_type,
         summary,
         offered_reasons,
     })
@@ -207,7 +271,7 @@ pub(crate) fn describe(hook: &HookDecision, types: &[ConsentType]) -> String {
                     format!("consent: {code}, {until}")
                 }
                 wit::ReasonCode::LegalBasis => match a.legal_basis {
-                    Some(b) => format!("legal basis: {}", snake(&b)),
+                    Some(b) => format!("legal basis: {}", b.as_str()),
                     None => "legal basis".to_owned(),
                 },
                 wit::ReasonCode::NotChecked => {
@@ -218,14 +282,14 @@ pub(crate) fn describe(hook: &HookDecision, types: &[ConsentType]) -> String {
                     };
                     format!("not checked: the {switch} switch is off")
                 }
-                other => snake(&other),
+                other => other.as_str().to_owned(),
             };
             format!("allow ({why})")
         }
-        wit::Decision::Deny(d) => format!("deny: {} [{}]", d.message, snake(&d.code)),
+        wit::Decision::Deny(d) => format!("deny: {} [{}]", d.message, d.code.as_str()),
         wit::Decision::Justify(j) => format!(
             "justify ({}): pick a reason with `crm-consent justify {} {} --reason <id-or-code>`",
-            snake(&j.code),
+            j.code.as_str(),
             hook.contact,
             Action::of(hook.channel)
         ),
@@ -327,5 +391,3 @@ pub(crate) fn find_reason(store: &Store, wanted: &str) -> Result<Reason> {
     }
     Ok(store.reason(wanted)?)
 }
-
-pub(crate) use crate::hooks::convert::snake;

@@ -14,6 +14,7 @@ mod check;
 mod consent;
 mod contacts;
 mod demo;
+mod names;
 mod setup;
 mod subscriptions;
 mod types;
