@@ -43,8 +43,15 @@ pub enum StoreError {
     MissingDatabase(PathBuf),
     #[error("database {} already exists; open it instead", .0.display())]
     DatabaseExists(PathBuf),
-    #[error("unknown {kind} code \"{code}\"")]
-    UnknownCode { kind: Catalog, code: String },
+    /// `valid` holds the catalog's codes, queried when the error is built
+    /// (see `catalog::unknown_code`): the message suggests the nearest one
+    /// and lists them. Empty when they were not looked up.
+    #[error("unknown {kind} `{code}`{}", Suggestion { code, valid })]
+    UnknownCode {
+        kind: Catalog,
+        code: String,
+        valid: Vec<String>,
+    },
     #[error("unknown {kind} id {id}")]
     UnknownId { kind: Catalog, id: i64 },
     #[error("consent type {type_id} has no text version {version}")]
@@ -91,10 +98,90 @@ pub enum StoreError {
     Json(#[from] serde_json::Error),
 }
 
+/// `; did you mean `newsletter`? valid codes: email, newsletter, phone`.
+struct Suggestion<'a> {
+    code: &'a str,
+    valid: &'a [String],
+}
+
+impl Suggestion<'_> {
+    /// A long catalog is cut here; the CLI's hint names the command that
+    /// lists it whole.
+    const MAX_LISTED: usize = 20;
+    /// How alike (Jaro-Winkler, 0 to 1) a code must be to be suggested: a
+    /// typo or a missing letter is, an unrelated word is not.
+    const ALIKE: f64 = 0.8;
+
+    fn nearest(&self) -> Option<&str> {
+        self.valid
+            .iter()
+            .map(|v| (strsim::jaro_winkler(self.code, v), v))
+            .filter(|(score, _)| *score >= Self::ALIKE)
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl fmt::Display for Suggestion<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.valid.is_empty() {
+            return Ok(());
+        }
+        if let Some(near) = self.nearest() {
+            write!(f, "; did you mean `{near}`?")?;
+        } else {
+            f.write_str(";")?;
+        }
+        let listed = &self.valid[..self.valid.len().min(Self::MAX_LISTED)];
+        write!(f, " valid codes: {}", listed.join(", "))?;
+        match self.valid.len() - listed.len() {
+            0 => Ok(()),
+            more => write!(f, " and {more} more"),
+        }
+    }
+}
+
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 impl From<rusqlite::types::FromSqlError> for StoreError {
     fn from(e: rusqlite::types::FromSqlError) -> Self {
         StoreError::Sqlite(e.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unknown(code: &str, valid: &[&str]) -> String {
+        StoreError::UnknownCode {
+            kind: Catalog::ConsentType,
+            code: code.to_owned(),
+            valid: valid.iter().map(|v| v.to_string()).collect(),
+        }
+        .to_string()
+    }
+
+    #[test]
+    fn an_unknown_code_suggests_the_nearest_valid_one() {
+        assert_eq!(
+            unknown("newsleter", &["email", "newsletter", "phone"]),
+            "unknown consent type `newsleter`; did you mean `newsletter`? \
+             valid codes: email, newsletter, phone"
+        );
+        assert_eq!(
+            unknown("fax", &["email", "newsletter", "phone"]),
+            "unknown consent type `fax`; valid codes: email, newsletter, phone"
+        );
+        assert_eq!(unknown("fax", &[]), "unknown consent type `fax`");
+    }
+
+    #[test]
+    fn a_long_catalog_is_cut_after_twenty_codes() {
+        let valid: Vec<String> = (0..25).map(|i| format!("type_{i:02}")).collect();
+        let valid: Vec<&str> = valid.iter().map(String::as_str).collect();
+        let message = unknown("fax", &valid);
+        assert!(message.ends_with("type_19 and 5 more"), "{message}");
+        assert!(!message.contains("type_20"), "{message}");
     }
 }

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
-use super::catalog::{check_new_code, id_of};
+use super::catalog::{check_new_code, id_of, unknown_code};
 use super::contacts::{check_contact, flags_of, write_flags};
 use super::timeline::{Note, add_note};
 use super::{
@@ -39,10 +39,7 @@ fn by_code(conn: &Connection, code: &str) -> Result<SubscriptionType> {
     conn.prepare_cached(&format!("{COLUMNS} WHERE code = ?1"))?
         .query_row([code], from_row)
         .optional()?
-        .ok_or_else(|| StoreError::UnknownCode {
-            kind: Catalog::SubscriptionType,
-            code: code.to_owned(),
-        })
+        .ok_or_else(|| unknown_code(conn, Catalog::SubscriptionType, code))
 }
 
 pub(super) fn all_subscription_types(conn: &Connection) -> Result<Vec<SubscriptionType>> {
