@@ -105,7 +105,7 @@ fn an_error_exits_1_with_the_message_on_stderr() {
     assert!(out.stdout.is_empty());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.starts_with("error: no consent database at"),
+        stderr.starts_with("error: no consent database at `"),
         "{stderr}"
     );
     assert!(stderr.contains(&bin.db().display().to_string()), "{stderr}");
@@ -232,4 +232,56 @@ fn help_documents_the_exit_statuses() {
             "{channel}: {help}"
         );
     }
+}
+
+#[test]
+fn with_json_a_failure_is_one_json_object_on_stdout() {
+    let bin = three_contacts();
+    let out = bin.run(&["check", "send", "1", "--purpose", "nope", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let error: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
+    assert_eq!(
+        error,
+        serde_json::json!({ "error": {
+            "code": "unknown_code",
+            "message": "unknown purpose `nope`",
+            "hint": "list them with `crm-consent purposes list`",
+        }})
+    );
+    // A bad command line too, with clap's exit status.
+    let out = bin.run(&["frobnicate", "--json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let error: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
+    assert_eq!(error["error"]["code"], "usage");
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("frobnicate"),
+        "{error}"
+    );
+}
+
+#[test]
+fn in_text_a_failure_is_an_error_line_and_a_hint_on_stderr() {
+    let bin = three_contacts();
+    let out = bin.run(&["check", "send", "1", "--purpose", "nope"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: unknown purpose `nope`\nhint: list them with `crm-consent purposes list`\n"
+    );
+    let out = bin.run(&["consent", "grant", "2", "emial"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: unknown consent type `emial`; did you mean `email`? valid codes: email\n\
+         hint: list them with `crm-consent types list`\n"
+    );
 }

@@ -86,7 +86,7 @@ fn invalid_json_evidence_is_refused_and_nothing_is_recorded() {
     let crm = Crm::ready();
     let id = crm.contact("Anna", &[]);
     let err = crm.err(&["consent", "grant", &id, "email", "--evidence", "{ip: 1}"]);
-    assert!(err.contains("--evidence is not valid JSON"), "{err}");
+    assert!(err.contains("`--evidence` is not valid JSON"), "{err}");
     assert_eq!(crm.history_len(&id), 0);
 }
 

@@ -1,6 +1,89 @@
-//! How a failure is reported: an unknown code with the valid ones.
+//! How a failure is reported: a stable snake_case code from the library's
+//! error, a hint, and an unknown code with the valid ones.
+
+use serde_json::json;
 
 use super::support::Crm;
+
+#[test]
+fn with_json_an_error_is_an_object_with_a_stable_code_a_message_and_a_hint() {
+    let crm = Crm::ready();
+    let id = crm.contact("Anna", &[]);
+    let (status, err) = crm.json_err(&["consent", "grant", &id, "email", "--method", "papr"]);
+    assert_eq!(status, 1);
+    assert_eq!(
+        err,
+        json!({ "error": {
+            "code": "unknown_code",
+            "message": "unknown way of giving consent `papr`; did you mean `paper`? \
+                        valid codes: crm_form, email, import, paper, phone, website",
+            "hint": "list them with `crm-consent methods list`",
+        }})
+    );
+}
+
+#[test]
+fn each_kind_of_failure_has_its_own_code() {
+    let crm = Crm::ready();
+    let id = crm.contact("Anna", &["email"]);
+    let code = |args: &[&str]| {
+        let (status, err) = crm.json_err(args);
+        (status, err["error"]["code"].as_str().unwrap().to_owned())
+    };
+    let cases: &[(&[&str], u8, &str)] = &[
+        (&["check", "send", "99"], 1, "unknown_contact"),
+        (
+            &["check", "dial", &id, "--purpose", "nope"],
+            1,
+            "unknown_code",
+        ),
+        (
+            &["justify", &id, "send", "--reason", "contract"],
+            1,
+            "nothing_to_justify",
+        ),
+        (
+            &["justify", &id, "dial", "--reason", "77"],
+            1,
+            "unknown_reason",
+        ),
+        (
+            &["types", "add", "email", "--title", "E", "--text", "x"],
+            1,
+            "duplicate_code",
+        ),
+        (&["contacts", "flag", &id], 1, "missing_argument"),
+        (&["frobnicate"], 2, "usage"),
+        (&["check", "send"], 2, "usage"),
+    ];
+    for (args, status, expected) in cases {
+        assert_eq!(code(args), (*status, (*expected).to_owned()), "{args:?}");
+    }
+    let empty = Crm::empty();
+    let (status, err) = empty.json_err(&["types", "list"]);
+    assert_eq!(status, 1);
+    assert_eq!(err["error"]["code"], "no_database");
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("crm-consent init"),
+        "{err}"
+    );
+}
+
+#[test]
+fn in_text_an_error_is_one_line_and_a_hint_for_what_to_do_next() {
+    let crm = Crm::ready();
+    let id = crm.contact("Anna", &[]);
+    let (status, text) = crm.fail(&["check", "dial", &id, "--purpose", "nope"]);
+    assert_eq!(status, 1);
+    // No purpose exists yet, so there are none to list.
+    assert_eq!(
+        text,
+        "error: unknown purpose `nope`\nhint: list them with `crm-consent purposes list`\n"
+    );
+}
 
 #[test]
 fn an_unknown_code_suggests_the_nearest_and_lists_the_valid_ones() {

@@ -105,12 +105,38 @@ impl Crm {
         }
     }
 
+    /// The error message, as the binary prints it after `error: `.
     #[track_caller]
     pub fn err(&self, args: &[&str]) -> String {
         match self.run(args) {
             Ok(out) => panic!("crm-consent {args:?} should fail but printed:\n{out}"),
-            Err(e) => format!("{e:#}"),
+            Err(e) => crm_consent::cli::message(&e),
         }
+    }
+
+    /// The exit status and what the binary prints for a failure: the text
+    /// for stderr, or with `--json` the JSON for stdout.
+    #[track_caller]
+    pub fn fail(&self, args: &[&str]) -> (u8, String) {
+        let json = args.contains(&"--json");
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let status = match self.run(args) {
+            Ok(out) => panic!("crm-consent {args:?} should fail but printed:\n{out}"),
+            Err(e) => crm_consent::cli::report(&e, json, &mut out, &mut err),
+        };
+        let printed = if json { out } else { err };
+        (status, String::from_utf8(printed).expect("UTF-8"))
+    }
+
+    /// The JSON error object of a failure with `--json`, and the exit status.
+    #[track_caller]
+    pub fn json_err(&self, args: &[&str]) -> (u8, Value) {
+        let mut with_json = args.to_vec();
+        with_json.push("--json");
+        let (status, out) = self.fail(&with_json);
+        let value = serde_json::from_str(&out)
+            .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}):\n{out}"));
+        (status, value)
     }
 
     #[track_caller]

@@ -3,11 +3,11 @@
 
 use std::io::Write;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
-use super::{Ctx, names, when};
+use super::{CliError, Ctx, names, when};
 use crate::engine as wit;
 use crate::hooks::{Replay, StoredHooks};
 use crate::store::{ContactId, Decision, DecisionId, LedgerReport, TimelineEntry};
@@ -51,12 +51,12 @@ pub(crate) fn ledger(ctx: &mut Ctx<'_>, cmd: LedgerCommand) -> Result<()> {
 pub(crate) fn check_report(report: &LedgerReport) -> Result<()> {
     match &report.problem {
         None => Ok(()),
-        Some(p) => bail!(
-            "the consent ledger is broken at entry {} ({}): {}",
-            p.seq,
-            p.kind.as_str(),
-            p.message
-        ),
+        Some(p) => Err(CliError::LedgerBroken {
+            seq: p.seq.to_string(),
+            kind: p.kind.as_str(),
+            message: p.message.clone(),
+        }
+        .into()),
     }
 }
 
@@ -121,10 +121,11 @@ pub(crate) fn decisions(ctx: &mut Ctx<'_>, args: DecisionsArgs) -> Result<()> {
                 Ok(())
             })
         }
-        (None, None) => bail!(
+        (None, None) => Err(CliError::MissingArgument(
             "say which contact: `crm-consent decisions <contact-id>`, \
-             or `crm-consent decisions replay <decision-id>`"
-        ),
+             or `crm-consent decisions replay <decision-id>`",
+        )
+        .into()),
     }
 }
 

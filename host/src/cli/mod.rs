@@ -11,9 +11,11 @@
 mod audit;
 mod catalog;
 mod check;
+mod codes;
 mod consent;
 mod contacts;
 mod demo;
+mod error;
 mod names;
 mod setup;
 mod subscriptions;
@@ -24,12 +26,13 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{Context as _, Result, anyhow};
+use anyhow::{Context as _, Result};
 use chrono::{DateTime, Utc};
 use clap::parser::ValueSource;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use serde::Serialize;
 
+pub use self::error::{CliError, Failure, message, report, wants_json};
 use crate::engine::{Engine, EngineOptions};
 use crate::store::{self, ContactId, Store, StoreError};
 
@@ -42,7 +45,7 @@ before every email, newsletter and call.";
 const EXIT_STATUS: &str = "\
 Exit status:
   0  done; for `check send|dial|sms`: allow
-  1  error
+  1  error (with --json, a JSON error object on stdout)
   2  usage error: a bad command line
   3  `check send|dial|sms`: deny
   4  `check send|dial|sms`: justify first (`crm-consent justify ...`)";
@@ -266,11 +269,7 @@ impl<'o> Ctx<'o> {
     pub fn open(&self) -> Result<Store> {
         match Store::open(&self.db) {
             Ok(store) => Ok(store),
-            Err(StoreError::MissingDatabase(path)) => Err(anyhow!(
-                "no consent database at {}: run `crm-consent init` or \
-                 `crm-consent setup install <plugin.wasm>` first (or pass --db PATH)",
-                path.display()
-            )),
+            Err(StoreError::MissingDatabase(path)) => Err(CliError::NoDatabase(path).into()),
             Err(e) => Err(e).with_context(|| format!("cannot open database {}", self.db.display())),
         }
     }

@@ -141,6 +141,35 @@ impl fmt::Display for Suggestion<'_> {
     }
 }
 
+impl StoreError {
+    /// A stable snake_case name for the kind of error, for scripts and HTTP
+    /// clients: `--json` prints it as `{"error":{"code":...}}`. Never change
+    /// one; add a variant with a new code instead.
+    pub const fn code(&self) -> &'static str {
+        match self {
+            StoreError::MissingDatabase(_) => "no_database",
+            StoreError::DatabaseExists(_) => "database_exists",
+            StoreError::UnknownCode { .. } => "unknown_code",
+            StoreError::UnknownId { .. } => "unknown_id",
+            StoreError::UnknownTextVersion { .. } => "unknown_text_version",
+            StoreError::UnknownContact(_) => "unknown_contact",
+            StoreError::UnknownReason(_) => "unknown_reason",
+            StoreError::UnknownPlugin(_) => "unknown_plugin",
+            StoreError::DuplicateCode { .. } => "duplicate_code",
+            StoreError::Locked { .. } => "locked",
+            StoreError::InUse { .. } => "in_use",
+            StoreError::BadDate { .. } => "bad_date",
+            StoreError::Parse(_) => "unknown_value",
+            StoreError::EmptyField(_) => "empty_field",
+            StoreError::Invalid { .. } => "invalid_value",
+            StoreError::CorruptValue { .. } => "corrupt_database",
+            StoreError::Sqlite(_) => "database_error",
+            StoreError::Migration(_) => "migration_failed",
+            StoreError::Json(_) => "json_error",
+        }
+    }
+}
+
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 impl From<rusqlite::types::FromSqlError> for StoreError {
@@ -183,5 +212,21 @@ mod tests {
         let message = unknown("fax", &valid);
         assert!(message.ends_with("type_19 and 5 more"), "{message}");
         assert!(!message.contains("type_20"), "{message}");
+    }
+
+    #[test]
+    fn codes_are_snake_case() {
+        let errors = [
+            StoreError::EmptyField("name"),
+            StoreError::UnknownContact(ContactId(1)),
+            StoreError::Sqlite(rusqlite::Error::InvalidQuery),
+        ];
+        for e in errors {
+            let code = e.code();
+            assert!(
+                code.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                "{code}"
+            );
+        }
     }
 }
