@@ -285,3 +285,19 @@ fn in_text_a_failure_is_an_error_line_and_a_hint_on_stderr() {
          hint: list them with `crm-consent types list`\n"
     );
 }
+
+#[test]
+fn a_file_that_is_not_a_database_is_named_once() {
+    let bin = Bin::new();
+    std::fs::write(bin.db(), "this is a text file, not SQLite\n".repeat(64)).unwrap();
+    let out = bin.run(&["types", "list"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr,
+        format!(
+            "error: cannot open database {}: SQLite: file is not a database\n",
+            bin.db().display()
+        )
+    );
+}

@@ -1,5 +1,5 @@
 //! How a failure is reported: a stable snake_case code from the library's
-//! error, a hint, and an unknown code with the valid ones.
+//! error, each cause said once, and an unknown code with the valid ones.
 
 use serde_json::json;
 
@@ -83,6 +83,34 @@ fn in_text_an_error_is_one_line_and_a_hint_for_what_to_do_next() {
         text,
         "error: unknown purpose `nope`\nhint: list them with `crm-consent purposes list`\n"
     );
+}
+
+#[test]
+fn a_plugin_refused_at_install_is_named_once() {
+    let crm = Crm::ready();
+    let garbage = crm.dir.path().join("garbage.wasm");
+    std::fs::write(&garbage, b"\0asm this is not a component").unwrap();
+    let err = crm.err(&["setup", "install", garbage.to_str().unwrap()]);
+    let prefix = format!("cannot install {}: plugin refused: ", garbage.display());
+    assert!(err.starts_with(&prefix), "{err}");
+    // The engine's reason, which setup's error both shows and chains.
+    assert_eq!(
+        err.matches("WebAssembly component").count(),
+        1,
+        "said more than once: {err}"
+    );
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_named_once() {
+    let crm = Crm::empty();
+    std::fs::write(&crm.db, "this is a text file, not SQLite\n".repeat(64)).unwrap();
+    let err = crm.err(&["types", "list"]);
+    assert_eq!(err.matches("not a database").count(), 1, "{err}");
+    assert!(err.starts_with("cannot open database "), "{err}");
+    let (_, json) = crm.json_err(&["types", "list"]);
+    assert_eq!(json["error"]["code"], "database_error", "{json}");
+    assert_eq!(json["error"]["message"], err.as_str());
 }
 
 #[test]

@@ -1,5 +1,6 @@
-//! How the CLI reports a failure: its message, a stable snake_case code for
-//! scripts, a hint saying what to do next, and the exit status.
+//! How the CLI reports a failure: one message with each cause once, a stable
+//! snake_case code for scripts, a hint saying what to do next, and the exit
+//! status.
 //!
 //! The code comes from the typed errors of the library (`code()` on each
 //! error enum), never from the text of a message: a message may be reworded,
@@ -70,7 +71,7 @@ impl CliError {
 pub struct Failure {
     /// Stable, snake_case: `unknown_code`, `no_database`, `usage`, ...
     pub code: &'static str,
-    /// The error and its causes, joined with `: `.
+    /// The error and its causes, each once, joined with `: `.
     pub message: String,
     /// What to do next, when the message does not say it already.
     pub hint: Option<String>,
@@ -169,9 +170,27 @@ fn io_code(e: &std::io::Error) -> &'static str {
     }
 }
 
-/// The messages of the chain, joined with `: `.
+/// The messages of the chain, each cause once.
+///
+/// Library errors often show their source in their own message ("plugin
+/// refused: X", whose source is X) and rusqlite's errors chain the same
+/// sentence twice more, so a plain `{:#}` says everything two or three times.
+/// A cause already contained in an earlier message is left out, and one that
+/// contains the message before it replaces it.
 pub fn message(error: &anyhow::Error) -> String {
-    format!("{error:#}")
+    let mut parts: Vec<String> = Vec::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        let text = text.trim();
+        if text.is_empty() || parts.iter().any(|p| p.contains(text)) {
+            continue;
+        }
+        match parts.last_mut() {
+            Some(last) if text.contains(last.as_str()) => *last = text.to_owned(),
+            _ => parts.push(text.to_owned()),
+        }
+    }
+    parts.join(": ")
 }
 
 /// What to do next, for the errors whose message does not say it.
@@ -229,6 +248,24 @@ fn catalog_command(kind: Catalog) -> &'static str {
 mod tests {
     use super::*;
     use anyhow::Context as _;
+
+    #[test]
+    fn a_cause_contained_in_the_message_before_it_is_said_once() {
+        let sqlite = anyhow::Error::new(std::io::Error::other("file is not a database"))
+            .context("SQLite: file is not a database")
+            .context("cannot open database /tmp/x.db");
+        assert_eq!(
+            message(&sqlite),
+            "cannot open database /tmp/x.db: SQLite: file is not a database"
+        );
+    }
+
+    #[test]
+    fn a_cause_that_extends_the_message_before_it_replaces_it() {
+        let e = anyhow::Error::new(std::io::Error::other("plugin refused: bad"))
+            .context("plugin refused");
+        assert_eq!(message(&e), "plugin refused: bad");
+    }
 
     #[test]
     fn codes_come_from_the_typed_error_under_any_context() {

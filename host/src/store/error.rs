@@ -90,8 +90,11 @@ pub enum StoreError {
     Invalid { field: &'static str, why: String },
     #[error("unknown {what} \"{value}\" stored in the database")]
     CorruptValue { what: &'static str, value: String },
+    /// Not a `source`: rusqlite's error chains the same sentence once more
+    /// and then SQLite's description of the code, so a report of the chain
+    /// would say "file is not a database" three times.
     #[error("SQLite: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(rusqlite::Error),
     #[error("schema migration: {0}")]
     Migration(#[from] rusqlite_migration::Error),
     #[error("JSON: {0}")]
@@ -171,6 +174,12 @@ impl StoreError {
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Sqlite(e)
+    }
+}
 
 impl From<rusqlite::types::FromSqlError> for StoreError {
     fn from(e: rusqlite::types::FromSqlError) -> Self {
