@@ -244,6 +244,12 @@ fn with_json_a_failure_is_one_json_object_on_stdout() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let line = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        line.starts_with(r#"{"error":{"code":"unknown_code","message":"#),
+        "{line}"
+    );
+    assert_eq!(line.lines().count(), 1, "{line}");
     let error: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
     assert_eq!(
         error,

@@ -119,7 +119,19 @@ pub fn report(error: &anyhow::Error, json: bool, out: &mut dyn Write, err: &mut 
     let failure = Failure::of(error);
     // Nothing more can be reported when stdout or stderr is gone.
     let _ = if json {
-        writeln!(out, "{}", serde_json::json!({ "error": failure }))
+        // A struct, not `json!`, so the fields keep their order: code first.
+        #[derive(Serialize)]
+        struct Wrapped<'a> {
+            error: &'a Failure,
+        }
+        match serde_json::to_string(&Wrapped { error: &failure }) {
+            Ok(line) => writeln!(out, "{line}"),
+            Err(e) => writeln!(
+                err,
+                "error: {} (and cannot print it as JSON: {e})",
+                failure.message
+            ),
+        }
     } else {
         match &failure.hint {
             Some(hint) => writeln!(err, "error: {}\nhint: {hint}", failure.message),
