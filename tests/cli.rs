@@ -17,6 +17,8 @@ mod consent;
 mod contacts;
 #[path = "cli/demo.rs"]
 mod demo;
+#[path = "cli/errors.rs"]
+mod errors;
 #[path = "cli/opening.rs"]
 mod opening;
 #[path = "cli/setup.rs"]

@@ -1,8 +1,10 @@
 //! The `crm-consent` command line; everything but the process lives in
 //! [`crm_consent::cli`].
 
+use std::ffi::OsString;
 use std::process::ExitCode;
 
+use crm_consent::cli;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
@@ -13,26 +15,28 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    let args: Vec<OsString> = std::env::args_os().collect();
+    let json = cli::wants_json(&args);
     let mut stdout = std::io::stdout().lock();
-    match crm_consent::cli::run(std::env::args_os(), &mut stdout) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            drop(stdout);
-            // Usage errors: clap prints its own message with the usage, exit 2.
-            if let Some(usage) = e.downcast_ref::<clap::Error>() {
-                usage.exit();
-            }
-            // `crm-consent ... | head` closing the pipe early is not a failure.
-            let broken_pipe = e.chain().any(|cause| {
-                cause
-                    .downcast_ref::<std::io::Error>()
-                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-            });
-            if broken_pipe {
-                return ExitCode::SUCCESS;
-            }
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
-        }
+    let e = match cli::run(args, &mut stdout) {
+        Ok(finished) => return ExitCode::from(finished.exit_code()),
+        Err(e) => e,
+    };
+    // `crm-consent ... | head` closing the pipe early is not a failure.
+    let broken_pipe = e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    });
+    if broken_pipe {
+        return ExitCode::SUCCESS;
     }
+    // Usage errors in text: clap prints its own message with the usage (in
+    // colour on a terminal) and exits 2.
+    if !json && let Some(usage) = e.downcast_ref::<clap::Error>() {
+        drop(stdout);
+        usage.exit();
+    }
+    let status = cli::report(&e, json, &mut stdout, &mut std::io::stderr().lock());
+    ExitCode::from(status)
 }

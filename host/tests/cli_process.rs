@@ -107,7 +107,7 @@ fn an_error_exits_1_with_the_message_on_stderr() {
     assert!(out.stdout.is_empty());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.starts_with("error: no consent database at"),
+        stderr.starts_with("error: no consent database at `"),
         "{stderr}"
     );
     assert!(stderr.contains(&bin.db().display().to_string()), "{stderr}");
@@ -143,4 +143,172 @@ fn the_demo_prints_a_newsletter_a_send_a_call_and_a_verified_ledger() {
         "{out}"
     );
     assert!(out.contains("ledger verified"), "{out}");
+}
+
+/// A database with the bundled plugin, every check on and an `email` type
+/// for single emails; contact 1 consented, 2 did not, 3 is restricted.
+fn three_contacts() -> Bin {
+    let bin = Bin::new();
+    bin.ok(&["init"]);
+    bin.ok(&["setup", "install", "--bundled"]);
+    bin.ok(&["setup", "enable"]);
+    bin.ok(&[
+        "types",
+        "add",
+        "email",
+        "--text-valid-from",
+        "2020-01-01",
+        "--title",
+        "Email",
+        "--text",
+        "You may email me",
+        "--single",
+    ]);
+    for (name, consent) in [("Anna", Some("email")), ("Bob", None), ("Cleo", None)] {
+        let email = format!("{}@example.com", name.to_lowercase());
+        let mut args = vec!["contacts", "add", "--name", name, "--email", &email];
+        args.extend(consent.map(|c| ["--consent", c]).iter().flatten());
+        bin.ok(&args);
+    }
+    bin.ok(&["contacts", "flag", "3", "--restrict"]);
+    bin
+}
+
+#[test]
+fn a_check_exits_0_on_allow_3_on_deny_and_4_on_justify() {
+    let bin = three_contacts();
+    for channel in ["send", "dial", "sms"] {
+        let out = bin.run(&["check", channel, "3"]);
+        assert_eq!(out.status.code(), Some(3), "{channel}: deny");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.starts_with("deny:"), "{channel}: {stdout}");
+        assert!(out.stderr.is_empty(), "{channel}: a deny is not an error");
+    }
+    let allowed = bin.run(&["check", "send", "1"]);
+    assert_eq!(allowed.status.code(), Some(0));
+    for channel in ["send", "dial", "sms"] {
+        let out = bin.run(&["check", channel, "2"]);
+        assert_eq!(out.status.code(), Some(4), "{channel}: justify");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.starts_with("justify (no_consent)"), "{stdout}");
+    }
+    // The same statuses with --json, whose output is still the decision.
+    let out = bin.run(&["check", "send", "2", "--json"]);
+    assert_eq!(out.status.code(), Some(4));
+    let out = bin.run(&["check", "send", "3", "--json"]);
+    assert_eq!(out.status.code(), Some(3));
+}
+
+#[test]
+fn a_script_that_checks_before_mailing_mails_only_on_an_allow() {
+    let bin = three_contacts();
+    let exe = env!("CARGO_BIN_EXE_crm-consent");
+    for (contact, mailed) in [("1", true), ("2", false), ("3", false)] {
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "\"$0\" check send {contact} --now {NOW} >/dev/null && echo mailed"
+            ))
+            .arg(exe)
+            .env("CRM_CONSENT_DB", bin.db())
+            .env(
+                "CRM_CONSENT_CACHE",
+                Path::new(env!("CARGO_TARGET_TMPDIR")).join("cache"),
+            )
+            .output()
+            .expect("sh runs");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(stdout.contains("mailed"), mailed, "contact {contact}");
+    }
+}
+
+#[test]
+fn help_documents_the_exit_statuses() {
+    let bin = Bin::new();
+    let top = bin.ok(&["--help"]);
+    assert!(top.contains("Exit status:"), "{top}");
+    assert!(top.contains("3  `check send|dial|sms`: deny"), "{top}");
+    assert!(top.contains("4  `check send|dial|sms`: justify"), "{top}");
+    for channel in ["send", "dial", "sms"] {
+        let help = bin.ok(&["check", channel, "--help"]);
+        assert!(
+            help.contains("0 allow, 3 deny, 4 justify first"),
+            "{channel}: {help}"
+        );
+    }
+}
+
+#[test]
+fn with_json_a_failure_is_one_json_object_on_stdout() {
+    let bin = three_contacts();
+    let out = bin.run(&["check", "send", "1", "--purpose", "nope", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        line.starts_with(r#"{"error":{"code":"unknown_code","message":"#),
+        "{line}"
+    );
+    assert_eq!(line.lines().count(), 1, "{line}");
+    let error: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
+    assert_eq!(
+        error,
+        serde_json::json!({ "error": {
+            "code": "unknown_code",
+            "message": "unknown purpose `nope`",
+            "hint": "list them with `crm-consent purposes list`",
+        }})
+    );
+    // A bad command line too, with clap's exit status.
+    let out = bin.run(&["frobnicate", "--json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let error: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
+    assert_eq!(error["error"]["code"], "usage");
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("frobnicate"),
+        "{error}"
+    );
+}
+
+#[test]
+fn in_text_a_failure_is_an_error_line_and_a_hint_on_stderr() {
+    let bin = three_contacts();
+    let out = bin.run(&["check", "send", "1", "--purpose", "nope"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: unknown purpose `nope`\nhint: list them with `crm-consent purposes list`\n"
+    );
+    let out = bin.run(&["consent", "grant", "2", "emial"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: unknown consent type `emial`; did you mean `email`? valid codes: email\n\
+         hint: list them with `crm-consent types list`\n"
+    );
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_named_once() {
+    let bin = Bin::new();
+    std::fs::write(bin.db(), "this is a text file, not SQLite\n".repeat(64)).unwrap();
+    let out = bin.run(&["types", "list"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr,
+        format!(
+            "error: `{}` is not a crm-consent database: it is not an SQLite database; \
+             point --db at a database made by `crm-consent init`\n",
+            bin.db().display()
+        )
+    );
 }

@@ -295,18 +295,38 @@ fn another_programs_database_is_refused_even_by_read_only_commands() {
 fn a_withdrawal_after_a_grant_dated_ahead_is_never_lost() {
     let dir = tempfile::tempdir().unwrap();
     let db = ready(dir.path());
-    let id = json(&db, &["contacts", "add", "--name", "Anna", "--email", "a@example.com"])["id"].to_string();
+    let id = json(
+        &db,
+        &[
+            "contacts",
+            "add",
+            "--name",
+            "Anna",
+            "--email",
+            "a@example.com",
+        ],
+    )["id"]
+        .to_string();
     let ahead = |minutes| (chrono::Utc::now() + chrono::Duration::minutes(minutes)).to_rfc3339();
     // Four minutes ahead is not clock skew: refused, nothing recorded.
-    let out = run(&db, &["consent", "grant", &id, "email", "--given-at", &ahead(4)]);
+    let out = run(
+        &db,
+        &["consent", "grant", &id, "email", "--given-at", &ahead(4)],
+    );
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("later than now"), "{err}");
     // One minute ahead is skew: recorded, then withdrawn.
-    ok(&db, &["consent", "grant", &id, "email", "--given-at", &ahead(1)]);
+    ok(
+        &db,
+        &["consent", "grant", &id, "email", "--given-at", &ahead(1)],
+    );
     ok(&db, &["consent", "withdraw", &id, "email"]);
     let out = run(&db, &["check", "send", &id]);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.starts_with("deny") && text.contains("consent_withdrawn"), "{text}");
+    assert!(
+        text.starts_with("deny") && text.contains("consent_withdrawn"),
+        "{text}"
+    );
     assert_eq!(json(&db, &["ledger", "verify"])["ok"], true);
 }

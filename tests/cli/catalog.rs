@@ -77,7 +77,7 @@ fn a_type_that_allows_no_channel_is_refused() {
 fn an_unknown_type_code_is_an_error() {
     let crm = Crm::ready();
     let err = crm.err(&["types", "show", "fax"]);
-    assert!(err.contains("unknown consent type code \"fax\""), "{err}");
+    assert!(err.contains("unknown consent type `fax`"), "{err}");
     let err = crm.err(&[
         "types",
         "add",
@@ -115,7 +115,10 @@ fn reasons_can_be_added_edited_listed_and_deleted() {
     crm.ok(&["reasons", "delete", "complaint"]);
     assert!(!crm.ok(&["reasons", "list"]).contains("complaint"));
     let err = crm.err(&["reasons", "delete", "complaint"]);
-    assert!(err.contains("unknown justification reason code"), "{err}");
+    assert!(
+        err.contains("unknown justification reason `complaint`"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! `check` and `justify`: what the plugin decides, and the justify flow.
 
+use crm_consent::cli::Finished;
 use serde_json::Value;
 
 use super::support::Crm;
@@ -19,11 +20,79 @@ fn a_call_without_consent_asks_to_justify_and_lists_the_reasons() {
         "{out}"
     );
     let checked = crm.json(&["check", "dial", &id]);
-    assert!(
-        checked["decision"]["Justify"].is_object() || checked["decision"]["justify"].is_object(),
-        "{checked}"
-    );
+    assert_eq!(checked["outcome"], "justify", "{checked}");
+    assert_eq!(checked["code"], "no_consent", "{checked}");
     assert_eq!(checked["offered_reasons"].as_array().unwrap().len(), 4);
+}
+
+#[test]
+fn every_decision_spells_its_outcome_and_reason_code_in_snake_case() {
+    let crm = Crm::ready();
+    let anna = crm.contact("Anna", &["email", "phone"]);
+    let bob = crm.contact("Bob", &[]);
+    let eva = crm.contact("Eva", &[]);
+    crm.ok(&["contacts", "flag", &eva, "--restrict"]);
+    let n = |id: &str| id.parse::<i64>().unwrap();
+
+    let allowed = crm.json(&["check", "send", &anna]);
+    assert_eq!(allowed["contact"], n(&anna));
+    assert_eq!(allowed["channel"], "single_email");
+    assert_eq!(allowed["outcome"], "allow");
+    assert_eq!(allowed["code"], "consent");
+    assert_eq!(allowed["consent_type"], "email");
+    assert_eq!(allowed["valid_until"], Value::Null);
+    assert_eq!(allowed["message"], Value::Null);
+    let allowed = crm.json(&["check", "dial", &anna]);
+    assert_eq!(allowed["channel"], "phone");
+    assert_eq!(allowed["consent_type"], "phone");
+    assert_eq!(allowed["valid_until"], "2026-01-31T00:00:00Z");
+
+    for (channel, wire) in [("send", "single_email"), ("dial", "phone"), ("sms", "sms")] {
+        let justify = crm.json(&["check", channel, &bob]);
+        assert_eq!(justify["channel"], wire, "{justify}");
+        assert_eq!(justify["outcome"], "justify", "{justify}");
+        assert_eq!(justify["code"], "no_consent", "{justify}");
+        let deny = crm.json(&["check", channel, &eva]);
+        assert_eq!(deny["outcome"], "deny", "{deny}");
+        assert_eq!(deny["code"], "restricted", "{deny}");
+        assert!(deny["message"].as_str().unwrap().len() > 10, "{deny}");
+    }
+
+    // The decision log, the bulk send and a replay use the same spelling.
+    let logged = crm.json(&["decisions", &bob]);
+    assert_eq!(logged[0]["outcome"], "justify");
+    assert_eq!(logged[0]["reason_code"], "no_consent");
+    let bulk = crm.json(&["check", "bulk", "--dry-run"]);
+    assert_eq!(bulk["skipped"][0]["contact"], n(&anna));
+    assert_eq!(bulk["skipped"][0]["code"], "no_consent");
+    assert_eq!(bulk["skipped"][2]["code"], "restricted");
+    assert_eq!(
+        bulk["summary"],
+        serde_json::json!({ "no_consent": 2, "restricted": 1 })
+    );
+    let decision = logged[0]["id"].to_string();
+    let replay = crm.json(&["decisions", "replay", &decision]);
+    assert_eq!(replay["logged_code"], "no_consent", "{replay}");
+    assert_eq!(replay["replayed_outcome"], "justify", "{replay}");
+    assert_eq!(replay["replayed_code"], "no_consent", "{replay}");
+    assert_eq!(replay["same"], true, "{replay}");
+}
+
+#[test]
+fn a_check_says_how_it_came_out_for_the_exit_status() {
+    let crm = Crm::ready();
+    let anna = crm.contact("Anna", &["email"]);
+    let bob = crm.contact("Bob", &[]);
+    crm.ok(&["contacts", "flag", &bob, "--object"]);
+    let eva = crm.contact("Eva", &[]);
+    let finished = |args: &[&str]| crm.run_finished(args).unwrap().1;
+    assert_eq!(finished(&["check", "send", &anna]), Finished::Done);
+    assert_eq!(finished(&["check", "send", &bob]), Finished::Denied);
+    assert_eq!(finished(&["check", "send", &eva]), Finished::JustifyNeeded);
+    assert_eq!(finished(&["check", "bulk"]), Finished::Done);
+    assert_eq!(Finished::Done.exit_code(), 0);
+    assert_eq!(Finished::Denied.exit_code(), 3);
+    assert_eq!(Finished::JustifyNeeded.exit_code(), 4);
 }
 
 #[test]
@@ -64,7 +133,7 @@ fn justify_rejects_an_unknown_reason() {
     let id = crm.contact("Anna", &[]);
     let err = crm.err(&["justify", &id, "dial", "--reason", "because"]);
     assert!(
-        err.contains("unknown justification reason code \"because\""),
+        err.contains("unknown justification reason `because`"),
         "{err}"
     );
     let err = crm.err(&["justify", &id, "dial", "--reason", "77"]);
@@ -126,7 +195,7 @@ fn a_legal_basis_for_the_purpose_allows_a_call() {
     let out = crm.ok(&["check", "dial", &id, "--purpose", "sales"]);
     assert_eq!(out.trim(), "allow (legal basis: legitimate_interest)");
     let err = crm.err(&["check", "dial", &id, "--purpose", "nope"]);
-    assert!(err.contains("unknown purpose code \"nope\""), "{err}");
+    assert!(err.contains("unknown purpose `nope`"), "{err}");
 }
 
 #[test]
@@ -200,8 +269,5 @@ fn subscription_choices_decide_who_gets_a_newsletter() {
     );
     crm.ok(&["subscriptions", "delete", "weekly"]);
     let err = crm.err(&["check", "bulk", "--subscription", "weekly"]);
-    assert!(
-        err.contains("unknown subscription type code \"weekly\""),
-        "{err}"
-    );
+    assert!(err.contains("unknown subscription type `weekly`"), "{err}");
 }

@@ -86,7 +86,7 @@ fn invalid_json_evidence_is_refused_and_nothing_is_recorded() {
     let crm = Crm::ready();
     let id = crm.contact("Anna", &[]);
     let err = crm.err(&["consent", "grant", &id, "email", "--evidence", "{ip: 1}"]);
-    assert!(err.contains("--evidence is not valid JSON"), "{err}");
+    assert!(err.contains("`--evidence` is not valid JSON"), "{err}");
     assert_eq!(crm.history_len(&id), 0);
 }
 
@@ -95,10 +95,10 @@ fn granting_an_unknown_type_method_or_status_is_refused() {
     let crm = Crm::ready();
     let id = crm.contact("Anna", &[]);
     let err = crm.err(&["consent", "grant", &id, "fax"]);
-    assert!(err.contains("unknown consent type code \"fax\""), "{err}");
+    assert!(err.contains("unknown consent type `fax`"), "{err}");
     let err = crm.err(&["consent", "grant", &id, "email", "--method", "pigeon"]);
-    assert!(err.contains("\"pigeon\""), "{err}");
+    assert!(err.contains("`pigeon`"), "{err}");
     let err = crm.err(&["consent", "grant", &id, "email", "--status", "maybe"]);
-    assert!(err.contains("\"maybe\""), "{err}");
+    assert!(err.contains("`maybe`"), "{err}");
     assert_eq!(crm.history_len(&id), 0);
 }

@@ -74,7 +74,7 @@ fn adding_a_contact_with_an_unknown_consent_code_adds_nothing() {
         "--consent",
         "fax",
     ]);
-    assert!(err.contains("unknown consent type code \"fax\""), "{err}");
+    assert!(err.contains("unknown consent type `fax`"), "{err}");
     assert_eq!(crm.json(&["contacts", "list"]), serde_json::json!([]));
 }
 

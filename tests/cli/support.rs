@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crm_consent::cli::Finished;
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -78,6 +79,11 @@ impl Crm {
     }
 
     pub fn run(&self, args: &[&str]) -> anyhow::Result<String> {
+        self.run_finished(args).map(|(out, _)| out)
+    }
+
+    /// The output and how the command came out (which sets the exit status).
+    pub fn run_finished(&self, args: &[&str]) -> anyhow::Result<(String, Finished)> {
         let mut argv: Vec<String> = vec!["crm-consent".into()];
         argv.extend(args.iter().map(|a| a.to_string()));
         if !args.contains(&"--db") {
@@ -93,8 +99,8 @@ impl Crm {
             Crm::cache_dir().display().to_string(),
         ]);
         let mut out = Vec::new();
-        crm_consent::cli::run(argv, &mut out)?;
-        Ok(String::from_utf8(out).expect("output is UTF-8"))
+        let finished = crm_consent::cli::run(argv, &mut out)?;
+        Ok((String::from_utf8(out).expect("output is UTF-8"), finished))
     }
 
     #[track_caller]
@@ -105,12 +111,38 @@ impl Crm {
         }
     }
 
+    /// The error message, as the binary prints it after `error: `.
     #[track_caller]
     pub fn err(&self, args: &[&str]) -> String {
         match self.run(args) {
             Ok(out) => panic!("crm-consent {args:?} should fail but printed:\n{out}"),
-            Err(e) => format!("{e:#}"),
+            Err(e) => crm_consent::cli::message(&e),
         }
+    }
+
+    /// The exit status and what the binary prints for a failure: the text
+    /// for stderr, or with `--json` the JSON for stdout.
+    #[track_caller]
+    pub fn fail(&self, args: &[&str]) -> (u8, String) {
+        let json = args.contains(&"--json");
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let status = match self.run(args) {
+            Ok(out) => panic!("crm-consent {args:?} should fail but printed:\n{out}"),
+            Err(e) => crm_consent::cli::report(&e, json, &mut out, &mut err),
+        };
+        let printed = if json { out } else { err };
+        (status, String::from_utf8(printed).expect("UTF-8"))
+    }
+
+    /// The JSON error object of a failure with `--json`, and the exit status.
+    #[track_caller]
+    pub fn json_err(&self, args: &[&str]) -> (u8, Value) {
+        let mut with_json = args.to_vec();
+        with_json.push("--json");
+        let (status, out) = self.fail(&with_json);
+        let value = serde_json::from_str(&out)
+            .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}):\n{out}"));
+        (status, value)
     }
 
     #[track_caller]

@@ -4,11 +4,11 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
+use serde::Serialize;
 
-use super::check::snake;
-use super::{Ctx, when};
+use super::{CliError, Ctx, names, when};
 use crate::engine as wit;
 use crate::hooks::{Replay, StoredHooks};
 use crate::store::{Checkpoint, ContactId, Decision, DecisionId, LedgerReport, TimelineEntry};
@@ -80,11 +80,11 @@ pub(crate) fn ledger(ctx: &mut Ctx<'_>, cmd: LedgerCommand) -> Result<()> {
 pub(crate) fn check_report(report: &LedgerReport) -> Result<()> {
     match &report.problem {
         None => Ok(()),
-        Some(p) => bail!(
-            "the ledger does not verify ({}): {}",
-            snake(&p.kind),
-            p.message
-        ),
+        Some(p) => Err(CliError::LedgerBroken {
+            kind: p.kind.as_str(),
+            message: p.message.clone(),
+        }
+        .into()),
     }
 }
 
@@ -139,7 +139,7 @@ pub(crate) fn decisions(ctx: &mut Ctx<'_>, args: DecisionsArgs) -> Result<()> {
             let engine = ctx.engine()?;
             let mut hooks = StoredHooks::new(&engine, store);
             let replay = hooks.replay(DecisionId(id))?;
-            ctx.emit(&replay, |out| print_replay(out, &replay))
+            ctx.emit(&ReplayJson::of(&replay), |out| print_replay(out, &replay))
         }
         (None, Some(contact)) => {
             let store = ctx.open_read_only()?;
@@ -154,10 +154,11 @@ pub(crate) fn decisions(ctx: &mut Ctx<'_>, args: DecisionsArgs) -> Result<()> {
                 Ok(())
             })
         }
-        (None, None) => bail!(
+        (None, None) => Err(CliError::MissingArgument(
             "say which contact: `crm-consent decisions <contact-id>`, \
-             or `crm-consent decisions replay <decision-id>`"
-        ),
+             or `crm-consent decisions replay <decision-id>`",
+        )
+        .into()),
     }
 }
 
@@ -194,11 +195,36 @@ pub(crate) fn print_decision(out: &mut dyn Write, d: &Decision) -> std::io::Resu
     writeln!(out, "  (by {})", d.actor)
 }
 
+/// The JSON of a replay: the logged and the replayed outcome and code side
+/// by side, spelled alike (snake_case), as the decision log spells them.
+#[derive(Serialize)]
+struct ReplayJson<'a> {
+    decision: DecisionId,
+    logged_outcome: &'a str,
+    logged_code: &'a str,
+    replayed_outcome: &'static str,
+    replayed_code: &'static str,
+    same: bool,
+}
+
+impl<'a> ReplayJson<'a> {
+    fn of(r: &'a Replay) -> Self {
+        ReplayJson {
+            decision: r.decision,
+            logged_outcome: &r.logged_outcome,
+            logged_code: &r.logged_code,
+            replayed_outcome: names::outcome(&r.replayed),
+            replayed_code: names::code(&r.replayed).as_str(),
+            same: r.same,
+        }
+    }
+}
+
 fn print_replay(out: &mut dyn Write, r: &Replay) -> std::io::Result<()> {
     let replayed = match &r.replayed {
-        wit::Decision::Allow(a) => format!("allow ({})", snake(&a.code)),
-        wit::Decision::Deny(d) => format!("deny ({})", snake(&d.code)),
-        wit::Decision::Justify(j) => format!("justify ({})", snake(&j.code)),
+        wit::Decision::Allow(a) => format!("allow ({})", a.code.as_str()),
+        wit::Decision::Deny(d) => format!("deny ({})", d.code.as_str()),
+        wit::Decision::Justify(j) => format!("justify ({})", j.code.as_str()),
     };
     writeln!(
         out,

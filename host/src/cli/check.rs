@@ -5,21 +5,30 @@
 use std::io::Write;
 
 use anyhow::{Context as _, Result};
+use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
 
-use super::{Ctx, day};
+use super::{Ctx, Finished, day, names};
 use crate::engine as wit;
 use crate::hooks::{BulkSend, HookDecision, Operator, StoredHooks};
 use crate::store::{Channel, ConsentType, ContactId, DecisionId, Reason, ReasonId, Store};
 
+/// The exit statuses of a single check, in each one's `--help`.
+const CHECK_EXIT_STATUS: &str = "\
+Exit status: 0 allow, 3 deny, 4 justify first (`crm-consent justify ...`),
+1 error, 2 usage error. So `crm-consent check send 2 && mail ...` mails only on an allow.";
+
 #[derive(Debug, Subcommand)]
 pub(crate) enum CheckCommand {
     /// May we send this contact one email?
+    #[command(after_help = CHECK_EXIT_STATUS)]
     Send(Single),
     /// May we call this contact?
+    #[command(after_help = CHECK_EXIT_STATUS)]
     Dial(Single),
     /// May we text this contact?
+    #[command(after_help = CHECK_EXIT_STATUS)]
     Sms(Single),
     /// Who gets a newsletter, and who is skipped and why
     Bulk {
@@ -87,15 +96,70 @@ impl Action {
     }
 }
 
-/// A single decision as the CLI shows it.
-#[derive(Debug, Serialize)]
+/// A single decision as the CLI shows it; its JSON is [`CheckedJson`].
+#[derive(Debug)]
 pub(crate) struct Checked {
-    #[serde(flatten)]
     pub hook: HookDecision,
+    /// The code of the consent type that allowed it, for an allow by consent.
+    pub consent_type: Option<String>,
     /// The line printed in text mode.
     pub summary: String,
     /// For a justify: the reasons the operator may pick from.
     pub offered_reasons: Vec<Reason>,
+}
+
+/// The JSON of one decision: flat, every enum in snake_case, with the field
+/// names of a skipped contact of `check bulk` (`code`, `message`) and of the
+/// decision log (`outcome`).
+#[derive(Serialize)]
+struct CheckedJson<'a> {
+    contact: ContactId,
+    channel: Channel,
+    /// `allow`, `deny` or `justify`.
+    outcome: &'static str,
+    /// The reason code: `consent`, `no_consent`, `restricted`, ...
+    code: &'static str,
+    /// For a deny: the sentence for people.
+    message: Option<&'a str>,
+    /// For an allow by consent: the consent type's code and its expiry.
+    consent_type: Option<&'a str>,
+    valid_until: Option<DateTime<Utc>>,
+    /// For an allow by another legal basis: which one.
+    legal_basis: Option<&'static str>,
+    offered_reasons: &'a [Reason],
+    summary: &'a str,
+    logged: Option<DecisionId>,
+    plugin_sha256: &'a str,
+}
+
+impl Serialize for Checked {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let decision = &self.hook.decision;
+        let allowed = match decision {
+            wit::Decision::Allow(a) => Some(a),
+            _ => None,
+        };
+        CheckedJson {
+            contact: self.hook.contact,
+            channel: self.hook.channel,
+            outcome: names::outcome(decision),
+            code: names::code(decision).as_str(),
+            message: match decision {
+                wit::Decision::Deny(d) => Some(&d.message),
+                _ => None,
+            },
+            consent_type: self.consent_type.as_deref(),
+            valid_until: allowed
+                .and_then(|a| a.valid_until)
+                .and_then(|s| DateTime::from_timestamp(s, 0)),
+            legal_basis: allowed.and_then(|a| a.legal_basis).map(|b| b.as_str()),
+            offered_reasons: &self.offered_reasons,
+            summary: &self.summary,
+            logged: self.hook.logged,
+            plugin_sha256: &self.hook.plugin_sha256,
+        }
+        .serialize(serializer)
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -106,7 +170,7 @@ pub(crate) struct Justified {
     pub reason: Reason,
 }
 
-pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: CheckCommand) -> Result<()> {
+pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: CheckCommand) -> Result<Finished> {
     let store = ctx.open()?;
     let engine = ctx.engine()?;
     let mut hooks = StoredHooks::new(&engine, store);
@@ -122,7 +186,8 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: CheckCommand) -> Result<()> {
         } => {
             let op = operator(ctx, hooks.store(), purpose.as_deref())?;
             let bulk = hooks.before_bulk_send(subscription.as_deref(), dry_run, &op)?;
-            ctx.emit(&bulk, |out| print_bulk(out, &bulk, show_skipped))
+            ctx.emit(&bulk, |out| print_bulk(out, &bulk, show_skipped))?;
+            Ok(Finished::Done)
         }
     }
 }
@@ -132,10 +197,15 @@ fn single(
     hooks: &mut StoredHooks<'_>,
     s: Single,
     channel: Channel,
-) -> Result<()> {
+) -> Result<Finished> {
     let op = operator(ctx, hooks.store(), s.purpose.as_deref())?;
     let checked = decide(hooks, ContactId(s.contact), channel, &op)?;
-    ctx.emit(&checked, |out| print_checked(out, &checked))
+    ctx.emit(&checked, |out| print_checked(out, &checked))?;
+    Ok(match checked.hook.decision {
+        wit::Decision::Allow(_) => Finished::Done,
+        wit::Decision::Deny(_) => Finished::Denied,
+        wit::Decision::Justify(_) => Finished::JustifyNeeded,
+    })
 }
 
 /// Decides and describes one contact on one channel.
@@ -157,8 +227,16 @@ pub(crate) fn decide(
         _ => Vec::new(),
     };
     let summary = describe(&hook, &types);
+    let consent_type = match &hook.decision {
+        wit::Decision::Allow(a) => a
+            .consent_type
+            .and_then(|id| types.iter().find(|t| t.id.0 == id))
+            .map(|t| t.code.clone()),
+        _ => None,
+    };
     Ok(Checked {
         hook,
+        consent_type,
         summary,
         offered_reasons,
     })
@@ -193,7 +271,7 @@ pub(crate) fn describe(hook: &HookDecision, types: &[ConsentType]) -> String {
                     format!("consent: {code}, {until}")
                 }
                 wit::ReasonCode::LegalBasis => match a.legal_basis {
-                    Some(b) => format!("legal basis: {}", snake(&b)),
+                    Some(b) => format!("legal basis: {}", b.as_str()),
                     None => "legal basis".to_owned(),
                 },
                 wit::ReasonCode::NotChecked => {
@@ -204,14 +282,14 @@ pub(crate) fn describe(hook: &HookDecision, types: &[ConsentType]) -> String {
                     };
                     format!("not checked: the {switch} switch is off")
                 }
-                other => snake(&other),
+                other => other.as_str().to_owned(),
             };
             format!("allow ({why})")
         }
-        wit::Decision::Deny(d) => format!("deny: {} [{}]", d.message, snake(&d.code)),
+        wit::Decision::Deny(d) => format!("deny: {} [{}]", d.message, d.code.as_str()),
         wit::Decision::Justify(j) => format!(
             "justify ({}): pick a reason with `crm-consent justify {} {} --reason <id-or-code>`",
-            snake(&j.code),
+            j.code.as_str(),
             hook.contact,
             Action::of(hook.channel)
         ),
@@ -313,5 +391,3 @@ pub(crate) fn find_reason(store: &Store, wanted: &str) -> Result<Reason> {
     }
     Ok(store.reason(wanted)?)
 }
-
-pub(crate) use crate::hooks::convert::snake;

@@ -4,12 +4,12 @@
 use std::collections::HashMap;
 use std::io::Write;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use chrono::{DateTime, Duration, Utc};
 use clap::Subcommand;
 use serde::Serialize;
 
-use super::{Ctx, day, when};
+use super::{CliError, Ctx, day, when};
 use crate::store::{
     ConsentStatus, ContactId, LedgerEntry, LedgerSeq, LegalBasis, MethodId, NewConsent, StatusId,
     Store, parse_date,
@@ -107,7 +107,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: ConsentCommand) -> Result<()> {
             let evidence = evidence
                 .map(|text| serde_json::from_str::<serde_json::Value>(&text))
                 .transpose()
-                .context("--evidence is not valid JSON")?;
+                .map_err(|e| CliError::BadEvidence(e.to_string()))?;
             let new = NewConsent {
                 contact: ContactId(contact),
                 consent_type: consent_type.as_str().into(),

@@ -4,12 +4,12 @@
 use std::collections::HashMap;
 use std::io::Write;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use clap::{ArgAction, Subcommand};
 use serde::Serialize;
 
 use super::consent::{ConsentView, current, print_current};
-use super::{Ctx, day};
+use super::{CliError, Ctx, day};
 use crate::store::{
     Contact, ContactFlags, ContactId, ContactKind, LegalBasis, NewConsent, NewContact, Relation,
     RelationKind, Store, SubscriptionState,
@@ -173,7 +173,10 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: ContactsCommand) -> Result<()> {
             unobject,
         } => {
             if !(restrict || unrestrict || object || unobject) {
-                bail!("say what to change: --restrict, --unrestrict, --object or --unobject");
+                return Err(CliError::MissingArgument(
+                    "say what to change: --restrict, --unrestrict, --object or --unobject",
+                )
+                .into());
             }
             let id = ContactId(id);
             let mut flags = store.contact(id)?.flags;

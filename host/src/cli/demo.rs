@@ -6,14 +6,14 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context as _, Result, bail};
+use anyhow::{Context as _, Result};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use super::audit::{check_report, print_decision, print_report};
 use super::check::{Checked, decide, find_reason, print_bulk};
 use super::consent::{HistoryEntry, history, print_history};
-use super::{Ctx, setup};
+use super::{CliError, Ctx, setup};
 use crate::hooks::{BulkSend, Operator, StoredHooks};
 use crate::setup as admin;
 use crate::store::{
@@ -211,11 +211,7 @@ fn replace_demo_file(path: &Path) -> Result<()> {
         .and_then(|p| p.first().map(|p| p.installed_by == DEMO_ACTOR))
         .unwrap_or(false);
     if !is_demo {
-        bail!(
-            "{} exists and is not a demo database; the demo only replaces its own file \
-             (pass another path with --db)",
-            path.display()
-        );
+        return Err(CliError::NotADemo(path.to_owned()).into());
     }
     for suffix in ["", "-wal", "-shm"] {
         let mut file = path.as_os_str().to_owned();

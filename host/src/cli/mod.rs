@@ -11,9 +11,12 @@
 mod audit;
 mod catalog;
 mod check;
+mod codes;
 mod consent;
 mod contacts;
 mod demo;
+mod error;
+mod names;
 mod setup;
 mod subscriptions;
 mod types;
@@ -23,12 +26,13 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{Context as _, Result, anyhow};
+use anyhow::{Context as _, Result};
 use chrono::{DateTime, Utc};
 use clap::parser::ValueSource;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use serde::Serialize;
 
+pub use self::error::{CliError, Failure, message, report, wants_json};
 use crate::engine::{Engine, EngineOptions};
 use crate::store::{self, ContactId, Store, StoreError};
 
@@ -37,8 +41,61 @@ const ABOUT: &str = "GDPR consent rules for a CRM, as a WebAssembly plugin: \
 define consents, record them in a hash-chained ledger, and ask the plugin \
 before every email, newsletter and call.";
 
+/// The exit statuses, shown by `--help` and documented in the README.
+const EXIT_STATUS: &str = "\
+Exit status:
+  0  done; for `check send|dial|sms`: allow
+  1  error (with --json, a JSON error object on stdout)
+  2  usage error: a bad command line
+  3  `check send|dial|sms`: deny
+  4  `check send|dial|sms`: justify first (`crm-consent justify ...`)";
+
+/// The process's exit statuses; [`Finished::exit_code`] and `main` use them.
+pub mod exit {
+    pub const OK: u8 = 0;
+    pub const ERROR: u8 = 1;
+    /// A bad command line (clap's own code).
+    pub const USAGE: u8 = 2;
+    /// `check send|dial|sms`: the plugin denies.
+    pub const DENY: u8 = 3;
+    /// `check send|dial|sms`: the operator must justify first.
+    pub const JUSTIFY: u8 = 4;
+}
+
+/// How a command that ran to its end came out.
+///
+/// A deny or a justify is not an error (the command did its job and printed
+/// the decision), but a script must not go on as if it were an allow:
+/// `crm-consent check send 2 && mail ...` only mails on an allow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Finished {
+    /// Done; for `check send|dial|sms`, the plugin allows.
+    Done,
+    /// `check send|dial|sms`: the plugin denies.
+    Denied,
+    /// `check send|dial|sms`: the operator must justify first.
+    JustifyNeeded,
+}
+
+impl Finished {
+    /// The process's exit status, one of [`exit`].
+    pub const fn exit_code(self) -> u8 {
+        match self {
+            Finished::Done => exit::OK,
+            Finished::Denied => exit::DENY,
+            Finished::JustifyNeeded => exit::JUSTIFY,
+        }
+    }
+}
+
 #[derive(Debug, Parser)]
-#[command(name = "crm-consent", version, about = ABOUT, propagate_version = true)]
+#[command(
+    name = "crm-consent",
+    version,
+    about = ABOUT,
+    after_help = EXIT_STATUS,
+    propagate_version = true
+)]
 struct Cli {
     #[command(flatten)]
     global: Global,
@@ -122,8 +179,9 @@ enum Command {
 ///
 /// `--help` and `--version` are written to `out` too. Usage errors come back
 /// as a [`clap::Error`] inside the `anyhow::Error` (main exits 2 for them),
-/// everything else as the error of the command that failed.
-pub fn run<I, T>(args: I, out: &mut dyn Write) -> Result<()>
+/// everything else as the error of the command that failed. A command that
+/// ran says how it came out, for the exit status.
+pub fn run<I, T>(args: I, out: &mut dyn Write) -> Result<Finished>
 where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
@@ -137,7 +195,7 @@ where
             ) =>
         {
             write!(out, "{}", e.render())?;
-            return Ok(());
+            return Ok(Finished::Done);
         }
         Err(e) => return Err(e.into()),
     };
@@ -146,7 +204,9 @@ where
     // command line, never CRM_CONSENT_DB (which may name the real database).
     let db_typed = matches.value_source("db") == Some(ValueSource::CommandLine);
     let mut ctx = Ctx::new(cli.global, out)?;
-    match cli.command {
+    let done = match cli.command {
+        // The only command whose outcome is more than done or failed.
+        Command::Check(cmd) => return check::run(&mut ctx, cmd),
         Command::Init => setup::init(&mut ctx),
         Command::Setup(cmd) => setup::run(&mut ctx, cmd),
         Command::Types(cmd) => types::run(&mut ctx, cmd),
@@ -157,7 +217,6 @@ where
         Command::Subscriptions(cmd) => subscriptions::run(&mut ctx, cmd),
         Command::Contacts(cmd) => contacts::run(&mut ctx, cmd),
         Command::Consent(cmd) => consent::run(&mut ctx, cmd),
-        Command::Check(cmd) => check::run(&mut ctx, cmd),
         Command::Justify(args) => check::justify(&mut ctx, args),
         Command::Ledger(cmd) => audit::ledger(&mut ctx, cmd),
         Command::Timeline { contact } => audit::timeline(&mut ctx, ContactId(contact)),
@@ -170,7 +229,8 @@ where
             };
             demo::run(&mut ctx, path)
         }
-    }
+    };
+    done.map(|()| Finished::Done)
 }
 
 /// What every command gets: the resolved global options and the output.
@@ -219,10 +279,8 @@ impl<'o> Ctx<'o> {
     fn opened(&self, result: crate::store::Result<Store>) -> Result<Store> {
         match result {
             Ok(store) => Ok(store),
-            Err(StoreError::MissingDatabase(path)) => Err(anyhow!(
-                "no consent database at `{}`: run `crm-consent init` first (or pass --db PATH)",
-                path.display()
-            )),
+            Err(StoreError::MissingDatabase(path)) => Err(CliError::NoDatabase(path).into()),
+            // The store's errors name the path already.
             Err(e) => Err(e.into()),
         }
     }

@@ -3,11 +3,11 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context as _, Result, bail};
+use anyhow::{Context as _, Result};
 use clap::{Subcommand, ValueEnum};
 use serde::Serialize;
 
-use super::{Ctx, when};
+use super::{CliError, Ctx, when};
 use crate::setup::{self as admin, Switch};
 use crate::store::{PluginInfo, Store, Switches};
 
@@ -152,10 +152,7 @@ fn install(ctx: &mut Ctx<'_>, plugin: Option<PathBuf>, bundled: bool, upgrade: b
     let mut store = if upgrade {
         let store = ctx.open()?;
         if store.active_plugin()?.is_none() {
-            bail!(
-                "nothing to upgrade: no plugin is installed in {}; use `crm-consent setup install`",
-                ctx.db.display()
-            );
+            return Err(CliError::NothingToUpgrade(ctx.db.clone()).into());
         }
         store
     } else {

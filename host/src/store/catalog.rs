@@ -38,26 +38,48 @@ impl Catalog {
 
 /// The id behind a code, or [`StoreError::UnknownCode`] naming it.
 pub(super) fn id_of(conn: &Connection, kind: Catalog, code: &str) -> Result<u32> {
+    match find_id(conn, kind, code)? {
+        Some(id) => Ok(id),
+        None => Err(unknown_code(conn, kind, code)),
+    }
+}
+
+fn find_id(conn: &Connection, kind: Catalog, code: &str) -> Result<Option<u32>> {
     let sql = format!("SELECT id FROM {} WHERE code = ?1", kind.table());
-    conn.prepare_cached(&sql)?
+    Ok(conn
+        .prepare_cached(&sql)?
         .query_row([code], |row| row.get(0))
-        .optional()?
-        .ok_or_else(|| StoreError::UnknownCode {
+        .optional()?)
+}
+
+/// [`StoreError::UnknownCode`] for `code`, with the catalog's codes so that
+/// the message can suggest the nearest and list them. Every lookup by code
+/// should build its error here.
+pub(super) fn unknown_code(conn: &Connection, kind: Catalog, code: &str) -> StoreError {
+    let sql = format!("SELECT code FROM {} ORDER BY code", kind.table());
+    let valid = conn.prepare_cached(&sql).and_then(|mut stmt| {
+        stmt.query_map([], |row| row.get(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()
+    });
+    match valid {
+        Ok(valid) => StoreError::UnknownCode {
             kind,
             code: code.to_owned(),
-        })
+            valid,
+        },
+        Err(e) => e.into(),
+    }
 }
 
 /// Checks that `code` is well formed and not taken yet.
 pub(super) fn check_new_code(conn: &Connection, kind: Catalog, code: &str) -> Result<()> {
     check_code(kind, code)?;
-    match id_of(conn, kind, code) {
-        Ok(_) => Err(StoreError::DuplicateCode {
+    match find_id(conn, kind, code)? {
+        Some(_) => Err(StoreError::DuplicateCode {
             kind,
             code: code.to_owned(),
         }),
-        Err(StoreError::UnknownCode { .. }) => Ok(()),
-        Err(other) => Err(other),
+        None => Ok(()),
     }
 }
 
@@ -166,13 +188,11 @@ pub(super) fn one<T>(
     code: &str,
     map: fn(&Row<'_>) -> rusqlite::Result<T>,
 ) -> Result<T> {
-    conn.prepare_cached(&format!("{select} WHERE code = ?1"))?
+    let found = conn
+        .prepare_cached(&format!("{select} WHERE code = ?1"))?
         .query_row([code], map)
-        .optional()?
-        .ok_or_else(|| StoreError::UnknownCode {
-            kind,
-            code: code.to_owned(),
-        })
+        .optional()?;
+    found.ok_or_else(|| unknown_code(conn, kind, code))
 }
 
 impl Store {

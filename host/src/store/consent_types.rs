@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
-use super::catalog::{check_new_code, id_of};
+use super::catalog::{check_new_code, id_of, unknown_code};
 use super::contacts::check_actor;
 use super::ledger::event::{Table, put_row};
 use super::limits::{self, check_len};
@@ -133,10 +133,7 @@ pub(super) fn type_by_code(conn: &Connection, code: &str) -> Result<ConsentType>
     conn.prepare_cached(&format!("{TYPE_COLUMNS} WHERE t.code = ?1"))?
         .query_row([code], type_from_row)
         .optional()?
-        .ok_or_else(|| StoreError::UnknownCode {
-            kind: Catalog::ConsentType,
-            code: code.to_owned(),
-        })
+        .ok_or_else(|| unknown_code(conn, Catalog::ConsentType, code))
 }
 
 pub(super) fn type_by_id(conn: &Connection, id: ConsentTypeId) -> Result<ConsentType> {

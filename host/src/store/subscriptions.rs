@@ -5,7 +5,7 @@
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
-use super::catalog::{check_entry, check_new_code, id_of};
+use super::catalog::{check_entry, check_new_code, id_of, unknown_code};
 use super::contacts::{check_actor, check_contact, flags_of, write_flags};
 use super::ledger::event::{Table, delete_row, put_row};
 use super::timeline::{Note, add_note};
@@ -39,10 +39,7 @@ fn by_code(conn: &Connection, code: &str) -> Result<SubscriptionType> {
     conn.prepare_cached(&format!("{COLUMNS} WHERE code = ?1"))?
         .query_row([code], from_row)
         .optional()?
-        .ok_or_else(|| StoreError::UnknownCode {
-            kind: Catalog::SubscriptionType,
-            code: code.to_owned(),
-        })
+        .ok_or_else(|| unknown_code(conn, Catalog::SubscriptionType, code))
 }
 
 pub(super) fn all_subscription_types(conn: &Connection) -> Result<Vec<SubscriptionType>> {

@@ -30,7 +30,7 @@ use chrono::{DateTime, Duration, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
-use super::catalog::{bad_code, id_of};
+use super::catalog::{bad_code, id_of, unknown_code};
 use super::chain::sha256_hex;
 use super::consent_types::{text_of, type_by_code, type_by_id};
 use super::contacts::check_contact;
@@ -278,14 +278,7 @@ fn status_of(conn: &Connection, code: &str) -> Result<(StatusId, ConsentStatus)>
         .prepare_cached("SELECT id, meaning FROM statuses WHERE code = ?1")?
         .query_row([code], |row| Ok((row.get(0)?, row.get(1)?)))
         .optional()?;
-    let Some((id, meaning)) = found else {
-        // Let the shared lookup build the error, with the valid codes.
-        id_of(conn, Catalog::Status, code)?;
-        return Err(StoreError::UnknownCode {
-            kind: Catalog::Status,
-            code: code.to_owned(),
-        });
-    };
+    let (id, meaning) = found.ok_or_else(|| unknown_code(conn, Catalog::Status, code))?;
     let meaning = ConsentStatus::from_code(meaning).ok_or_else(|| bad_code(1, meaning))?;
     Ok((id, meaning))
 }

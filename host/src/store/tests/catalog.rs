@@ -37,7 +37,7 @@ fn adding_a_consent_type_with_a_taken_code_fails_naming_the_code() {
 fn an_unknown_consent_type_code_is_named() {
     let f = fixture();
     let err = f.store.consent_type("x").unwrap_err();
-    assert_eq!(err.to_string(), "unknown consent type code \"x\"");
+    assert_eq!(err.to_string(), "unknown consent type `x`");
 }
 
 #[test]
@@ -174,7 +174,10 @@ fn custom_statuses_can_be_added_edited_and_deleted() {
     assert_eq!(err.to_string(), "duplicate consent status code \"asked\"");
     f.store.delete_status("asked", "admin").unwrap();
     let err = f.store.status("asked").unwrap_err();
-    assert_eq!(err.to_string(), "unknown consent status code \"asked\"");
+    assert_eq!(
+        err.to_string(),
+        "unknown consent status `asked`; valid codes: expired, given, refused, withdrawn"
+    );
 }
 
 #[test]

@@ -211,7 +211,10 @@ fn a_purpose_basis_for_everyone_is_set_in_one_go() {
         .store
         .set_purpose_basis(anna, "nope", LegalBasis::Consent, "alice")
         .unwrap_err();
-    assert_eq!(err.to_string(), "unknown purpose code \"nope\"");
+    assert_eq!(
+        err.to_string(),
+        "unknown purpose `nope`; valid codes: sales"
+    );
 }
 
 #[test]

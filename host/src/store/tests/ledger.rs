@@ -91,18 +91,19 @@ fn unknown_codes_are_named_and_nothing_is_written() {
     let cases = [
         (
             consent(anna, "x", "given", 2),
-            "unknown consent type code \"x\"",
+            "unknown consent type `x`; valid codes: newsletter, phone",
         ),
         (
             consent(anna, "newsletter", "maybe", 2),
-            "unknown consent status code \"maybe\"",
+            "unknown consent status `maybe`; valid codes: expired, given, refused, withdrawn",
         ),
         (
             NewConsent {
                 method: "pigeon".to_owned(),
                 ..consent(anna, "newsletter", "given", 2)
             },
-            "unknown way of giving consent code \"pigeon\"",
+            "unknown way of giving consent `pigeon`; \
+             valid codes: crm_form, email, import, paper, phone, website",
         ),
         (
             consent(ContactId(404), "newsletter", "given", 2),
@@ -259,7 +260,10 @@ fn a_failing_batch_leaves_nothing_behind() {
         consent(jan, "phone", "nope", 2),
     ];
     let err = f.store.record_consents(&batch).unwrap_err();
-    assert_eq!(err.to_string(), "unknown consent status code \"nope\"");
+    assert_eq!(
+        err.to_string(),
+        "unknown consent status `nope`; valid codes: expired, given, refused, withdrawn"
+    );
     assert_eq!(written(&f.store), [0, 0, 0, 0]);
     assert_eq!(f.store.ledger_head().unwrap().seq, before);
 
