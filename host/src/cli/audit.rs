@@ -135,7 +135,7 @@ fn print_timeline(out: &mut dyn Write, entries: &[TimelineEntry]) -> std::io::Re
 pub(crate) fn decisions(ctx: &mut Ctx<'_>, args: DecisionsArgs) -> Result<()> {
     match (args.replay, args.contact) {
         (Some(DecisionsCommand::Replay { id }), _) => {
-            let store = ctx.open()?;
+            let store = ctx.open_read_only()?;
             let engine = ctx.engine()?;
             let mut hooks = StoredHooks::new(&engine, store);
             let replay = hooks.replay(DecisionId(id))?;

@@ -124,7 +124,7 @@ fn deleted(ctx: &mut Ctx<'_>, what: &str, code: &str) -> Result<()> {
 }
 
 pub(crate) fn reasons(ctx: &mut Ctx<'_>, cmd: ReasonsCommand) -> Result<()> {
-    let mut store = ctx.open()?;
+    let mut store = ctx.open_for(matches!(cmd, ReasonsCommand::List))?;
     let (verb, reason) = match cmd {
         ReasonsCommand::Add { code, label } => {
             ("added", store.add_reason(&code, &label, &ctx.actor)?)
@@ -156,7 +156,7 @@ pub(crate) fn reasons(ctx: &mut Ctx<'_>, cmd: ReasonsCommand) -> Result<()> {
 }
 
 pub(crate) fn statuses(ctx: &mut Ctx<'_>, cmd: StatusesCommand) -> Result<()> {
-    let mut store = ctx.open()?;
+    let mut store = ctx.open_for(matches!(cmd, StatusesCommand::List))?;
     let (verb, status) = match cmd {
         StatusesCommand::Add { code, name, means } => {
             ("added", store.add_status(&code, &name, means, &ctx.actor)?)
@@ -201,7 +201,7 @@ pub(crate) fn statuses(ctx: &mut Ctx<'_>, cmd: StatusesCommand) -> Result<()> {
 }
 
 pub(crate) fn methods(ctx: &mut Ctx<'_>, cmd: MethodsCommand) -> Result<()> {
-    let mut store = ctx.open()?;
+    let mut store = ctx.open_for(matches!(cmd, MethodsCommand::List))?;
     let (verb, method) = match cmd {
         MethodsCommand::Add { code, name } => {
             ("added", store.add_method(&code, &name, &ctx.actor)?)
@@ -238,7 +238,7 @@ pub(crate) fn methods(ctx: &mut Ctx<'_>, cmd: MethodsCommand) -> Result<()> {
 }
 
 pub(crate) fn purposes(ctx: &mut Ctx<'_>, cmd: PurposesCommand) -> Result<()> {
-    let mut store = ctx.open()?;
+    let mut store = ctx.open_for(matches!(cmd, PurposesCommand::List))?;
     let (verb, purpose) = match cmd {
         PurposesCommand::Add {
             code,

@@ -88,7 +88,11 @@ pub(crate) struct HistoryEntry {
 }
 
 pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: ConsentCommand) -> Result<()> {
-    let mut store = ctx.open()?;
+    let reads_only = matches!(
+        cmd,
+        ConsentCommand::Show { .. } | ConsentCommand::History { .. }
+    );
+    let mut store = ctx.open_for(reads_only)?;
     match cmd {
         ConsentCommand::Grant {
             contact,

@@ -89,7 +89,8 @@ struct Added {
 }
 
 pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: ContactsCommand) -> Result<()> {
-    let mut store = ctx.open()?;
+    let reads_only = matches!(cmd, ContactsCommand::Show { .. } | ContactsCommand::List);
+    let mut store = ctx.open_for(reads_only)?;
     match cmd {
         ContactsCommand::Add {
             name,

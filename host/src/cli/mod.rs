@@ -276,6 +276,16 @@ impl<'o> Ctx<'o> {
         self.opened(Store::open_read_only(&self.db))
     }
 
+    /// Opens read-only when `reads_only`, else for writing: list and show
+    /// commands work on a backup on read-only media.
+    pub fn open_for(&self, reads_only: bool) -> Result<Store> {
+        if reads_only {
+            self.open_read_only()
+        } else {
+            self.open()
+        }
+    }
+
     fn opened(&self, result: crate::store::Result<Store>) -> Result<Store> {
         match result {
             Ok(store) => Ok(store),

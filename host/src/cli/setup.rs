@@ -103,7 +103,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: SetupCommand) -> Result<()> {
             })
         }
         SetupCommand::List => {
-            let store = ctx.open()?;
+            let store = ctx.open_read_only()?;
             let plugins = admin::plugins(&store)?;
             ctx.emit(&plugins, |out| print_plugins(out, &plugins))
         }
@@ -115,7 +115,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: SetupCommand) -> Result<()> {
             ctx.emit(&switches, |out| print_switches(out, &switches))
         }
         SetupCommand::Switches => {
-            let store = ctx.open()?;
+            let store = ctx.open_read_only()?;
             let switches = store.switches()?;
             ctx.emit(&switches, |out| print_switches(out, &switches))
         }

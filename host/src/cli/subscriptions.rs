@@ -64,7 +64,7 @@ struct Deleted<'a> {
 }
 
 pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: SubscriptionsCommand) -> Result<()> {
-    let mut store = ctx.open()?;
+    let mut store = ctx.open_for(matches!(cmd, SubscriptionsCommand::List))?;
     match cmd {
         SubscriptionsCommand::Add {
             code,

@@ -145,7 +145,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: TypesCommand) -> Result<()> {
             })
         }
         TypesCommand::List => {
-            let store = ctx.open()?;
+            let store = ctx.open_read_only()?;
             let types = store.consent_types()?;
             ctx.emit(&types, |out| {
                 if types.is_empty() {
@@ -161,7 +161,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: TypesCommand) -> Result<()> {
             })
         }
         TypesCommand::Show { code } => {
-            let store = ctx.open()?;
+            let store = ctx.open_read_only()?;
             let shown = TypeWithTexts {
                 consent_type: store.consent_type(&code)?,
                 texts: store.consent_type_texts(&code)?,
