@@ -150,3 +150,89 @@ impl ContactBatch {
 fn count(n: usize) -> u16 {
     u16::try_from(n).expect("at most 65535 entries per contact and column")
 }
+
+/// The WIT name of a reason code, for messages.
+pub(crate) fn reason_code_name(code: ReasonCode) -> &'static str {
+    match code {
+        ReasonCode::Consent => "consent",
+        ReasonCode::LegalBasis => "legal-basis",
+        ReasonCode::NotChecked => "not-checked",
+        ReasonCode::NoConsent => "no-consent",
+        ReasonCode::ConsentExpired => "consent-expired",
+        ReasonCode::ConsentWithdrawn => "consent-withdrawn",
+        ReasonCode::ConsentRefused => "consent-refused",
+        ReasonCode::BasisWithdrawn => "basis-withdrawn",
+        ReasonCode::Objected => "objected",
+        ReasonCode::Restricted => "restricted",
+        ReasonCode::OptedOutOfAll => "opted-out-of-all",
+        ReasonCode::OptedOut => "opted-out",
+        ReasonCode::NotOptedIn => "not-opted-in",
+        ReasonCode::UnknownSubscriptionType => "unknown-subscription-type",
+        ReasonCode::NoReasonsConfigured => "no-reasons-configured",
+        ReasonCode::PluginFault => "plugin-fault",
+    }
+}
+
+/// The WIT name of a channel, for messages.
+pub(crate) fn channel_name(channel: Channel) -> &'static str {
+    match channel {
+        Channel::BulkEmail => "bulk-email",
+        Channel::SingleEmail => "single-email",
+        Channel::Phone => "phone",
+        Channel::Sms => "sms",
+    }
+}
+
+/// Every channel, in WIT order.
+pub(crate) const CHANNELS: [Channel; 4] = [
+    Channel::BulkEmail,
+    Channel::SingleEmail,
+    Channel::Phone,
+    Channel::Sms,
+];
+
+/// The codes an allow may carry: what allowed it. The contract splits the
+/// codes in two (see `reason-code` in the WIT), and `plugin-fault` belongs
+/// to the host alone.
+pub(crate) fn is_allow_code(code: ReasonCode) -> bool {
+    matches!(
+        code,
+        ReasonCode::Consent | ReasonCode::LegalBasis | ReasonCode::NotChecked
+    )
+}
+
+/// Whether a plugin may answer `outcome` with `code`: an allow with an
+/// allow code, a deny or justify with a deny code, and never `plugin-fault`.
+pub(crate) fn is_honest(outcome: Outcome, code: ReasonCode) -> bool {
+    code != ReasonCode::PluginFault && (outcome == Outcome::Allow) == is_allow_code(code)
+}
+
+/// An outcome with its article, for messages.
+fn outcome_phrase(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Allow => "an allow",
+        Outcome::Deny => "a deny",
+        Outcome::Justify => "a justify",
+    }
+}
+
+/// The sentence naming a dishonest answer, completing "plugin ...".
+pub(crate) fn dishonest_answer(outcome: Outcome, code: ReasonCode) -> String {
+    let outcome = outcome_phrase(outcome);
+    if code == ReasonCode::PluginFault {
+        format!(
+            "returned {outcome} with `plugin-fault`, a code only the host may set; \
+             the answer was not trusted"
+        )
+    } else if is_allow_code(code) {
+        format!(
+            "returned {outcome} carrying the allow code `{}`; the answer was not trusted",
+            reason_code_name(code)
+        )
+    } else {
+        format!(
+            "returned an allow carrying the deny code `{}`; the answer was not trusted",
+            reason_code_name(code)
+        )
+    }
+}

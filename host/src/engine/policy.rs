@@ -1,5 +1,6 @@
-//! Running the plugin: one store and instance per [`Policy`], a deadline and
-//! a memory cap on every call, and failing closed when the plugin faults.
+//! Running the plugin: one store and instance per [`Policy`], a fuel budget,
+//! a deadline and a memory cap on every call, and failing closed when the
+//! plugin faults or answers against the contract.
 
 use std::sync::Arc;
 
@@ -7,13 +8,15 @@ use wasmtime::component::{Func, InstancePre, ResourceAny, TypedFunc};
 use wasmtime::{ResourceLimiter, Store, StoreLimits, StoreLimitsBuilder};
 
 use super::bindings::{
-    BatchError, Channel, Config, ConsentPlugin, ContactBatch, Outcome, REASON_CODES, ReasonCode,
-    Request, Verdict, wit,
+    self, BatchError, Channel, Config, ConsentPlugin, ContactBatch, Outcome, REASON_CODES,
+    ReasonCode, Request, Verdict, wit,
 };
 use super::contact::{ContactState, Decision, Denied, JustifyNeeded};
+use super::error::{Budget, InvalidAnswer};
+use super::fuel::BATCH_TIME_PER_CONTACT;
 use super::load::{Exports, Plugin, PluginInner};
-use super::verdicts::VerdictList;
-use super::{EngineError, Fault, Shared};
+use super::verdicts::{CODES, VerdictList};
+use super::{EngineError, Fault, FaultKind, Shared, ticks};
 
 /// What `explain` answers when the plugin cannot.
 const FAULT_SENTENCE: &str = "No explanation is available: the consent plugin failed, so contact is denied until it works again.";
@@ -92,31 +95,76 @@ fn new_store(shared: &Shared) -> Store<StoreState> {
     );
     store.limiter(|state| state);
     store.epoch_deadline_trap();
-    store.set_epoch_deadline(shared.setup_ticks);
+    arm(&mut store, shared, Limit::Setup);
     store
 }
 
-/// Which deadline a call ran under, to name it in a timeout.
+/// Which budget a call runs under.
 #[derive(Clone, Copy)]
-enum Deadline {
+enum Limit {
+    /// Instantiation and `policy.create`.
     Setup,
+    /// `decide`, `explain`, `reasons`.
     Call,
+    /// `decide-batch` of this many contacts.
+    Batch(usize),
+}
+
+impl Limit {
+    fn budget(self, shared: &Shared) -> (Budget, u64) {
+        let fuel = shared.opts.fuel;
+        match self {
+            Limit::Setup => (
+                Budget {
+                    timeout: shared.setup_timeout,
+                    fuel: fuel.map(|f| f.setup),
+                },
+                shared.setup_ticks,
+            ),
+            Limit::Call => (
+                Budget {
+                    timeout: shared.opts.call_timeout,
+                    fuel: fuel.map(|f| f.call),
+                },
+                shared.deadline_ticks,
+            ),
+            Limit::Batch(contacts) => {
+                let extra = BATCH_TIME_PER_CONTACT
+                    .saturating_mul(u32::try_from(contacts).unwrap_or(u32::MAX));
+                let timeout = shared.opts.call_timeout.saturating_add(extra);
+                (
+                    Budget {
+                        timeout,
+                        fuel: fuel.map(|f| f.batch(contacts)),
+                    },
+                    ticks(timeout),
+                )
+            }
+        }
+    }
+}
+
+/// Gives the store a fresh fuel budget and deadline for the next call.
+fn arm(store: &mut Store<StoreState>, shared: &Shared, limit: Limit) {
+    let (budget, ticks) = limit.budget(shared);
+    if let Some(fuel) = budget.fuel {
+        store
+            .set_fuel(fuel)
+            .expect("fuel is on in this engine's config whenever a budget is set");
+    }
+    store.set_epoch_deadline(ticks);
 }
 
 fn fault_of(
     shared: &Shared,
     store: &Store<StoreState>,
     error: &wasmtime::Error,
-    deadline: Deadline,
+    limit: Limit,
 ) -> Fault {
-    let timeout = match deadline {
-        Deadline::Setup => shared.setup_timeout,
-        Deadline::Call => shared.opts.call_timeout,
-    };
     Fault::classify(
         error,
         store.data().memory_refused,
-        timeout,
+        limit.budget(shared).0,
         shared.opts.memory_limit_bytes,
     )
 }
@@ -147,7 +195,7 @@ fn instantiate(
         if is_guest_fault(&store, &e) {
             EngineError::Fault {
                 during: "instantiating the plugin",
-                fault: fault_of(shared, &store, &e, Deadline::Setup),
+                fault: fault_of(shared, &store, &e, Limit::Setup),
             }
         } else if e
             .downcast_ref::<wasmtime::PoolConcurrencyLimitError>()
@@ -214,7 +262,7 @@ impl Live {
             &plugin.exports,
             &plugin.info.api_version,
         )?;
-        store.set_epoch_deadline(shared.setup_ticks);
+        arm(&mut store, shared, Limit::Setup);
         match bindings
             .crm_consent_rules()
             .policy()
@@ -230,7 +278,7 @@ impl Live {
             Ok(Err(refused)) => Err(EngineError::Config(refused)),
             Err(e) => Err(EngineError::Fault {
                 during: "creating the policy",
-                fault: fault_of(shared, &store, &e, Deadline::Setup),
+                fault: fault_of(shared, &store, &e, Limit::Setup),
             }),
         }
     }
@@ -252,6 +300,35 @@ pub struct Policy {
 
 /// Number of `channel` cases (bindgen's enums are `repr(u8)` in WIT order).
 const CHANNELS: usize = Channel::Sms as usize + 1;
+
+/// Refuses a decision the contract forbids: `plugin-fault` is the host's
+/// code, an allow names what allowed it and a deny or justify what stops it.
+/// Trusting such an answer once let a withdrawn contact receive a newsletter.
+fn check_decision(decision: &wit::Decision) -> Result<(), InvalidAnswer> {
+    let (outcome, code) = match decision {
+        wit::Decision::Allow(allowed) => (Outcome::Allow, allowed.code),
+        wit::Decision::Deny(code) => (Outcome::Deny, *code),
+        wit::Decision::Justify(code) => (Outcome::Justify, *code),
+    };
+    if bindings::is_honest(outcome, code) {
+        Ok(())
+    } else {
+        Err(InvalidAnswer(bindings::dishonest_answer(outcome, code)))
+    }
+}
+
+/// Refuses reason ids the config does not have: the operator could only
+/// pick a reason the ledger cannot name.
+fn check_reasons(reasons: &[u32], known: &[u32], channel: Channel) -> Result<(), InvalidAnswer> {
+    match reasons.iter().find(|id| !known.contains(id)) {
+        None => Ok(()),
+        Some(id) => Err(InvalidAnswer(format!(
+            "returned reason id `{id}` for `{}`, which is not a justification reason \
+             of the config; the answer was not trusted",
+            bindings::channel_name(channel)
+        ))),
+    }
+}
 
 impl Policy {
     pub(crate) fn create(plugin: Plugin, cfg: &Config) -> Result<Policy, EngineError> {
@@ -275,13 +352,13 @@ impl Policy {
     /// sentence naming the fault.
     pub fn decide(&mut self, contact: &ContactState, req: &Request) -> Decision {
         let req = *req;
-        let decided = self.call("decide", |live| {
+        let decided = self.call("decide", Limit::Call, |live| {
             // SAFETY: `live.decide` was type-checked as a `DecideFunc` when
             // the instance was created.
             let decide: DecideFunc<'_> = unsafe { TypedFunc::new_unchecked(live.decide) };
-            decide
-                .call(&mut live.store, (live.policy, contact, req))
-                .map(|(decision,)| decision)
+            let (decision,) = decide.call(&mut live.store, (live.policy, contact, req))?;
+            check_decision(&decision)?;
+            Ok(decision)
         });
         match decided {
             Ok(wit::Decision::Allow(allowed)) => Decision::Allow(allowed),
@@ -296,9 +373,9 @@ impl Policy {
                     message,
                 }),
             },
-            Err(message) => Decision::Deny(Denied {
+            Err(fault) => Decision::Deny(Denied {
                 code: ReasonCode::PluginFault,
-                message,
+                message: fault.message().to_owned(),
             }),
         }
     }
@@ -307,16 +384,24 @@ impl Policy {
     /// plugin once per channel and kept, as they are the same for every
     /// contact. On a fault, the sentence naming it.
     pub fn reasons(&mut self, channel: Channel) -> Result<Vec<u32>, String> {
+        self.reasons_checked(channel)
+            .map_err(|fault| fault.message().to_owned())
+    }
+
+    fn reasons_checked(&mut self, channel: Channel) -> Result<Vec<u32>, Fault> {
         let slot = channel as usize;
         if let Some(reasons) = &self.reasons[slot] {
             return Ok(reasons.clone());
         }
-        let reasons = self.call("reasons", |live| {
-            live.bindings.crm_consent_rules().policy().call_reasons(
+        let known: Vec<u32> = self.config.reasons.iter().map(|r| r.id).collect();
+        let reasons = self.call("reasons", Limit::Call, |live| {
+            let reasons = live.bindings.crm_consent_rules().policy().call_reasons(
                 &mut live.store,
                 live.policy,
                 channel,
-            )
+            )?;
+            check_reasons(&reasons, &known, channel)?;
+            Ok(reasons)
         })?;
         self.reasons[slot] = Some(reasons.clone());
         Ok(reasons)
@@ -334,7 +419,7 @@ impl Policy {
     ) -> Result<Vec<Verdict>, EngineError> {
         let req = *req;
         let contacts = batch.len();
-        let decided = self.call("decide-batch", |live| {
+        let decided = self.call("decide-batch", Limit::Batch(contacts), |live| {
             // SAFETY: `live.decide_batch` was type-checked as a
             // `DecideBatchFunc` when the instance was created.
             let decide: DecideBatchFunc<'_> =
@@ -368,49 +453,73 @@ impl Policy {
         if let Some(sentence) = &self.sentences[slot] {
             return sentence.clone();
         }
-        match self.call("explain", |live| {
+        self.explain_checked(code)
+            .unwrap_or_else(|_| FAULT_SENTENCE.to_owned())
+    }
+
+    fn explain_checked(&mut self, code: ReasonCode) -> Result<String, Fault> {
+        let slot = code as usize;
+        if let Some(sentence) = &self.sentences[slot] {
+            return Ok(sentence.clone());
+        }
+        let sentence = self.call("explain", Limit::Call, |live| {
             live.bindings
                 .crm_consent_rules()
                 .call_explain(&mut live.store, code)
-        }) {
-            Ok(sentence) => {
-                self.sentences[slot] = Some(sentence.clone());
-                sentence
-            }
-            Err(_) => FAULT_SENTENCE.to_owned(),
-        }
+        })?;
+        self.sentences[slot] = Some(sentence.clone());
+        Ok(sentence)
     }
 
-    /// Runs `call` on the live instance under a fresh deadline. On a fault,
-    /// returns the sentence naming it, after replacing the instance.
+    /// Asks the plugin for the sentence of every reason code and the reasons
+    /// of every channel, under the same budget as any call, and keeps them.
+    /// `setup install` runs this before a plugin becomes active: a plugin
+    /// whose `explain` loops would otherwise make every deny wait for the
+    /// budget (one bulk send took 11 s), and one whose `reasons` traps would
+    /// turn every justify into a deny.
+    pub fn self_test(&mut self) -> Result<(), EngineError> {
+        for code in CODES {
+            self.explain_checked(code)
+                .map_err(|fault| EngineError::SelfTest {
+                    call: format!("explain({})", bindings::reason_code_name(code)),
+                    fault,
+                })?;
+        }
+        for channel in bindings::CHANNELS {
+            self.reasons_checked(channel)
+                .map_err(|fault| EngineError::SelfTest {
+                    call: format!("reasons({})", bindings::channel_name(channel)),
+                    fault,
+                })?;
+        }
+        Ok(())
+    }
+
+    /// Runs `call` on the live instance under a fresh budget and deadline.
+    /// On a fault, returns it, after replacing the instance.
     #[inline]
     fn call<R>(
         &mut self,
         name: &'static str,
+        limit: Limit,
         call: impl FnOnce(&mut Live) -> wasmtime::Result<R>,
-    ) -> Result<R, String> {
+    ) -> Result<R, Fault> {
         if self.live.is_none() {
             self.restart()?;
         }
         let live = self.live.as_mut().expect("restart leaves a live instance");
-        live.store
-            .set_epoch_deadline(self.plugin.inner.shared.deadline_ticks);
+        arm(&mut live.store, &self.plugin.inner.shared, limit);
         match call(live) {
             Ok(value) => Ok(value),
-            Err(error) => Err(self.fault(name, &error)),
+            Err(error) => Err(self.fault(name, limit, &error)),
         }
     }
 
     #[cold]
     #[inline(never)]
-    fn fault(&mut self, call: &'static str, error: &wasmtime::Error) -> String {
+    fn fault(&mut self, call: &'static str, limit: Limit, error: &wasmtime::Error) -> Fault {
         let live = self.live.take().expect("a call ran on the live instance");
-        let fault = fault_of(
-            &self.plugin.inner.shared,
-            &live.store,
-            error,
-            Deadline::Call,
-        );
+        let fault = fault_of(&self.plugin.inner.shared, &live.store, error, limit);
         tracing::error!(
             plugin = self.plugin_sha256(),
             kind = fault.kind().as_str(),
@@ -422,11 +531,11 @@ impl Policy {
         // its pool slot back first) and build a fresh one from the same config.
         drop(live);
         let _ = self.restart();
-        fault.message().to_owned()
+        fault
     }
 
     /// Replaces the instance; on failure leaves none and returns why.
-    fn restart(&mut self) -> Result<(), String> {
+    fn restart(&mut self) -> Result<(), Fault> {
         match Live::create(&self.plugin.inner, &self.config) {
             Ok(live) => {
                 self.live = Some(live);
@@ -437,9 +546,20 @@ impl Policy {
                     plugin = self.plugin_sha256(),
                     "cannot replace the faulted plugin instance: {e}"
                 );
-                Err(format!("plugin could not be restarted after a fault: {e}"))
+                Err(Fault::new(
+                    FaultKind::Error,
+                    format!("plugin could not be restarted after a fault: {e}"),
+                ))
             }
         }
+    }
+}
+
+#[cfg(test)]
+impl Policy {
+    /// Fuel the last call left over, to measure what calls use.
+    pub(crate) fn fuel_left(&self) -> Option<u64> {
+        self.live.as_ref()?.store.get_fuel().ok()
     }
 }
 
