@@ -1,8 +1,8 @@
 //! The wasmtime side: load, validate, cache and run the rules component.
 //!
 //! One [`Engine`] per process holds the wasmtime engine (pooling allocator,
-//! epoch interruption), an empty component linker (the plugin imports
-//! nothing) and the epoch ticker thread. [`Engine::load`] turns component
+//! fuel metering, epoch interruption), an empty component linker (the
+//! plugin imports nothing) and the epoch ticker thread. [`Engine::load`] turns component
 //! bytes into a [`Plugin`]: validated, compiled (or read back from the disk
 //! cache) and pre-instantiated once. [`Plugin::policy`] builds a [`Policy`]:
 //! one store, one instance and the plugin's `policy` resource for one config.
