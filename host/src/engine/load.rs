@@ -10,7 +10,8 @@ use wasmtime::component::{Component, InstancePre};
 
 use super::bindings::{Config, ConsentPluginIndices};
 use super::cache::{self, Compiled};
-use super::policy::{self, Policy, StoreState};
+use super::limits::StoreState;
+use super::policy::{self, Policy};
 use super::{API_PACKAGE, API_VERSION, EngineError, Shared};
 use wasmtime::component::ComponentExportIndex;
 

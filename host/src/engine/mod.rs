@@ -14,11 +14,13 @@
 //! contract (an allow carrying a deny code, a `plugin-fault` from the plugin,
 //! reason ids the config does not have).
 
+mod answers;
 mod bindings;
 mod cache;
 mod contact;
 mod error;
 mod fuel;
+mod limits;
 mod load;
 mod policy;
 #[cfg(test)]
@@ -46,7 +48,7 @@ pub use fuel::FuelBudget;
 pub use load::{Plugin, PluginInfo};
 pub use policy::Policy;
 
-use policy::StoreState;
+use limits::StoreState;
 
 /// The WIT package the plugin implements.
 pub const API_PACKAGE: &str = "crm:consent";

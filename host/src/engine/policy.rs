@@ -4,19 +4,19 @@
 
 use std::sync::Arc;
 
+use wasmtime::Store;
 use wasmtime::component::{Func, InstancePre, ResourceAny, TypedFunc};
-use wasmtime::{ResourceLimiter, Store, StoreLimits, StoreLimitsBuilder};
 
+use super::answers::{check_decision, check_reasons};
 use super::bindings::{
     self, BatchError, Channel, Config, ConsentPlugin, ContactBatch, Outcome, REASON_CODES,
     ReasonCode, Request, Verdict, wit,
 };
 use super::contact::{ContactState, Decision, Denied, JustifyNeeded};
-use super::error::{Budget, InvalidAnswer};
-use super::fuel::BATCH_TIME_PER_CONTACT;
+use super::limits::{Limit, StoreState, arm, fault_of, is_guest_fault, new_store};
 use super::load::{Exports, Plugin, PluginInner};
 use super::verdicts::{CODES, VerdictList};
-use super::{EngineError, Fault, FaultKind, Shared, ticks};
+use super::{EngineError, Fault, FaultKind, Shared};
 
 /// What `explain` answers when the plugin cannot.
 const FAULT_SENTENCE: &str = "No explanation is available: the consent plugin failed, so contact is denied until it works again.";
@@ -26,154 +26,6 @@ const FAULT_VERDICT: Verdict = Verdict {
     outcome: Outcome::Deny,
     code: ReasonCode::PluginFault,
 };
-
-/// The data of a plugin store: its limits, and whether a memory growth was
-/// refused (which tells an out-of-memory apart from any other trap).
-pub(crate) struct StoreState {
-    limits: StoreLimits,
-    memory_refused: bool,
-}
-
-impl ResourceLimiter for StoreState {
-    fn memory_growing(
-        &mut self,
-        current: usize,
-        desired: usize,
-        maximum: Option<usize>,
-    ) -> wasmtime::Result<bool> {
-        let verdict = self.limits.memory_growing(current, desired, maximum);
-        if !matches!(verdict, Ok(true)) {
-            self.memory_refused = true;
-        }
-        verdict
-    }
-
-    fn memory_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
-        self.memory_refused = true;
-        self.limits.memory_grow_failed(error)
-    }
-
-    fn table_growing(
-        &mut self,
-        current: usize,
-        desired: usize,
-        maximum: Option<usize>,
-    ) -> wasmtime::Result<bool> {
-        self.limits.table_growing(current, desired, maximum)
-    }
-
-    fn table_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
-        self.limits.table_grow_failed(error)
-    }
-
-    fn instances(&self) -> usize {
-        self.limits.instances()
-    }
-
-    fn tables(&self) -> usize {
-        self.limits.tables()
-    }
-
-    fn memories(&self) -> usize {
-        self.limits.memories()
-    }
-}
-
-fn new_store(shared: &Shared) -> Store<StoreState> {
-    let limits = StoreLimitsBuilder::new()
-        .memory_size(shared.opts.memory_limit_bytes)
-        // A refused growth traps at once instead of returning -1 to a guest
-        // that would abort anyway: the fault is then reported where it happened.
-        .trap_on_grow_failure(true)
-        .build();
-    let mut store = Store::new(
-        &shared.wasm,
-        StoreState {
-            limits,
-            memory_refused: false,
-        },
-    );
-    store.limiter(|state| state);
-    store.epoch_deadline_trap();
-    arm(&mut store, shared, Limit::Setup);
-    store
-}
-
-/// Which budget a call runs under.
-#[derive(Clone, Copy)]
-enum Limit {
-    /// Instantiation and `policy.create`.
-    Setup,
-    /// `decide`, `explain`, `reasons`.
-    Call,
-    /// `decide-batch` of this many contacts.
-    Batch(usize),
-}
-
-impl Limit {
-    fn budget(self, shared: &Shared) -> (Budget, u64) {
-        let fuel = shared.opts.fuel;
-        match self {
-            Limit::Setup => (
-                Budget {
-                    timeout: shared.setup_timeout,
-                    fuel: fuel.map(|f| f.setup),
-                },
-                shared.setup_ticks,
-            ),
-            Limit::Call => (
-                Budget {
-                    timeout: shared.opts.call_timeout,
-                    fuel: fuel.map(|f| f.call),
-                },
-                shared.deadline_ticks,
-            ),
-            Limit::Batch(contacts) => {
-                let extra = BATCH_TIME_PER_CONTACT
-                    .saturating_mul(u32::try_from(contacts).unwrap_or(u32::MAX));
-                let timeout = shared.opts.call_timeout.saturating_add(extra);
-                (
-                    Budget {
-                        timeout,
-                        fuel: fuel.map(|f| f.batch(contacts)),
-                    },
-                    ticks(timeout),
-                )
-            }
-        }
-    }
-}
-
-/// Gives the store a fresh fuel budget and deadline for the next call.
-fn arm(store: &mut Store<StoreState>, shared: &Shared, limit: Limit) {
-    let (budget, ticks) = limit.budget(shared);
-    if let Some(fuel) = budget.fuel {
-        store
-            .set_fuel(fuel)
-            .expect("fuel is on in this engine's config whenever a budget is set");
-    }
-    store.set_epoch_deadline(ticks);
-}
-
-fn fault_of(
-    shared: &Shared,
-    store: &Store<StoreState>,
-    error: &wasmtime::Error,
-    limit: Limit,
-) -> Fault {
-    Fault::classify(
-        error,
-        store.data().memory_refused,
-        limit.budget(shared).0,
-        shared.opts.memory_limit_bytes,
-    )
-}
-
-/// Whether `error` comes from the guest misbehaving rather than from wasmtime
-/// refusing to instantiate (e.g. the instance pool is full).
-fn is_guest_fault(store: &Store<StoreState>, error: &wasmtime::Error) -> bool {
-    store.data().memory_refused || error.downcast_ref::<wasmtime::Trap>().is_some()
-}
 
 /// `policy.decide` with the host's own lowering of a contact.
 type DecideFunc<'a> = TypedFunc<(ResourceAny, &'a ContactState, Request), (wit::Decision,)>;
@@ -300,35 +152,6 @@ pub struct Policy {
 
 /// Number of `channel` cases (bindgen's enums are `repr(u8)` in WIT order).
 const CHANNELS: usize = Channel::Sms as usize + 1;
-
-/// Refuses a decision the contract forbids: `plugin-fault` is the host's
-/// code, an allow names what allowed it and a deny or justify what stops it.
-/// Trusting such an answer once let a withdrawn contact receive a newsletter.
-fn check_decision(decision: &wit::Decision) -> Result<(), InvalidAnswer> {
-    let (outcome, code) = match decision {
-        wit::Decision::Allow(allowed) => (Outcome::Allow, allowed.code),
-        wit::Decision::Deny(code) => (Outcome::Deny, *code),
-        wit::Decision::Justify(code) => (Outcome::Justify, *code),
-    };
-    if bindings::is_honest(outcome, code) {
-        Ok(())
-    } else {
-        Err(InvalidAnswer(bindings::dishonest_answer(outcome, code)))
-    }
-}
-
-/// Refuses reason ids the config does not have: the operator could only
-/// pick a reason the ledger cannot name.
-fn check_reasons(reasons: &[u32], known: &[u32], channel: Channel) -> Result<(), InvalidAnswer> {
-    match reasons.iter().find(|id| !known.contains(id)) {
-        None => Ok(()),
-        Some(id) => Err(InvalidAnswer(format!(
-            "returned reason id `{id}` for `{}`, which is not a justification reason \
-             of the config; the answer was not trusted",
-            bindings::channel_name(channel)
-        ))),
-    }
-}
 
 impl Policy {
     pub(crate) fn create(plugin: Plugin, cfg: &Config) -> Result<Policy, EngineError> {

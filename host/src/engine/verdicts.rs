@@ -10,7 +10,8 @@ use wasmtime::ValRaw;
 use wasmtime::component::__internal::{CanonicalAbiInfo, InstanceType, InterfaceType, LiftContext};
 use wasmtime::component::{ComponentType, Lift};
 
-use super::bindings::{Outcome, REASON_CODES, ReasonCode, Verdict, dishonest_answer};
+use super::answers::dishonest_answer;
+use super::bindings::{Outcome, REASON_CODES, ReasonCode, Verdict};
 use super::error::InvalidAnswer;
 
 /// A batch's verdicts, lifted in bulk.
@@ -83,7 +84,7 @@ fn lift(memory: &[u8], ptr: u32, len: u32) -> wasmtime::Result<Vec<Verdict>> {
 }
 
 /// Per outcome case, a bit per reason-code case the outcome may carry (see
-/// `bindings::is_honest`): an allow the three allow codes, a deny or
+/// `answers::is_honest`): an allow the three allow codes, a deny or
 /// justify every other code but `plugin-fault`, which is the host's.
 const HONEST: [u16; 4] = {
     let allow = (1u16 << (ReasonCode::NotChecked as u16 + 1)) - 1;
