@@ -1,11 +1,17 @@
 //! Hostile and broken plugins never take the host down: every fault fails
 //! closed (deny with plugin-fault), is logged, and the next call gets a fresh
-//! instance. Files that are not our component are refused by name.
+//! instance. So does an answer that breaks the contract. A plugin that loops
+//! or traps in `explain` or `reasons` is refused at install, and a compiled
+//! plugin in the cache runs only for the plugin it was compiled from. Files
+//! that are not our component are refused by name.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use crm_consent::engine::{Config, ContactFlags, Decision, EngineError, Outcome, ReasonCode};
+use crm_consent::engine::{
+    Config, ConsentStatus, ContactFlags, Decision, Engine, EngineError, EngineOptions, FaultKind,
+    Outcome, ReasonCode, Verdict,
+};
 use crm_consent::hooks::{Context, Hooks};
 use crm_consent_tests::*;
 
@@ -40,9 +46,14 @@ fn trigger() -> crm_consent::engine::ContactState {
 }
 
 #[test]
-fn a_looping_plugin_is_stopped_and_the_hook_denies() {
+fn a_looping_plugin_is_stopped_by_its_fuel_budget_and_the_hook_denies() {
     let h = hostile("loop").unwrap();
-    assert_fault(&h.before_send(&trigger(), Context::at(NOW)), "timed out");
+    // The shared engine's deadline is 500 ms; the fuel budget stops the
+    // loop first, whatever the machine's load.
+    assert_fault(
+        &h.before_send(&trigger(), Context::at(NOW)),
+        "used up its budget of 10,000,000 fuel units",
+    );
     let calm = h.before_send(&contact().build(), Context::at(NOW));
     assert!(
         matches!(calm, Decision::Allow(_)),
@@ -194,4 +205,200 @@ fn the_reference_plugin_imports_nothing_and_exports_the_rules() {
     );
     assert_eq!(info.api_version, "0.1.0");
     assert_eq!(info.sha256.len(), 64);
+}
+
+const FAULT: Verdict = Verdict {
+    outcome: Outcome::Deny,
+    code: ReasonCode::PluginFault,
+};
+
+fn withdrawn() -> crm_consent::engine::ContactState {
+    contact()
+        .consent(NEWSLETTER, ConsentStatus::Withdrawn, NOW - DAY)
+        .build()
+}
+
+#[test]
+fn an_allow_carrying_plugin_fault_sends_no_newsletter_to_a_withdrawn_contact() {
+    let h = hostile("allow-fault").unwrap();
+    let verdicts = h
+        .before_bulk_send(None, &[withdrawn(), contact().build()], Context::at(NOW))
+        .unwrap();
+    assert_eq!(verdicts, vec![FAULT; 2]);
+    assert_fault(
+        &h.before_send(&withdrawn(), Context::at(NOW)),
+        "`plugin-fault`, a code only the host may set",
+    );
+}
+
+#[test]
+fn a_deny_carrying_plugin_fault_is_logged_as_an_invalid_answer() {
+    let out = Captured::default();
+    let writer = out.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let h = hostile("deny-fault").unwrap();
+    tracing::subscriber::with_default(subscriber, || {
+        assert_fault(
+            &h.before_send(&withdrawn(), Context::at(NOW)),
+            "a deny with `plugin-fault`",
+        );
+    });
+    let log = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        log.contains("ERROR") && log.contains("invalid-answer"),
+        "{log}"
+    );
+    assert!(
+        log.contains(&h.plugin_sha256()),
+        "the log names the plugin: {log}"
+    );
+}
+
+#[test]
+fn an_allow_carrying_a_deny_code_fails_closed() {
+    let h = hostile("allow-deny-code").unwrap();
+    assert_fault(
+        &h.before_send(&withdrawn(), Context::at(NOW)),
+        "an allow carrying the deny code `consent-withdrawn`",
+    );
+    let verdicts = h
+        .before_bulk_send(None, &[withdrawn()], Context::at(NOW))
+        .unwrap();
+    assert_eq!(verdicts, vec![FAULT]);
+}
+
+#[test]
+fn a_deny_carrying_an_allow_code_fails_closed() {
+    let h = hostile("deny-allow-code").unwrap();
+    assert_fault(
+        &h.before_dial(&contact().build(), Context::at(NOW)),
+        "a deny carrying the allow code `consent`",
+    );
+    let verdicts = h
+        .before_bulk_send(None, &[contact().build()], Context::at(NOW))
+        .unwrap();
+    assert_eq!(verdicts, vec![FAULT]);
+}
+
+#[test]
+fn reason_ids_the_config_does_not_have_fail_closed() {
+    let h = hostile("unknown-reason").unwrap();
+    assert_fault(
+        &h.before_dial(&contact().build(), Context::at(NOW)),
+        "reason id `999999` for `phone`",
+    );
+}
+
+fn self_test(mode: &str) -> EngineError {
+    let mut cfg: Config = sample_config();
+    cfg.consent_types[0].code = mode.into();
+    let plugin = engine().load(&hostile_bytes()).unwrap();
+    let mut policy = plugin.policy(&cfg).expect("create behaves");
+    policy.self_test().expect_err("the self-test fails")
+}
+
+#[test]
+fn a_looping_explain_fails_the_self_test_on_its_fuel_budget() {
+    match self_test("loop-explain") {
+        EngineError::SelfTest { call, fault } => {
+            assert_eq!(call, "explain(consent)");
+            assert_eq!(fault.kind(), FaultKind::OutOfFuel);
+        }
+        other => panic!("expected a self-test failure, got {other}"),
+    }
+}
+
+#[test]
+fn a_trapping_reasons_fails_the_self_test() {
+    match self_test("trap-reasons") {
+        EngineError::SelfTest { call, fault } => {
+            assert_eq!(call, "reasons(bulk-email)");
+            assert_eq!(fault.kind(), FaultKind::Trap);
+        }
+        other => panic!("expected a self-test failure, got {other}"),
+    }
+}
+
+#[test]
+fn setup_install_refuses_a_plugin_whose_explain_loops_and_keeps_none_active() {
+    use crm_consent::setup;
+    use crm_consent::store::{NewConsentType, Store};
+    let now = chrono::DateTime::from_timestamp(NOW, 0).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::create(dir.path().join("crm.db")).unwrap();
+    // The hostile fixture reads its mode from the first consent type's code.
+    store
+        .add_consent_type(
+            &NewConsentType {
+                code: "loop-explain".into(),
+                title: "Hostile".into(),
+                description: None,
+                text: "I agree.".into(),
+                validity_days: Some(365),
+                allow_bulk: true,
+                allow_single: true,
+                allow_contact: true,
+            },
+            now,
+        )
+        .unwrap();
+    let error = setup::install(&mut store, engine(), &hostile_bytes(), "admin", now)
+        .expect_err("refused at install");
+    let message = error.to_string();
+    assert!(
+        message.contains("self-test") && message.contains("explain("),
+        "{message}"
+    );
+    assert!(
+        setup::plugins(&store).unwrap().is_empty(),
+        "nothing installed"
+    );
+    // The reference plugin passes the same self-test.
+    setup::install(&mut store, engine(), &plugin_bytes(), "admin", now).unwrap();
+}
+
+/// The cache file an engine wrote for the plugin with `sha256`.
+fn cache_file(dir: &std::path::Path, sha256: &str) -> std::path::PathBuf {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            let name = p.file_name().unwrap().to_string_lossy();
+            name.starts_with(sha256) && name.ends_with(".cwasm")
+        })
+        .expect("a cache file for the plugin")
+}
+
+#[test]
+fn a_cache_file_of_another_plugin_copied_under_the_active_plugins_name_does_not_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let cached = || {
+        Engine::new(EngineOptions {
+            cache_dir: Some(dir.path().to_owned()),
+            call_timeout: std::time::Duration::from_millis(500),
+            ..EngineOptions::default()
+        })
+        .unwrap()
+    };
+    let engine = cached();
+    let real = engine.load(&plugin_bytes()).unwrap();
+    let hostile = engine.load(&hostile_bytes()).unwrap();
+    // The hostile plugin, in its default mode, allows everything.
+    std::fs::copy(
+        cache_file(dir.path(), hostile.sha256()),
+        cache_file(dir.path(), real.sha256()),
+    )
+    .unwrap();
+
+    let reloaded = cached().load(&plugin_bytes()).unwrap();
+    assert_eq!(reloaded.sha256(), real.sha256());
+    let h = Hooks::new(&reloaded, &sample_config()).unwrap();
+    let restricted = contact().flags(ContactFlags::RESTRICTED).build();
+    match h.before_send(&restricted, Context::at(NOW)) {
+        Decision::Deny(d) => assert_eq!(d.code, ReasonCode::Restricted),
+        other => panic!("the real rules must decide (Art. 18), got {other:?}"),
+    }
 }

@@ -94,7 +94,10 @@ pub fn install(
     // The plugin must accept the config it will run with, or every hook
     // after the install would fail.
     let config = convert::config(&store.config_snapshot()?);
-    plugin.policy(&config)?;
+    // Every sentence and every channel's reasons, under the call budget: a
+    // plugin whose `explain` loops or whose `reasons` traps is refused here
+    // rather than failing every deny or justify after the install.
+    plugin.policy(&config)?.self_test()?;
     let api = format!("crm:consent@{}", plugin.info().api_version);
     Ok(store.install_plugin(bytes, &api, actor)?)
 }

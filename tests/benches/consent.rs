@@ -4,13 +4,21 @@
 //! - `batch_100k`: a newsletter batch of 100k contacts, component vs native;
 //! - `instantiate`: a fresh instance from the InstancePre, with its policy;
 //! - `newsletter_100k_stored`: 100k contacts from SQLite to the recipient list
-//!   (`CRM_CONSENT_BENCH_CONTACTS=1000000` for 1M).
+//!   (`CRM_CONSENT_BENCH_CONTACTS=1000000` for 1M);
+//! - `fuel`: `decide` and the 100k batch with fuel metering on (the default)
+//!   and off, to see what the deterministic budget costs;
+//! - `loop_to_deny`: how long a looping plugin takes to be denied (stopped
+//!   by its fuel, with the CLI's 2 s deadline as the backstop), against a
+//!   normal decide in the same run.
 
 use std::hint::black_box;
 
 use chrono::{TimeZone, Utc};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use crm_consent::engine::{Channel, ConsentStatus, ContactFlags, ContactState, Request};
+use crm_consent::engine::{
+    Channel, ConsentStatus, ContactFlags, ContactState, Decision, Engine, EngineOptions,
+    ReasonCode, Request,
+};
 use crm_consent::hooks::{Operator, StoredHooks, columns};
 use crm_consent::setup;
 use crm_consent::store::{self, NewConsent, NewConsentType, NewContact, Store};
@@ -258,5 +266,122 @@ fn newsletter_stored(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, decide, batch, instantiate, newsletter_stored);
+fn fuel(c: &mut Criterion) {
+    const N: usize = 100_000;
+    let cfg = sample_config();
+    let metered = |fuel_on: bool| {
+        let engine = Engine::new(EngineOptions {
+            call_timeout: std::time::Duration::from_millis(500),
+            fuel: if fuel_on {
+                EngineOptions::default().fuel
+            } else {
+                None
+            },
+            ..EngineOptions::default()
+        })
+        .unwrap();
+        engine.load(&plugin_bytes()).unwrap().policy(&cfg).unwrap()
+    };
+    let mut on = metered(true);
+    let mut off = metered(false);
+    let contact = five_records();
+    let req = Request {
+        channel: Channel::SingleEmail,
+        purpose: None,
+        subscription_type: None,
+        now: NOW,
+    };
+    let contacts = crowd(N);
+    let batch = columns(&contacts);
+    let bulk = Request {
+        channel: Channel::BulkEmail,
+        purpose: None,
+        subscription_type: Some(WEEKLY),
+        now: NOW,
+    };
+    let mut g = c.benchmark_group("fuel");
+    g.bench_function("decide_fuel_on", |b| {
+        b.iter(|| on.decide(black_box(&contact), black_box(&req)))
+    });
+    g.bench_function("decide_fuel_off", |b| {
+        b.iter(|| off.decide(black_box(&contact), black_box(&req)))
+    });
+    g.sample_size(20);
+    g.bench_function("batch_100k_fuel_on", |b| {
+        b.iter(|| {
+            on.decide_batch(black_box(&bulk), black_box(&batch))
+                .unwrap()
+        })
+    });
+    g.bench_function("batch_100k_fuel_off", |b| {
+        b.iter(|| {
+            off.decide_batch(black_box(&bulk), black_box(&batch))
+                .unwrap()
+        })
+    });
+    g.finish();
+}
+
+fn loop_to_deny(c: &mut Criterion) {
+    // The CLI's options: a 2 s wall-clock deadline, the default fuel.
+    let engine = Engine::new(EngineOptions {
+        call_timeout: std::time::Duration::from_secs(2),
+        max_instances: 4,
+        ..EngineOptions::default()
+    })
+    .unwrap();
+    let mut cfg = sample_config();
+    let mut normal = engine.load(&plugin_bytes()).unwrap().policy(&cfg).unwrap();
+    // The hostile fixture loops in `decide` for a contact with a consent.
+    cfg.consent_types[0].code = "loop".into();
+    let mut looping = engine.load(&hostile_bytes()).unwrap().policy(&cfg).unwrap();
+    let contact = five_records();
+    let req = Request {
+        channel: Channel::SingleEmail,
+        purpose: None,
+        subscription_type: None,
+        now: NOW,
+    };
+    let mut g = c.benchmark_group("loop_to_deny");
+    g.sample_size(20);
+    g.bench_function("normal_decide", |b| {
+        b.iter(|| normal.decide(black_box(&contact), black_box(&req)))
+    });
+    // Until the deny is in hand: the loop runs out of fuel, the fault is
+    // logged and a fresh instance is built for the next call.
+    g.bench_function("looping_decide", |b| {
+        b.iter(|| {
+            let d = looping.decide(black_box(&contact), black_box(&req));
+            assert!(matches!(&d, Decision::Deny(x) if x.code == ReasonCode::PluginFault));
+            d
+        })
+    });
+    // A looping batch gets a budget that grows with the batch (10M + 6,000
+    // per contact), so it runs longer before it is stopped.
+    let contacts = crowd(100_000);
+    let batch = columns(&contacts);
+    let bulk = Request {
+        channel: Channel::BulkEmail,
+        ..req
+    };
+    g.sample_size(10);
+    g.bench_function("looping_batch_100k", |b| {
+        b.iter(|| {
+            let verdicts = looping.decide_batch(black_box(&bulk), &batch).unwrap();
+            assert_eq!(verdicts[0].code, ReasonCode::PluginFault);
+            verdicts
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    decide,
+    batch,
+    instantiate,
+    newsletter_stored,
+    fuel,
+    loop_to_deny
+);
 criterion_main!(benches);

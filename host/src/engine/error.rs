@@ -69,6 +69,18 @@ pub enum EngineError {
     /// The plugin refused a batch (row counts do not match the columns).
     #[error("plugin refused the batch: {0}")]
     Batch(String),
+    /// The plugin faulted or answered against the contract when asked for
+    /// every sentence and every channel's reasons at install.
+    #[error(
+        "plugin failed its self-test: `{call}`: {fault}; fix the plugin, \
+         or keep the one installed now"
+    )]
+    SelfTest {
+        /// The call that failed, e.g. `explain(opted-out)` or `reasons(phone)`.
+        call: String,
+        /// What went wrong.
+        fault: Fault,
+    },
 }
 
 /// The kind of a plugin fault.
@@ -76,6 +88,13 @@ pub enum EngineError {
 pub enum FaultKind {
     /// The call ran past `EngineOptions::call_timeout` (epoch deadline).
     Timeout,
+    /// The call used up its fuel budget (`EngineOptions::fuel`): the
+    /// deterministic stop for a plugin that loops.
+    OutOfFuel,
+    /// The plugin returned an answer the contract forbids: `plugin-fault`
+    /// (the host's own code), an allow with a deny code or the reverse, or
+    /// reason ids the config does not have.
+    InvalidAnswer,
     /// The plugin tried to grow its memory past `EngineOptions::memory_limit_bytes`.
     OutOfMemory,
     /// A WebAssembly trap: `unreachable` (a Rust panic), out-of-bounds access, stack overflow.
@@ -89,6 +108,8 @@ impl FaultKind {
     pub fn as_str(self) -> &'static str {
         match self {
             FaultKind::Timeout => "timeout",
+            FaultKind::OutOfFuel => "out-of-fuel",
+            FaultKind::InvalidAnswer => "invalid-answer",
             FaultKind::OutOfMemory => "out-of-memory",
             FaultKind::Trap => "trap",
             FaultKind::Error => "error",
@@ -126,9 +147,12 @@ impl Fault {
     pub(crate) fn classify(
         error: &wasmtime::Error,
         memory_refused: bool,
-        timeout: Duration,
+        budget: Budget,
         memory_limit: usize,
     ) -> Fault {
+        if let Some(InvalidAnswer(why)) = error.downcast_ref::<InvalidAnswer>() {
+            return Fault::new(FaultKind::InvalidAnswer, format!("plugin {why}"));
+        }
         if memory_refused {
             return Fault::new(
                 FaultKind::OutOfMemory,
@@ -141,7 +165,14 @@ impl Fault {
         match error.downcast_ref::<wasmtime::Trap>() {
             Some(wasmtime::Trap::Interrupt) => Fault::new(
                 FaultKind::Timeout,
-                format!("plugin timed out after {}", Millis(timeout)),
+                format!("plugin timed out after {}", Millis(budget.timeout)),
+            ),
+            Some(wasmtime::Trap::OutOfFuel) => Fault::new(
+                FaultKind::OutOfFuel,
+                format!(
+                    "plugin used up its budget of {} fuel units (it probably loops)",
+                    Thousands(budget.fuel.unwrap_or(0))
+                ),
             ),
             Some(trap) => {
                 let trap = trap.to_string();
@@ -156,6 +187,43 @@ impl Fault {
 impl fmt::Display for Fault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
+    }
+}
+
+/// The limits one call ran under, to name the one it hit.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Budget {
+    pub(crate) timeout: Duration,
+    /// `None` when fuel metering is off.
+    pub(crate) fuel: Option<u64>,
+}
+
+/// A plugin answer that breaks the contract; the sentence completes
+/// "plugin ...", e.g. "returned an allow carrying the deny code `restricted`".
+#[derive(Debug)]
+pub(crate) struct InvalidAnswer(pub(crate) String);
+
+impl fmt::Display for InvalidAnswer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "plugin {}", self.0)
+    }
+}
+
+impl std::error::Error for InvalidAnswer {}
+
+/// Formats a count with thousands separators: "10,000,000".
+pub(crate) struct Thousands(pub u64);
+
+impl fmt::Display for Thousands {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let digits = self.0.to_string();
+        for (i, digit) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                f.write_str(",")?;
+            }
+            write!(f, "{digit}")?;
+        }
+        Ok(())
     }
 }
 

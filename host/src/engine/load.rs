@@ -10,7 +10,8 @@ use wasmtime::component::{Component, InstancePre};
 
 use super::bindings::{Config, ConsentPluginIndices};
 use super::cache::{self, Compiled};
-use super::policy::{self, Policy, StoreState};
+use super::limits::StoreState;
+use super::policy::{self, Policy};
 use super::{API_PACKAGE, API_VERSION, EngineError, Shared};
 use wasmtime::component::ComponentExportIndex;
 
@@ -83,10 +84,30 @@ pub(crate) struct Exports {
     pub(crate) decide_batch: ComponentExportIndex,
 }
 
-pub(crate) fn prepare(shared: &Arc<Shared>, bytes: &[u8]) -> Result<Plugin, EngineError> {
+/// Whether a load may go through the disk cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Cache {
+    Use,
+    /// Compile from the bytes, neither reading nor writing the cache.
+    Bypass,
+}
+
+pub(crate) fn prepare(
+    shared: &Arc<Shared>,
+    bytes: &[u8],
+    cache: Cache,
+) -> Result<Plugin, EngineError> {
     check_header(bytes)?;
+    // The plugin is named by the bytes it runs, never by a caller's word:
+    // this digest keys the cache and is what decisions are logged with.
     let sha256 = hex::encode(Sha256::digest(bytes));
-    let (component, compiled) = cache::compile(shared, bytes, &sha256)?;
+    let (component, compiled) = match cache {
+        Cache::Use => cache::compile(shared, bytes, &sha256)?,
+        Cache::Bypass => (
+            cache::compile_fresh(&shared.wasm, bytes)?,
+            Compiled::Uncached,
+        ),
+    };
     let (api_version, exports, imports) = inspect(&shared.wasm, &component)?;
     // `inspect` admitted only type-only imports, which the empty linker
     // satisfies; anything wasmtime still refuses here is reported as is.

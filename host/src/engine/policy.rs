@@ -1,19 +1,22 @@
-//! Running the plugin: one store and instance per [`Policy`], a deadline and
-//! a memory cap on every call, and failing closed when the plugin faults.
+//! Running the plugin: one store and instance per [`Policy`], a fuel budget,
+//! a deadline and a memory cap on every call, and failing closed when the
+//! plugin faults or answers against the contract.
 
 use std::sync::Arc;
 
+use wasmtime::Store;
 use wasmtime::component::{Func, InstancePre, ResourceAny, TypedFunc};
-use wasmtime::{ResourceLimiter, Store, StoreLimits, StoreLimitsBuilder};
 
+use super::answers::{check_decision, check_reasons};
 use super::bindings::{
-    BatchError, Channel, Config, ConsentPlugin, ContactBatch, Outcome, REASON_CODES, ReasonCode,
-    Request, Verdict, wit,
+    self, BatchError, Channel, Config, ConsentPlugin, ContactBatch, Outcome, REASON_CODES,
+    ReasonCode, Request, Verdict, wit,
 };
 use super::contact::{ContactState, Decision, Denied, JustifyNeeded};
+use super::limits::{Limit, StoreState, arm, fault_of, is_guest_fault, new_store};
 use super::load::{Exports, Plugin, PluginInner};
-use super::verdicts::VerdictList;
-use super::{EngineError, Fault, Shared};
+use super::verdicts::{CODES, VerdictList};
+use super::{EngineError, Fault, FaultKind, Shared};
 
 /// What `explain` answers when the plugin cannot.
 const FAULT_SENTENCE: &str = "No explanation is available: the consent plugin failed, so contact is denied until it works again.";
@@ -23,109 +26,6 @@ const FAULT_VERDICT: Verdict = Verdict {
     outcome: Outcome::Deny,
     code: ReasonCode::PluginFault,
 };
-
-/// The data of a plugin store: its limits, and whether a memory growth was
-/// refused (which tells an out-of-memory apart from any other trap).
-pub(crate) struct StoreState {
-    limits: StoreLimits,
-    memory_refused: bool,
-}
-
-impl ResourceLimiter for StoreState {
-    fn memory_growing(
-        &mut self,
-        current: usize,
-        desired: usize,
-        maximum: Option<usize>,
-    ) -> wasmtime::Result<bool> {
-        let verdict = self.limits.memory_growing(current, desired, maximum);
-        if !matches!(verdict, Ok(true)) {
-            self.memory_refused = true;
-        }
-        verdict
-    }
-
-    fn memory_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
-        self.memory_refused = true;
-        self.limits.memory_grow_failed(error)
-    }
-
-    fn table_growing(
-        &mut self,
-        current: usize,
-        desired: usize,
-        maximum: Option<usize>,
-    ) -> wasmtime::Result<bool> {
-        self.limits.table_growing(current, desired, maximum)
-    }
-
-    fn table_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
-        self.limits.table_grow_failed(error)
-    }
-
-    fn instances(&self) -> usize {
-        self.limits.instances()
-    }
-
-    fn tables(&self) -> usize {
-        self.limits.tables()
-    }
-
-    fn memories(&self) -> usize {
-        self.limits.memories()
-    }
-}
-
-fn new_store(shared: &Shared) -> Store<StoreState> {
-    let limits = StoreLimitsBuilder::new()
-        .memory_size(shared.opts.memory_limit_bytes)
-        // A refused growth traps at once instead of returning -1 to a guest
-        // that would abort anyway: the fault is then reported where it happened.
-        .trap_on_grow_failure(true)
-        .build();
-    let mut store = Store::new(
-        &shared.wasm,
-        StoreState {
-            limits,
-            memory_refused: false,
-        },
-    );
-    store.limiter(|state| state);
-    store.epoch_deadline_trap();
-    store.set_epoch_deadline(shared.setup_ticks);
-    store
-}
-
-/// Which deadline a call ran under, to name it in a timeout.
-#[derive(Clone, Copy)]
-enum Deadline {
-    Setup,
-    Call,
-}
-
-fn fault_of(
-    shared: &Shared,
-    store: &Store<StoreState>,
-    error: &wasmtime::Error,
-    deadline: Deadline,
-) -> Fault {
-    let timeout = match deadline {
-        Deadline::Setup => shared.setup_timeout,
-        Deadline::Call => shared.opts.call_timeout,
-    };
-    Fault::classify(
-        error,
-        store.data().memory_refused,
-        timeout,
-        shared.opts.memory_limit_bytes,
-    )
-}
-
-/// Whether `error` comes from the guest misbehaving rather than from wasmtime
-/// refusing to instantiate (e.g. the instance pool is full).
-fn is_guest_fault(store: &Store<StoreState>, error: &wasmtime::Error) -> bool {
-    store.data().memory_refused || error.downcast_ref::<wasmtime::Trap>().is_some()
-}
 
 /// `policy.decide` with the host's own lowering of a contact.
 type DecideFunc<'a> = TypedFunc<(ResourceAny, &'a ContactState, Request), (wit::Decision,)>;
@@ -147,7 +47,7 @@ fn instantiate(
         if is_guest_fault(&store, &e) {
             EngineError::Fault {
                 during: "instantiating the plugin",
-                fault: fault_of(shared, &store, &e, Deadline::Setup),
+                fault: fault_of(shared, &store, &e, Limit::Setup),
             }
         } else if e
             .downcast_ref::<wasmtime::PoolConcurrencyLimitError>()
@@ -214,7 +114,7 @@ impl Live {
             &plugin.exports,
             &plugin.info.api_version,
         )?;
-        store.set_epoch_deadline(shared.setup_ticks);
+        arm(&mut store, shared, Limit::Setup);
         match bindings
             .crm_consent_rules()
             .policy()
@@ -230,7 +130,7 @@ impl Live {
             Ok(Err(refused)) => Err(EngineError::Config(refused)),
             Err(e) => Err(EngineError::Fault {
                 during: "creating the policy",
-                fault: fault_of(shared, &store, &e, Deadline::Setup),
+                fault: fault_of(shared, &store, &e, Limit::Setup),
             }),
         }
     }
@@ -275,13 +175,13 @@ impl Policy {
     /// sentence naming the fault.
     pub fn decide(&mut self, contact: &ContactState, req: &Request) -> Decision {
         let req = *req;
-        let decided = self.call("decide", |live| {
+        let decided = self.call("decide", Limit::Call, |live| {
             // SAFETY: `live.decide` was type-checked as a `DecideFunc` when
             // the instance was created.
             let decide: DecideFunc<'_> = unsafe { TypedFunc::new_unchecked(live.decide) };
-            decide
-                .call(&mut live.store, (live.policy, contact, req))
-                .map(|(decision,)| decision)
+            let (decision,) = decide.call(&mut live.store, (live.policy, contact, req))?;
+            check_decision(&decision)?;
+            Ok(decision)
         });
         match decided {
             Ok(wit::Decision::Allow(allowed)) => Decision::Allow(allowed),
@@ -296,9 +196,9 @@ impl Policy {
                     message,
                 }),
             },
-            Err(message) => Decision::Deny(Denied {
+            Err(fault) => Decision::Deny(Denied {
                 code: ReasonCode::PluginFault,
-                message,
+                message: fault.message().to_owned(),
             }),
         }
     }
@@ -307,16 +207,24 @@ impl Policy {
     /// plugin once per channel and kept, as they are the same for every
     /// contact. On a fault, the sentence naming it.
     pub fn reasons(&mut self, channel: Channel) -> Result<Vec<u32>, String> {
+        self.reasons_checked(channel)
+            .map_err(|fault| fault.message().to_owned())
+    }
+
+    fn reasons_checked(&mut self, channel: Channel) -> Result<Vec<u32>, Fault> {
         let slot = channel as usize;
         if let Some(reasons) = &self.reasons[slot] {
             return Ok(reasons.clone());
         }
-        let reasons = self.call("reasons", |live| {
-            live.bindings.crm_consent_rules().policy().call_reasons(
+        let known: Vec<u32> = self.config.reasons.iter().map(|r| r.id).collect();
+        let reasons = self.call("reasons", Limit::Call, |live| {
+            let reasons = live.bindings.crm_consent_rules().policy().call_reasons(
                 &mut live.store,
                 live.policy,
                 channel,
-            )
+            )?;
+            check_reasons(&reasons, &known, channel)?;
+            Ok(reasons)
         })?;
         self.reasons[slot] = Some(reasons.clone());
         Ok(reasons)
@@ -334,7 +242,7 @@ impl Policy {
     ) -> Result<Vec<Verdict>, EngineError> {
         let req = *req;
         let contacts = batch.len();
-        let decided = self.call("decide-batch", |live| {
+        let decided = self.call("decide-batch", Limit::Batch(contacts), |live| {
             // SAFETY: `live.decide_batch` was type-checked as a
             // `DecideBatchFunc` when the instance was created.
             let decide: DecideBatchFunc<'_> =
@@ -368,49 +276,73 @@ impl Policy {
         if let Some(sentence) = &self.sentences[slot] {
             return sentence.clone();
         }
-        match self.call("explain", |live| {
+        self.explain_checked(code)
+            .unwrap_or_else(|_| FAULT_SENTENCE.to_owned())
+    }
+
+    fn explain_checked(&mut self, code: ReasonCode) -> Result<String, Fault> {
+        let slot = code as usize;
+        if let Some(sentence) = &self.sentences[slot] {
+            return Ok(sentence.clone());
+        }
+        let sentence = self.call("explain", Limit::Call, |live| {
             live.bindings
                 .crm_consent_rules()
                 .call_explain(&mut live.store, code)
-        }) {
-            Ok(sentence) => {
-                self.sentences[slot] = Some(sentence.clone());
-                sentence
-            }
-            Err(_) => FAULT_SENTENCE.to_owned(),
-        }
+        })?;
+        self.sentences[slot] = Some(sentence.clone());
+        Ok(sentence)
     }
 
-    /// Runs `call` on the live instance under a fresh deadline. On a fault,
-    /// returns the sentence naming it, after replacing the instance.
+    /// Asks the plugin for the sentence of every reason code and the reasons
+    /// of every channel, under the same budget as any call, and keeps them.
+    /// `setup install` runs this before a plugin becomes active: a plugin
+    /// whose `explain` loops would otherwise make every deny wait for the
+    /// budget (one bulk send took 11 s), and one whose `reasons` traps would
+    /// turn every justify into a deny.
+    pub fn self_test(&mut self) -> Result<(), EngineError> {
+        for code in CODES {
+            self.explain_checked(code)
+                .map_err(|fault| EngineError::SelfTest {
+                    call: format!("explain({})", bindings::reason_code_name(code)),
+                    fault,
+                })?;
+        }
+        for channel in bindings::CHANNELS {
+            self.reasons_checked(channel)
+                .map_err(|fault| EngineError::SelfTest {
+                    call: format!("reasons({})", bindings::channel_name(channel)),
+                    fault,
+                })?;
+        }
+        Ok(())
+    }
+
+    /// Runs `call` on the live instance under a fresh budget and deadline.
+    /// On a fault, returns it, after replacing the instance.
     #[inline]
     fn call<R>(
         &mut self,
         name: &'static str,
+        limit: Limit,
         call: impl FnOnce(&mut Live) -> wasmtime::Result<R>,
-    ) -> Result<R, String> {
+    ) -> Result<R, Fault> {
         if self.live.is_none() {
             self.restart()?;
         }
         let live = self.live.as_mut().expect("restart leaves a live instance");
-        live.store
-            .set_epoch_deadline(self.plugin.inner.shared.deadline_ticks);
+        arm(&mut live.store, &self.plugin.inner.shared, limit);
         match call(live) {
             Ok(value) => Ok(value),
-            Err(error) => Err(self.fault(name, &error)),
+            Err(error) => Err(self.fault(name, limit, &error)),
         }
     }
 
     #[cold]
     #[inline(never)]
-    fn fault(&mut self, call: &'static str, error: &wasmtime::Error) -> String {
+    fn fault(&mut self, call: &'static str, limit: Limit, error: &wasmtime::Error) -> Fault {
         let live = self.live.take().expect("a call ran on the live instance");
-        let fault = fault_of(
-            &self.plugin.inner.shared,
-            &live.store,
-            error,
-            Deadline::Call,
-        );
+        let fault = fault_of(&self.plugin.inner.shared, &live.store, error, limit);
         tracing::error!(
             plugin = self.plugin_sha256(),
             kind = fault.kind().as_str(),
@@ -422,11 +354,11 @@ impl Policy {
         // its pool slot back first) and build a fresh one from the same config.
         drop(live);
         let _ = self.restart();
-        fault.message().to_owned()
+        fault
     }
 
     /// Replaces the instance; on failure leaves none and returns why.
-    fn restart(&mut self) -> Result<(), String> {
+    fn restart(&mut self) -> Result<(), Fault> {
         match Live::create(&self.plugin.inner, &self.config) {
             Ok(live) => {
                 self.live = Some(live);
@@ -437,9 +369,20 @@ impl Policy {
                     plugin = self.plugin_sha256(),
                     "cannot replace the faulted plugin instance: {e}"
                 );
-                Err(format!("plugin could not be restarted after a fault: {e}"))
+                Err(Fault::new(
+                    FaultKind::Error,
+                    format!("plugin could not be restarted after a fault: {e}"),
+                ))
             }
         }
+    }
+}
+
+#[cfg(test)]
+impl Policy {
+    /// Fuel the last call left over, to measure what calls use.
+    pub(crate) fn fuel_left(&self) -> Option<u64> {
+        self.live.as_ref()?.store.get_fuel().ok()
     }
 }
 

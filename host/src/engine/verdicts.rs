@@ -10,14 +10,16 @@ use wasmtime::ValRaw;
 use wasmtime::component::__internal::{CanonicalAbiInfo, InstanceType, InterfaceType, LiftContext};
 use wasmtime::component::{ComponentType, Lift};
 
+use super::answers::dishonest_answer;
 use super::bindings::{Outcome, REASON_CODES, ReasonCode, Verdict};
+use super::error::InvalidAnswer;
 
 /// A batch's verdicts, lifted in bulk.
 pub(crate) struct VerdictList(pub(crate) Vec<Verdict>);
 
 const OUTCOMES: [Outcome; 3] = [Outcome::Allow, Outcome::Deny, Outcome::Justify];
 
-const CODES: [ReasonCode; REASON_CODES] = [
+pub(crate) const CODES: [ReasonCode; REASON_CODES] = [
     ReasonCode::Consent,
     ReasonCode::LegalBasis,
     ReasonCode::NotChecked,
@@ -50,6 +52,7 @@ const _: () = {
         i += 1;
     }
     assert!(CODES.len() == 16);
+    assert!(ReasonCode::Consent as u8 == 0 && ReasonCode::NotChecked as u8 == 2);
     assert!(<Verdict as ComponentType>::SIZE32 == 2);
     assert!(<Verdict as ComponentType>::ALIGN32 == 1);
 };
@@ -60,17 +63,16 @@ fn lift(memory: &[u8], ptr: u32, len: u32) -> wasmtime::Result<Vec<Verdict>> {
         .checked_mul(2)
         .and_then(|size| memory.get(ptr..ptr.checked_add(size)?))
         .ok_or_else(|| wasmtime::format_err!("the verdict list is out of bounds"))?;
-    // Check every case index first, so that the copy below is one tight,
+    // Check every verdict first (case indices in range, and an outcome
+    // the code may go with), so that the copy below is one tight,
     // branch-free loop (the masks are no-ops on checked indices).
-    if let Some(bad) = bytes
-        .chunks_exact(2)
-        .find(|v| usize::from(v[0]) >= OUTCOMES.len() || usize::from(v[1]) >= CODES.len())
-    {
-        wasmtime::bail!(
-            "invalid verdict: outcome case {}, reason-code case {}",
-            bad[0],
-            bad[1]
-        );
+    if let Some(at) = bytes.chunks_exact(2).position(|v| !is_honest(v[0], v[1])) {
+        let (outcome, code) = (bytes[2 * at], bytes[2 * at + 1]);
+        if usize::from(outcome) >= OUTCOMES.len() || usize::from(code) >= CODES.len() {
+            wasmtime::bail!("invalid verdict: outcome case {outcome}, reason-code case {code}");
+        }
+        let why = dishonest_answer(OUTCOMES[usize::from(outcome)], CODES[usize::from(code)]);
+        return Err(InvalidAnswer(format!("{why} (contact {at} of the batch)")).into());
     }
     Ok(bytes
         .chunks_exact(2)
@@ -79,6 +81,20 @@ fn lift(memory: &[u8], ptr: u32, len: u32) -> wasmtime::Result<Vec<Verdict>> {
             code: CODES[usize::from(v[1] & 15)],
         })
         .collect())
+}
+
+/// Per outcome case, a bit per reason-code case the outcome may carry (see
+/// `answers::is_honest`): an allow the three allow codes, a deny or
+/// justify every other code but `plugin-fault`, which is the host's.
+const HONEST: [u16; 4] = {
+    let allow = (1u16 << (ReasonCode::NotChecked as u16 + 1)) - 1;
+    let fault = 1u16 << ReasonCode::PluginFault as u16;
+    let deny = !allow & !fault;
+    [allow, deny, deny, 0]
+};
+
+fn is_honest(outcome: u8, code: u8) -> bool {
+    outcome < 4 && code < 16 && (HONEST[usize::from(outcome)] >> code) & 1 == 1
 }
 
 /// [`OUTCOMES`] padded to a power of two for the masked lookup.

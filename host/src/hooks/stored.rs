@@ -379,7 +379,9 @@ impl<'e> StoredHooks<'e> {
         let installed = self.store.plugin_by_sha256(&sha)?.ok_or_else(|| {
             HookError::NotReplayable(id, format!("plugin {sha} is not installed"))
         })?;
-        let plugin = self.engine.load(&installed.bytes)?;
+        // Compiled from the stored bytes, not read from the cache, so that a
+        // replay checks the decision independently of what the cache holds.
+        let plugin = self.engine.load_uncached(&installed.bytes)?;
         let mut policy = plugin.policy(&evidence.config)?;
         let replayed = policy.decide(&evidence.contact, &evidence.request);
         let code = match &replayed {

@@ -4,8 +4,8 @@ use sha2::Digest;
 use std::path::{Path, PathBuf};
 
 use super::engine_with;
-use super::fixtures::{config, contact, request, scripted_plugin};
-use crate::engine::cache::{Compiled, entry_path};
+use super::fixtures::{Script, config, contact, request, scripted, scripted_plugin};
+use crate::engine::cache::{Compiled, Key, digest, entry_path};
 use crate::engine::{Decision, Engine, EngineOptions, Plugin};
 
 fn cached_engine(dir: &Path) -> Engine {
@@ -112,11 +112,15 @@ fn a_cache_file_from_another_engine_configuration_is_ignored_and_rewritten() {
         .memory_guard_size(0);
     let other = wasmtime::Engine::new(&config).expect("another engine");
     let mut foreign = other.precompile_component(&bytes).expect("compiles");
-    let digest = sha2::Sha256::digest(&foreign);
-    foreign.extend_from_slice(&digest);
-    foreign.extend_from_slice(crate::engine::cache::MAGIC);
     let ours = cached_engine(dir.path());
     let sha = hex::encode(sha2::Sha256::digest(&bytes));
+    let key = Key {
+        plugin_sha256: &sha,
+        compatibility: &ours.shared.compatibility,
+    };
+    let framed = digest(key, &foreign);
+    foreign.extend_from_slice(&framed);
+    foreign.extend_from_slice(crate::engine::cache::MAGIC);
     let ours_path = entry_path(dir.path(), &sha, &ours.shared.compatibility);
     fs::write(&ours_path, &foreign).expect("written");
 
@@ -143,4 +147,134 @@ fn an_unwritable_cache_dir_is_not_fatal() {
         .load(&scripted_plugin())
         .expect("loads without a cache");
     assert_decides(&plugin);
+}
+
+/// Two plugins with different bytes (and so different hashes).
+fn two_plugins() -> (Vec<u8>, Vec<u8>) {
+    let other = scripted(&Script {
+        version: "0.1.5",
+        ..Script::default()
+    });
+    let active = scripted_plugin();
+    assert_ne!(active, other);
+    (active, other)
+}
+
+#[test]
+fn a_valid_cache_file_of_another_plugin_under_this_plugins_name_is_recompiled() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let (active, other) = two_plugins();
+    let engine = cached_engine(dir.path());
+    let active_path = entry(&engine, &engine.load(&active).expect("loads"));
+    let other_path = entry(&engine, &engine.load(&other).expect("loads"));
+    fs::copy(&other_path, &active_path).expect("swapped");
+
+    let reloaded = cached_engine(dir.path()).load(&active).expect("loads");
+    assert_eq!(
+        reloaded.inner.compiled,
+        Compiled::Miss,
+        "the swapped file must not run"
+    );
+    assert_eq!(
+        reloaded.info().api_version,
+        "0.1.0",
+        "the active plugin runs"
+    );
+    assert_eq!(
+        reloaded.sha256(),
+        hex::encode(sha2::Sha256::digest(&active))
+    );
+    assert_eq!(
+        cached_engine(dir.path())
+            .load(&active)
+            .expect("loads")
+            .inner
+            .compiled,
+        Compiled::Hit,
+        "rewritten from the real bytes"
+    );
+}
+
+/// Loads `bytes` on another thread and gives up after 30 s, so that a
+/// load that blocks fails the test instead of hanging it.
+fn load_or_hang(dir: &Path, bytes: Vec<u8>) -> Compiled {
+    let dir = dir.to_owned();
+    let (done, result) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let compiled = cached_engine(&dir)
+            .load(&bytes)
+            .expect("loads")
+            .inner
+            .compiled;
+        let _ = done.send(compiled);
+    });
+    result
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("the load hung on the cache file")
+}
+
+#[cfg(unix)]
+fn mkfifo(path: &Path) {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).expect("no NUL");
+    // SAFETY: `c` is a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0, "mkfifo");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_in_the_cache_is_skipped_not_waited_on() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let bytes = scripted_plugin();
+    let sha = hex::encode(sha2::Sha256::digest(&bytes));
+    let path = entry_path(
+        dir.path(),
+        &sha,
+        &cached_engine(dir.path()).shared.compatibility,
+    );
+    mkfifo(&path);
+    assert_eq!(load_or_hang(dir.path(), bytes.clone()), Compiled::Miss);
+    assert!(path.is_file(), "the FIFO was replaced by a cache file");
+    assert_eq!(load_or_hang(dir.path(), bytes), Compiled::Hit);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlink_to_a_fifo_or_a_directory_in_the_cache_is_skipped() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let bytes = scripted_plugin();
+    let sha = hex::encode(sha2::Sha256::digest(&bytes));
+    let path = entry_path(
+        dir.path(),
+        &sha,
+        &cached_engine(dir.path()).shared.compatibility,
+    );
+    let fifo = dir.path().join("fifo");
+    mkfifo(&fifo);
+    std::os::unix::fs::symlink(&fifo, &path).expect("symlinked");
+    assert_eq!(load_or_hang(dir.path(), bytes.clone()), Compiled::Miss);
+
+    fs::remove_file(&path).expect("removed");
+    fs::create_dir(&path).expect("a directory in its place");
+    assert_eq!(load_or_hang(dir.path(), bytes), Compiled::Miss);
+}
+
+#[test]
+fn load_uncached_neither_reads_nor_writes_the_cache() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let bytes = scripted_plugin();
+    let engine = cached_engine(dir.path());
+    let plugin = engine.load_uncached(&bytes).expect("loads");
+    assert_eq!(plugin.inner.compiled, Compiled::Uncached);
+    assert_eq!(plugin.sha256(), hex::encode(sha2::Sha256::digest(&bytes)));
+    assert_eq!(
+        fs::read_dir(dir.path()).expect("listable").count(),
+        0,
+        "nothing written"
+    );
+    // With a cache entry present, it still compiles from the bytes.
+    engine.load(&bytes).expect("loads");
+    let again = engine.load_uncached(&bytes).expect("loads");
+    assert_eq!(again.inner.compiled, Compiled::Uncached);
+    assert_decides(&again);
 }

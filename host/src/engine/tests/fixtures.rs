@@ -10,17 +10,21 @@
 //!   else creates a policy.
 //! * `decide` (by `req.now`): [`TRAP`] traps, [`LOOP`] loops, [`GROW`] grows
 //!   memory without end, [`DENY`] denies (`restricted`), [`JUSTIFY`] asks
-//!   for a justification (`no-consent`); otherwise allows with `not-checked` and `consent-type: some(n)`, where n
-//!   counts the decide calls this instance served (1 on a fresh instance).
+//!   for a justification (`no-consent`), [`ALLOW_FAULT`] allows with
+//!   `plugin-fault`, [`ALLOW_DENY_CODE`] allows with `restricted`,
+//!   [`DENY_ALLOW_CODE`] denies with `consent`; otherwise allows with
+//!   `not-checked` and `consent-type: some(n)`, where n counts the decide
+//!   calls this instance served (1 on a fresh instance).
 //! * `reasons`: `[7, n]`, n counting the `reasons` calls of this instance;
 //!   traps for `phone`.
 //! * `decide-batch`: the same faults; [`REFUSE_BATCH`] returns a batch-error
-//!   "rows do not match"; [`MISCOUNT`] returns one verdict too many;
+//!   "rows do not match"; [`MISCOUNT`] returns one verdict too many; the
+//!   dishonest scripts answer every verdict as `decide` would;
 //!   otherwise one allow/`not-checked` verdict per contact.
-//! * `explain`: traps for `opted-out`; otherwise "first sentence" on this
+//! * `explain`: loops for `opted-out-of-all`, traps for `opted-out`; otherwise "first sentence" on this
 //!   instance's first call and "later sentence" after.
 
-use crate::engine::{Channel, ConsentType, Switches};
+use crate::engine::{Channel, ConsentType, JustificationReason, Switches};
 use crate::engine::{Config, ContactBatch, ContactFlags, ContactState, Request};
 
 pub const HANG_ID: u32 = 9001;
@@ -32,6 +36,12 @@ pub const DENY: i64 = -4;
 pub const REFUSE_BATCH: i64 = -5;
 pub const MISCOUNT: i64 = -6;
 pub const JUSTIFY: i64 = -7;
+pub const ALLOW_FAULT: i64 = -8;
+pub const DENY_ALLOW_CODE: i64 = -9;
+pub const ALLOW_DENY_CODE: i64 = -10;
+
+/// The reason ids the scripted `reasons` answers with: 7, and a call count.
+pub const SCRIPTED_REASONS: [u32; 4] = [1, 2, 3, 7];
 
 /// The contract, which the scripted plugin is built against.
 pub const CONTRACT: &str = include_str!("../../../../wit/consent.wit");
@@ -101,6 +111,7 @@ const SCRIPTED_CORE: &str = r#"
   (func (export "crm:consent/rules@VERSION#[method]policy.decide")
     (param $self i32) (param $flags i32) (param $facts i32) (param $facts_len i32)
     (param $channel i32) (param i32 i32 i32 i32) (param $now i64) (result i32)
+    (local $code i32)
     (call $script (local.get $now))
     (global.set $served (i32.add (global.get $served) (i32.const 1)))
     (if (i64.eq (local.get $now) (i64.const -4))
@@ -113,8 +124,16 @@ const SCRIPTED_CORE: &str = r#"
         (i32.store8 (i32.const 256) (i32.const 2))
         (i32.store8 (i32.const 264) (i32.const 3))
         (return (i32.const 256))))
+    (if (i64.eq (local.get $now) (i64.const -9))
+      (then
+        (i32.store8 (i32.const 256) (i32.const 1))
+        (i32.store8 (i32.const 264) (i32.const 0))
+        (return (i32.const 256))))
+    (local.set $code (i32.const 2))
+    (if (i64.eq (local.get $now) (i64.const -8)) (then (local.set $code (i32.const 15))))
+    (if (i64.eq (local.get $now) (i64.const -10)) (then (local.set $code (i32.const 9))))
     (i32.store8 (i32.const 256) (i32.const 0))
-    (i32.store8 (i32.const 264) (i32.const 2))
+    (i32.store8 (i32.const 264) (local.get $code))
     (i32.store8 (i32.const 268) (i32.const 1))
     (i32.store (i32.const 272) (global.get $served))
     (i32.store8 (i32.const 276) (i32.const 0))
@@ -138,6 +157,7 @@ const SCRIPTED_CORE: &str = r#"
   (func (export "crm:consent/rules@VERSION#[method]policy.decide-batch")
     (param $args i32) (result i32)
     (local $out i32) (local $i i32) (local $count i32) (local $now i64) (local $n i32)
+    (local $outcome i32) (local $code i32)
     (local.set $now (i64.load offset=32 (local.get $args)))
     (local.set $n (i32.load offset=44 (local.get $args)))
     (call $script (local.get $now))
@@ -150,12 +170,17 @@ const SCRIPTED_CORE: &str = r#"
     (local.set $count (local.get $n))
     (if (i64.eq (local.get $now) (i64.const -6))
       (then (local.set $count (i32.add (local.get $n) (i32.const 1)))))
+    (local.set $code (i32.const 2))
+    (if (i64.eq (local.get $now) (i64.const -8)) (then (local.set $code (i32.const 15))))
+    (if (i64.eq (local.get $now) (i64.const -10)) (then (local.set $code (i32.const 9))))
+    (if (i64.eq (local.get $now) (i64.const -9))
+      (then (local.set $outcome (i32.const 1)) (local.set $code (i32.const 0))))
     (local.set $out (call $alloc (i32.const 1) (i32.shl (local.get $count) (i32.const 1))))
     (block $done
       (loop $each
         (br_if $done (i32.ge_u (local.get $i) (local.get $count)))
-        (i32.store8 (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 1))) (i32.const 0))
-        (i32.store8 offset=1 (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 1))) (i32.const 2))
+        (i32.store8 (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 1))) (local.get $outcome))
+        (i32.store8 offset=1 (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 1))) (local.get $code))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $each)))
     (i32.store8 (i32.const 384) (i32.const 0))
@@ -165,6 +190,7 @@ const SCRIPTED_CORE: &str = r#"
 
   (func (export "crm:consent/rules@VERSION#explain") (param $code i32) (result i32)
     (if (i32.eq (local.get $code) (i32.const 11)) (then unreachable))
+    (if (i32.eq (local.get $code) (i32.const 10)) (then (loop $spin (br $spin))))
     (if (i32.eqz (global.get $explained))
       (then (i32.store (i32.const 416) (i32.const 1056)))
       (else (i32.store (i32.const 416) (i32.const 1088))))
@@ -256,7 +282,15 @@ pub fn config() -> Config {
             allow_single: true,
             allow_contact: false,
         }],
-        reasons: vec![],
+        // Every id the scripted `reasons` answers with in the tests.
+        reasons: SCRIPTED_REASONS
+            .iter()
+            .map(|&id| JustificationReason {
+                id,
+                code: format!("reason-{id}"),
+                label: format!("Reason {id}"),
+            })
+            .collect(),
         purposes: vec![],
         subscription_types: vec![],
         switches: Switches {

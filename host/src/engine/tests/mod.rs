@@ -3,6 +3,7 @@
 //! once host/build.rs provides it.
 
 mod cache;
+mod checks;
 mod fixtures;
 mod load;
 mod perf;
@@ -23,9 +24,23 @@ fn engine() -> Engine {
     })
 }
 
-/// An engine with the default options (10 ms deadline), for deadline tests.
+/// An engine with the default 10 ms deadline and fuel metering off, for
+/// tests of the wall-clock backstop: with fuel on, the budget and the
+/// deadline would race to stop a loop.
 fn strict_engine() -> Engine {
-    engine_with(EngineOptions::default())
+    engine_with(EngineOptions {
+        fuel: None,
+        ..EngineOptions::default()
+    })
+}
+
+/// An engine whose deadline is a minute away, so that only the fuel budget
+/// can stop a loop before the test harness gives up.
+fn fuel_only_engine() -> Engine {
+    engine_with(EngineOptions {
+        call_timeout: Duration::from_secs(60),
+        ..EngineOptions::default()
+    })
 }
 
 fn engine_with(opts: EngineOptions) -> Engine {

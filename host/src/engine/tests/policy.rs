@@ -160,7 +160,7 @@ fn a_trap_fails_closed_and_a_fresh_instance_serves_the_next_call() {
 }
 
 #[test]
-fn a_looping_decide_is_stopped_by_the_deadline_and_fails_closed() {
+fn without_fuel_a_looping_decide_is_stopped_by_the_deadline_and_fails_closed() {
     let mut policy = strict_policy();
     let started = Instant::now();
     let message = fault_message(policy.decide(&contact(), &request(LOOP)));
@@ -174,6 +174,7 @@ fn a_looping_decide_is_stopped_by_the_deadline_and_fails_closed() {
 fn the_deadline_follows_the_configured_timeout() {
     let engine = engine_with(EngineOptions {
         call_timeout: std::time::Duration::from_millis(50),
+        fuel: None,
         ..EngineOptions::default()
     });
     // (and is measured from the start of each call)

@@ -166,16 +166,21 @@ fn the_hostile_plugin_fails_closed_for_every_kind_of_fault() {
     };
     // A small memory limit: committing 32 MiB page by page, as the hostile
     // plugin does, takes about 20 ms, so under the default limit its "oom"
-    // meets the 10 ms deadline first.
+    // could meet a deadline first. The deadline is a minute away, so the
+    // loop can only be stopped by its fuel.
     let engine = engine_with(EngineOptions {
         memory_limit_bytes: 4 << 20,
+        call_timeout: std::time::Duration::from_secs(60),
         ..EngineOptions::default()
     });
     let plugin = engine
         .load(&bytes)
         .expect("the hostile plugin is a valid component");
     for (code, says) in [
-        ("loop", "plugin timed out after 10 ms"),
+        (
+            "loop",
+            "plugin used up its budget of 10,000,000 fuel units (it probably loops)",
+        ),
         ("oom", "plugin ran out of memory (limit 4 MiB)"),
         (
             "trap",
@@ -219,4 +224,16 @@ fn the_hostile_plugin_fails_closed_for_every_kind_of_fault() {
     cfg.consent_types[0].code = "trap-create".into();
     let error = plugin.policy(&cfg).expect_err("create traps");
     assert!(matches!(error, EngineError::Fault { .. }), "{error:?}");
+}
+
+#[test]
+fn the_real_plugin_passes_its_install_self_test() {
+    let Some(bytes) = plugin_bytes() else {
+        return;
+    };
+    let mut policy = engine().load(&bytes).unwrap().policy(&config()).unwrap();
+    policy
+        .self_test()
+        .expect("every sentence and every channel's reasons");
+    assert!(!policy.explain(ReasonCode::PluginFault).is_empty());
 }

@@ -1,0 +1,157 @@
+//! The limits of a plugin store and of each call into it: memory capped by
+//! a limiter that remembers a refused growth, a fuel budget and an epoch
+//! deadline armed afresh before every call, and the fault each limit names.
+
+use wasmtime::{ResourceLimiter, Store, StoreLimits, StoreLimitsBuilder};
+
+use super::error::Budget;
+use super::fuel::BATCH_TIME_PER_CONTACT;
+use super::{Fault, Shared, ticks};
+
+/// The data of a plugin store: its limits, and whether a memory growth was
+/// refused (which tells an out-of-memory apart from any other trap).
+pub(crate) struct StoreState {
+    limits: StoreLimits,
+    memory_refused: bool,
+}
+
+impl ResourceLimiter for StoreState {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let verdict = self.limits.memory_growing(current, desired, maximum);
+        if !matches!(verdict, Ok(true)) {
+            self.memory_refused = true;
+        }
+        verdict
+    }
+
+    fn memory_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.memory_refused = true;
+        self.limits.memory_grow_failed(error)
+    }
+
+    fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        self.limits.table_growing(current, desired, maximum)
+    }
+
+    fn table_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.limits.table_grow_failed(error)
+    }
+
+    fn instances(&self) -> usize {
+        self.limits.instances()
+    }
+
+    fn tables(&self) -> usize {
+        self.limits.tables()
+    }
+
+    fn memories(&self) -> usize {
+        self.limits.memories()
+    }
+}
+
+pub(crate) fn new_store(shared: &Shared) -> Store<StoreState> {
+    let limits = StoreLimitsBuilder::new()
+        .memory_size(shared.opts.memory_limit_bytes)
+        // A refused growth traps at once instead of returning -1 to a guest
+        // that would abort anyway: the fault is then reported where it happened.
+        .trap_on_grow_failure(true)
+        .build();
+    let mut store = Store::new(
+        &shared.wasm,
+        StoreState {
+            limits,
+            memory_refused: false,
+        },
+    );
+    store.limiter(|state| state);
+    store.epoch_deadline_trap();
+    arm(&mut store, shared, Limit::Setup);
+    store
+}
+
+/// Which budget a call runs under.
+#[derive(Clone, Copy)]
+pub(crate) enum Limit {
+    /// Instantiation and `policy.create`.
+    Setup,
+    /// `decide`, `explain`, `reasons`.
+    Call,
+    /// `decide-batch` of this many contacts.
+    Batch(usize),
+}
+
+impl Limit {
+    fn budget(self, shared: &Shared) -> (Budget, u64) {
+        let fuel = shared.opts.fuel;
+        match self {
+            Limit::Setup => (
+                Budget {
+                    timeout: shared.setup_timeout,
+                    fuel: fuel.map(|f| f.setup),
+                },
+                shared.setup_ticks,
+            ),
+            Limit::Call => (
+                Budget {
+                    timeout: shared.opts.call_timeout,
+                    fuel: fuel.map(|f| f.call),
+                },
+                shared.deadline_ticks,
+            ),
+            Limit::Batch(contacts) => {
+                let extra = BATCH_TIME_PER_CONTACT
+                    .saturating_mul(u32::try_from(contacts).unwrap_or(u32::MAX));
+                let timeout = shared.opts.call_timeout.saturating_add(extra);
+                (
+                    Budget {
+                        timeout,
+                        fuel: fuel.map(|f| f.batch(contacts)),
+                    },
+                    ticks(timeout),
+                )
+            }
+        }
+    }
+}
+
+/// Gives the store a fresh fuel budget and deadline for the next call.
+pub(crate) fn arm(store: &mut Store<StoreState>, shared: &Shared, limit: Limit) {
+    let (budget, ticks) = limit.budget(shared);
+    if let Some(fuel) = budget.fuel {
+        store
+            .set_fuel(fuel)
+            .expect("fuel is on in this engine's config whenever a budget is set");
+    }
+    store.set_epoch_deadline(ticks);
+}
+
+pub(crate) fn fault_of(
+    shared: &Shared,
+    store: &Store<StoreState>,
+    error: &wasmtime::Error,
+    limit: Limit,
+) -> Fault {
+    Fault::classify(
+        error,
+        store.data().memory_refused,
+        limit.budget(shared).0,
+        shared.opts.memory_limit_bytes,
+    )
+}
+
+/// Whether `error` comes from the guest misbehaving rather than from wasmtime
+/// refusing to instantiate (e.g. the instance pool is full).
+pub(crate) fn is_guest_fault(store: &Store<StoreState>, error: &wasmtime::Error) -> bool {
+    store.data().memory_refused || error.downcast_ref::<wasmtime::Trap>().is_some()
+}
