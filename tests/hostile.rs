@@ -326,7 +326,6 @@ fn a_trapping_reasons_fails_the_self_test() {
 fn setup_install_refuses_a_plugin_whose_explain_loops_and_keeps_none_active() {
     use crm_consent::setup;
     use crm_consent::store::{NewConsentType, Store};
-    let now = chrono::DateTime::from_timestamp(NOW, 0).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::create(dir.path().join("crm.db")).unwrap();
     // The hostile fixture reads its mode from the first consent type's code.
@@ -341,11 +340,12 @@ fn setup_install_refuses_a_plugin_whose_explain_loops_and_keeps_none_active() {
                 allow_bulk: true,
                 allow_single: true,
                 allow_contact: true,
+                text_valid_from: None,
             },
-            now,
+            "admin",
         )
         .unwrap();
-    let error = setup::install(&mut store, engine(), &hostile_bytes(), "admin", now)
+    let error = setup::install(&mut store, engine(), &hostile_bytes(), "admin")
         .expect_err("refused at install");
     let message = error.to_string();
     assert!(
@@ -357,7 +357,7 @@ fn setup_install_refuses_a_plugin_whose_explain_loops_and_keeps_none_active() {
         "nothing installed"
     );
     // The reference plugin passes the same self-test.
-    setup::install(&mut store, engine(), &plugin_bytes(), "admin", now).unwrap();
+    setup::install(&mut store, engine(), &plugin_bytes(), "admin").unwrap();
 }
 
 /// The cache file an engine wrote for the plugin with `sha256`.

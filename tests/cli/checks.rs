@@ -271,3 +271,35 @@ fn subscription_choices_decide_who_gets_a_newsletter() {
     let err = crm.err(&["check", "bulk", "--subscription", "weekly"]);
     assert!(err.contains("unknown subscription type `weekly`"), "{err}");
 }
+
+/// Issue 7: a plugin that loops is stopped by its fuel budget, which does
+/// not depend on how loaded the machine is, not by the wall clock; the
+/// time it takes is measured in `cargo bench` (`loop_to_deny`).
+#[test]
+fn a_looping_plugin_is_denied_by_its_fuel_budget_through_the_cli() {
+    let crm = Crm::empty();
+    crm.ok(&["init"]);
+    crm.ok(&["setup", "install", crm_consent_tests::HOSTILE_WASM]);
+    crm.ok(&["setup", "enable"]);
+    // The hostile fixture loops in `decide` once its first type is `loop`.
+    crm.ok(&[
+        "types",
+        "add",
+        "loop",
+        "--title",
+        "Loop",
+        "--text",
+        "x",
+        "--single",
+        "--text-valid-from",
+        "2020-01-01",
+    ]);
+    let id = crm.contact("Anna", &["loop"]);
+    let decision = crm.json(&["check", "send", &id]);
+    assert_eq!(decision["outcome"], "deny", "{decision}");
+    assert_eq!(decision["code"], "plugin_fault", "{decision}");
+    assert!(
+        decision["message"].as_str().unwrap().contains("fuel"),
+        "stopped by the fuel budget, not the clock: {decision}"
+    );
+}

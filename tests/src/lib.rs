@@ -45,10 +45,11 @@ pub fn hostile_bytes() -> Vec<u8> {
     std::fs::read(HOSTILE_WASM).expect("the hostile fixture was built by tests/build.rs")
 }
 
-/// One engine per test binary, as in a CRM process. The call timeout is
-/// wider than the 10 ms default because test threads on a loaded 2-core CI
-/// machine can be descheduled for longer than that mid-call; a looping
-/// plugin is still stopped, just later.
+/// One engine per test binary, as in a CRM process. A looping plugin is
+/// stopped by its fuel budget; the wall-clock backstop is wider than the
+/// 10 ms default because test threads on a loaded 2-core CI machine can be
+/// descheduled for longer than that mid-call, and an honest call must
+/// not be cut off.
 pub fn engine() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
     ENGINE.get_or_init(|| {

@@ -26,6 +26,7 @@ impl EngineError {
             EngineError::Config(_) => "config_refused",
             EngineError::Fault { .. } => "plugin_fault",
             EngineError::Batch(_) => "batch_refused",
+            EngineError::SelfTest { .. } => "plugin_self_test_failed",
         }
     }
 }
