@@ -2,11 +2,11 @@
 //! same config, contact and request give the same decision, one by one and
 //! in batches. Times cluster around expiry boundaries on purpose.
 
-use crm_consent::engine::{
+use crm_consent::hooks::columns;
+use crm_consent::wit::{
     Channel, Config, ConsentRecord, ConsentStatus, ContactFlags, ContactState, LegalBasis,
     Preference, PurposeBasis, Request, SubscriptionState,
 };
-use crm_consent::hooks::columns;
 use crm_consent_plugin::rules as n;
 use crm_consent_tests::{DAY, NOW, native, plugin, sample_config};
 use proptest::prelude::*;

@@ -8,11 +8,9 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use crm_consent::engine::{
-    Config, ConsentStatus, ContactFlags, Decision, Engine, EngineError, EngineOptions, FaultKind,
-    Outcome, ReasonCode, Verdict,
-};
+use crm_consent::engine::{Decision, Engine, EngineError, EngineOptions, FaultKind};
 use crm_consent::hooks::{Context, Hooks};
+use crm_consent::wit::{Config, ConsentStatus, ContactFlags, Outcome, ReasonCode, Verdict};
 use crm_consent_tests::*;
 
 /// The hostile fixture misbehaves as its first consent type's code says.
@@ -41,7 +39,7 @@ fn assert_fault(d: &Decision, kind: &str) {
 
 /// A contact with consents makes the fixture misbehave; an empty one does not,
 /// so a second call shows that a fresh instance took over.
-fn trigger() -> crm_consent::engine::ContactState {
+fn trigger() -> crm_consent::wit::ContactState {
     contact().given(NEWSLETTER, NOW - DAY).build()
 }
 
@@ -51,10 +49,10 @@ fn a_looping_plugin_is_stopped_by_its_fuel_budget_and_the_hook_denies() {
     // The shared engine's deadline is 500 ms; the fuel budget stops the
     // loop first, whatever the machine's load.
     assert_fault(
-        &h.before_send(&trigger(), Context::at(NOW)),
+        &h.before_send(&trigger(), Context::at(time(NOW))),
         "used up its budget of 10,000,000 fuel units",
     );
-    let calm = h.before_send(&contact().build(), Context::at(NOW));
+    let calm = h.before_send(&contact().build(), Context::at(time(NOW)));
     assert!(
         matches!(calm, Decision::Allow(_)),
         "a fresh instance serves the next call: {calm:?}"
@@ -65,10 +63,10 @@ fn a_looping_plugin_is_stopped_by_its_fuel_budget_and_the_hook_denies() {
 fn a_plugin_that_grabs_memory_is_capped_and_the_hook_denies() {
     let h = hostile("oom").unwrap();
     assert_fault(
-        &h.before_dial(&trigger(), Context::at(NOW)),
+        &h.before_dial(&trigger(), Context::at(time(NOW))),
         "out of memory",
     );
-    let calm = h.before_dial(&contact().build(), Context::at(NOW));
+    let calm = h.before_dial(&contact().build(), Context::at(time(NOW)));
     assert!(
         matches!(calm, Decision::Allow(_)),
         "a fresh instance serves the next call: {calm:?}"
@@ -78,14 +76,17 @@ fn a_plugin_that_grabs_memory_is_capped_and_the_hook_denies() {
 #[test]
 fn a_trapping_plugin_fails_closed_for_every_contact_of_a_batch() {
     let h = hostile("trap").unwrap();
-    assert_fault(&h.before_send(&trigger(), Context::at(NOW)), "trapped");
+    assert_fault(
+        &h.before_send(&trigger(), Context::at(time(NOW))),
+        "trapped",
+    );
     let contacts = vec![
         trigger(),
         contact().flags(ContactFlags::OBJECTED).build(),
         trigger(),
     ];
     let verdicts = h
-        .before_bulk_send(None, &contacts, Context::at(NOW))
+        .before_bulk_send(None, &contacts, Context::at(time(NOW)))
         .unwrap();
     assert_eq!(verdicts.len(), 3);
     assert!(
@@ -133,7 +134,10 @@ fn a_plugin_fault_is_logged_with_the_plugins_hash() {
         .finish();
     let h = hostile("trap").unwrap();
     tracing::subscriber::with_default(subscriber, || {
-        assert_fault(&h.before_send(&trigger(), Context::at(NOW)), "trapped");
+        assert_fault(
+            &h.before_send(&trigger(), Context::at(time(NOW))),
+            "trapped",
+        );
     });
     let log = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
     assert!(log.contains("ERROR"), "{log}");
@@ -212,7 +216,7 @@ const FAULT: Verdict = Verdict {
     code: ReasonCode::PluginFault,
 };
 
-fn withdrawn() -> crm_consent::engine::ContactState {
+fn withdrawn() -> crm_consent::wit::ContactState {
     contact()
         .consent(NEWSLETTER, ConsentStatus::Withdrawn, NOW - DAY)
         .build()
@@ -222,11 +226,15 @@ fn withdrawn() -> crm_consent::engine::ContactState {
 fn an_allow_carrying_plugin_fault_sends_no_newsletter_to_a_withdrawn_contact() {
     let h = hostile("allow-fault").unwrap();
     let verdicts = h
-        .before_bulk_send(None, &[withdrawn(), contact().build()], Context::at(NOW))
+        .before_bulk_send(
+            None,
+            &[withdrawn(), contact().build()],
+            Context::at(time(NOW)),
+        )
         .unwrap();
     assert_eq!(verdicts, vec![FAULT; 2]);
     assert_fault(
-        &h.before_send(&withdrawn(), Context::at(NOW)),
+        &h.before_send(&withdrawn(), Context::at(time(NOW))),
         "`plugin-fault`, a code only the host may set",
     );
 }
@@ -242,7 +250,7 @@ fn a_deny_carrying_plugin_fault_is_logged_as_an_invalid_answer() {
     let h = hostile("deny-fault").unwrap();
     tracing::subscriber::with_default(subscriber, || {
         assert_fault(
-            &h.before_send(&withdrawn(), Context::at(NOW)),
+            &h.before_send(&withdrawn(), Context::at(time(NOW))),
             "a deny with `plugin-fault`",
         );
     });
@@ -261,11 +269,11 @@ fn a_deny_carrying_plugin_fault_is_logged_as_an_invalid_answer() {
 fn an_allow_carrying_a_deny_code_fails_closed() {
     let h = hostile("allow-deny-code").unwrap();
     assert_fault(
-        &h.before_send(&withdrawn(), Context::at(NOW)),
+        &h.before_send(&withdrawn(), Context::at(time(NOW))),
         "an allow carrying the deny code `consent-withdrawn`",
     );
     let verdicts = h
-        .before_bulk_send(None, &[withdrawn()], Context::at(NOW))
+        .before_bulk_send(None, &[withdrawn()], Context::at(time(NOW)))
         .unwrap();
     assert_eq!(verdicts, vec![FAULT]);
 }
@@ -274,11 +282,11 @@ fn an_allow_carrying_a_deny_code_fails_closed() {
 fn a_deny_carrying_an_allow_code_fails_closed() {
     let h = hostile("deny-allow-code").unwrap();
     assert_fault(
-        &h.before_dial(&contact().build(), Context::at(NOW)),
+        &h.before_dial(&contact().build(), Context::at(time(NOW))),
         "a deny carrying the allow code `consent`",
     );
     let verdicts = h
-        .before_bulk_send(None, &[contact().build()], Context::at(NOW))
+        .before_bulk_send(None, &[contact().build()], Context::at(time(NOW)))
         .unwrap();
     assert_eq!(verdicts, vec![FAULT]);
 }
@@ -287,7 +295,7 @@ fn a_deny_carrying_an_allow_code_fails_closed() {
 fn reason_ids_the_config_does_not_have_fail_closed() {
     let h = hostile("unknown-reason").unwrap();
     assert_fault(
-        &h.before_dial(&contact().build(), Context::at(NOW)),
+        &h.before_dial(&contact().build(), Context::at(time(NOW))),
         "reason id `999999` for `phone`",
     );
 }
@@ -397,7 +405,7 @@ fn a_cache_file_of_another_plugin_copied_under_the_active_plugins_name_does_not_
     assert_eq!(reloaded.sha256(), real.sha256());
     let h = Hooks::new(&reloaded, &sample_config()).unwrap();
     let restricted = contact().flags(ContactFlags::RESTRICTED).build();
-    match h.before_send(&restricted, Context::at(NOW)) {
+    match h.before_send(&restricted, Context::at(time(NOW))) {
         Decision::Deny(d) => assert_eq!(d.code, ReasonCode::Restricted),
         other => panic!("the real rules must decide (Art. 18), got {other:?}"),
     }

@@ -1,10 +1,11 @@
 //! Every default rule, through the real component and the real host.
 
-use crm_consent::engine::{
-    Channel, Config, ConsentStatus, ContactFlags, ContactState, Decision, EngineError, LegalBasis,
-    Outcome, ReasonCode, SubscriptionState,
-};
+use crm_consent::engine::{Decision, EngineError};
 use crm_consent::hooks::{Context, Hooks};
+use crm_consent::wit::{
+    Channel, Config, ConsentStatus, ContactFlags, ContactState, LegalBasis, Outcome, ReasonCode,
+    SubscriptionState,
+};
 use crm_consent_tests::*;
 
 fn hooks_with(config: &Config) -> Hooks {
@@ -38,7 +39,7 @@ fn justify(d: &Decision) -> (ReasonCode, Vec<u32>) {
 
 fn newsletter(h: &Hooks, sub: Option<u32>, c: &ContactState, now: i64) -> (Outcome, ReasonCode) {
     let v = h
-        .before_bulk_send(sub, std::slice::from_ref(c), Context::at(now))
+        .before_bulk_send(sub, std::slice::from_ref(c), Context::at(time(now)))
         .expect("batch is well formed");
     assert_eq!(v.len(), 1);
     (v[0].outcome, v[0].code)
@@ -75,7 +76,7 @@ fn a_newsletter_without_consent_is_denied_never_justified() {
 fn a_single_email_with_valid_consent_is_allowed_by_that_consent() {
     let d = hooks().before_send(
         &contact().given(EMAIL, NOW - 400 * DAY).build(),
-        Context::at(NOW),
+        Context::at(time(NOW)),
     );
     let Decision::Allow(a) = d else {
         panic!("expected allow, got {d:?}")
@@ -90,8 +91,8 @@ fn an_email_or_call_without_consent_asks_the_operator_for_a_configured_reason() 
     let h = hooks();
     let c = contact().given(NEWSLETTER, NOW - DAY).build();
     for d in [
-        h.before_send(&c, Context::at(NOW)),
-        h.before_dial(&c, Context::at(NOW)),
+        h.before_send(&c, Context::at(time(NOW))),
+        h.before_dial(&c, Context::at(time(NOW))),
     ] {
         assert_eq!(
             justify(&d),
@@ -109,12 +110,12 @@ fn a_consent_expires_at_the_exact_boundary_second() {
     let given = NOW - 10 * DAY;
     let c = contact().given(PHONE, given).build();
     let expiry = given + 30 * DAY;
-    let last_valid = h.before_dial(&c, Context::at(expiry - 1));
+    let last_valid = h.before_dial(&c, Context::at(time(expiry - 1)));
     let Decision::Allow(a) = &last_valid else {
         panic!("expected allow, got {last_valid:?}")
     };
     assert_eq!(a.valid_until, Some(expiry));
-    let at_expiry = h.before_dial(&c, Context::at(expiry));
+    let at_expiry = h.before_dial(&c, Context::at(time(expiry)));
     assert_eq!(justify(&at_expiry).0, ReasonCode::ConsentExpired);
     // Bulk: the same boundary denies with consent-expired.
     let n = contact().given(NEWSLETTER, given).build();
@@ -130,7 +131,7 @@ fn a_consent_expires_at_the_exact_boundary_second() {
 fn a_consent_dated_in_the_future_is_not_yet_valid() {
     let c = contact().given(EMAIL, NOW + 60).build();
     assert_eq!(
-        justify(&hooks().before_send(&c, Context::at(NOW))).0,
+        justify(&hooks().before_send(&c, Context::at(time(NOW)))).0,
         ReasonCode::NoConsent
     );
 }
@@ -142,13 +143,13 @@ fn renewed_counts_like_given_but_requested_expired_and_invalidated_do_not() {
         .consent(EMAIL, ConsentStatus::Renewed, NOW - DAY)
         .build();
     assert_eq!(
-        allow_code(&h.before_send(&renewed, Context::at(NOW))),
+        allow_code(&h.before_send(&renewed, Context::at(time(NOW)))),
         ReasonCode::Consent
     );
     for status in [ConsentStatus::Requested, ConsentStatus::Invalidated] {
         let c = contact().consent(EMAIL, status, NOW - DAY).build();
         assert_eq!(
-            justify(&h.before_send(&c, Context::at(NOW))).0,
+            justify(&h.before_send(&c, Context::at(time(NOW)))).0,
             ReasonCode::NoConsent,
             "{status:?}"
         );
@@ -157,7 +158,7 @@ fn renewed_counts_like_given_but_requested_expired_and_invalidated_do_not() {
         .consent(EMAIL, ConsentStatus::Expired, NOW - DAY)
         .build();
     assert_eq!(
-        justify(&h.before_send(&c, Context::at(NOW))).0,
+        justify(&h.before_send(&c, Context::at(time(NOW)))).0,
         ReasonCode::ConsentExpired
     );
 }
@@ -172,7 +173,7 @@ fn withdrawn_refused_or_revoked_consent_denies_outright_instead_of_justify() {
     ] {
         let c = contact().consent(EMAIL, status, NOW - DAY).build();
         assert_eq!(
-            deny_code(&h.before_send(&c, Context::at(NOW))),
+            deny_code(&h.before_send(&c, Context::at(time(NOW)))),
             code,
             "{status:?}"
         );
@@ -195,7 +196,7 @@ fn when_records_conflict_the_least_permissive_wins() {
     );
     // ...but the withdrawal covers only the newsletter's channels: email is still allowed.
     assert_eq!(
-        allow_code(&h.before_send(&c, Context::at(NOW))),
+        allow_code(&h.before_send(&c, Context::at(time(NOW)))),
         ReasonCode::Consent
     );
 }
@@ -208,10 +209,10 @@ fn allow_is_valid_until_the_earliest_expiry_of_the_records_that_allowed_it() {
         .given(NEWSLETTER, NOW - 300 * DAY)
         .build();
     let v = h
-        .before_bulk_send(None, std::slice::from_ref(&c), Context::at(NOW))
+        .before_bulk_send(None, std::slice::from_ref(&c), Context::at(time(NOW)))
         .unwrap();
     assert_eq!(v[0].outcome, Outcome::Allow);
-    let d = h.decide(&c, Channel::BulkEmail, Context::at(NOW));
+    let d = h.decide(&c, Channel::BulkEmail, Context::at(time(NOW)));
     let Decision::Allow(a) = d else {
         panic!("expected allow, got {d:?}")
     };
@@ -232,13 +233,13 @@ fn an_objection_to_direct_marketing_is_absolute_but_spares_service_contacts() {
         (Outcome::Deny, ReasonCode::Objected)
     );
     assert_eq!(
-        deny_code(&h.before_send(&c, Context::at(NOW))),
+        deny_code(&h.before_send(&c, Context::at(time(NOW)))),
         ReasonCode::Objected
     );
-    let marketing_call = h.before_dial(&c, Context::at(NOW).for_purpose(MARKETING));
+    let marketing_call = h.before_dial(&c, Context::at(time(NOW)).for_purpose(MARKETING));
     assert_eq!(deny_code(&marketing_call), ReasonCode::Objected);
     // A service call under the sales purpose is not direct marketing.
-    let service_call = h.before_dial(&c, Context::at(NOW).for_purpose(SALES));
+    let service_call = h.before_dial(&c, Context::at(time(NOW)).for_purpose(SALES));
     assert_eq!(allow_code(&service_call), ReasonCode::Consent);
 }
 
@@ -255,11 +256,11 @@ fn a_restriction_of_processing_denies_every_channel_even_with_switches_off() {
         cfg.switches.per_contact = on;
         let h = hooks_with(&cfg);
         assert_eq!(
-            deny_code(&h.before_send(&c, Context::at(NOW))),
+            deny_code(&h.before_send(&c, Context::at(time(NOW)))),
             ReasonCode::Restricted
         );
         assert_eq!(
-            deny_code(&h.before_dial(&c, Context::at(NOW).for_purpose(SALES))),
+            deny_code(&h.before_dial(&c, Context::at(time(NOW)).for_purpose(SALES))),
             ReasonCode::Restricted
         );
         assert_eq!(
@@ -274,7 +275,7 @@ fn a_legitimate_interest_or_contract_allows_email_and_calls_for_its_purpose() {
     let h = hooks();
     for basis in [LegalBasis::LegitimateInterest, LegalBasis::Contract] {
         let c = contact().basis(MARKETING, basis).build();
-        let ctx = Context::at(NOW).for_purpose(MARKETING);
+        let ctx = Context::at(time(NOW)).for_purpose(MARKETING);
         for d in [h.before_send(&c, ctx), h.before_dial(&c, ctx)] {
             let Decision::Allow(a) = d else {
                 panic!("expected allow, got {d:?}")
@@ -286,19 +287,22 @@ fn a_legitimate_interest_or_contract_allows_email_and_calls_for_its_purpose() {
         }
         // Without a purpose the basis does not apply.
         assert_eq!(
-            justify(&h.before_send(&c, Context::at(NOW))).0,
+            justify(&h.before_send(&c, Context::at(time(NOW)))).0,
             ReasonCode::NoConsent
         );
     }
     // The purpose's default basis applies to contacts with no basis of their own.
-    let d = h.before_dial(&contact().build(), Context::at(NOW).for_purpose(SALES));
+    let d = h.before_dial(
+        &contact().build(),
+        Context::at(time(NOW)).for_purpose(SALES),
+    );
     assert_eq!(allow_code(&d), ReasonCode::LegalBasis);
 }
 
 #[test]
 fn a_legal_basis_never_overrides_a_withdrawal_or_an_objection() {
     let h = hooks();
-    let ctx = Context::at(NOW).for_purpose(MARKETING);
+    let ctx = Context::at(time(NOW)).for_purpose(MARKETING);
     let withdrawn = contact()
         .basis(MARKETING, LegalBasis::LegitimateInterest)
         .consent(EMAIL, ConsentStatus::Withdrawn, NOW - DAY)
@@ -320,7 +324,7 @@ fn a_legal_basis_never_overrides_a_withdrawal_or_an_objection() {
 #[test]
 fn a_purpose_whose_basis_was_withdrawn_is_denied() {
     let c = contact().basis(EMARKETING, LegalBasis::Withdrawn).build();
-    let d = hooks().before_send(&c, Context::at(NOW).for_purpose(EMARKETING));
+    let d = hooks().before_send(&c, Context::at(time(NOW)).for_purpose(EMARKETING));
     assert_eq!(deny_code(&d), ReasonCode::BasisWithdrawn);
 }
 
@@ -330,7 +334,7 @@ fn soft_opt_in_on_legitimate_interest_reaches_newsletters_only_without_e_marketi
     let c = contact()
         .basis(EMARKETING, LegalBasis::LegitimateInterest)
         .build();
-    let ctx = Context::at(NOW).for_purpose(EMARKETING);
+    let ctx = Context::at(time(NOW)).for_purpose(EMARKETING);
     let strict = hooks_with(&cfg);
     let v = strict
         .before_bulk_send(Some(WEEKLY), std::slice::from_ref(&c), ctx)
@@ -361,7 +365,7 @@ fn each_switch_turned_off_allows_its_own_channel_unchecked_and_no_other() {
         (Outcome::Allow, ReasonCode::NotChecked)
     );
     assert_eq!(
-        justify(&h.before_send(&c, Context::at(NOW))).0,
+        justify(&h.before_send(&c, Context::at(time(NOW)))).0,
         ReasonCode::NoConsent
     );
 
@@ -369,15 +373,15 @@ fn each_switch_turned_off_allows_its_own_channel_unchecked_and_no_other() {
     cfg.switches.single_mail = false;
     let h = hooks_with(&cfg);
     assert_eq!(
-        allow_code(&h.before_send(&c, Context::at(NOW))),
+        allow_code(&h.before_send(&c, Context::at(time(NOW)))),
         ReasonCode::NotChecked
     );
     assert_eq!(
-        allow_code(&h.decide(&c, Channel::Sms, Context::at(NOW))),
+        allow_code(&h.decide(&c, Channel::Sms, Context::at(time(NOW)))),
         ReasonCode::NotChecked
     );
     assert_eq!(
-        justify(&h.before_dial(&c, Context::at(NOW))).0,
+        justify(&h.before_dial(&c, Context::at(time(NOW)))).0,
         ReasonCode::NoConsent
     );
 
@@ -385,7 +389,7 @@ fn each_switch_turned_off_allows_its_own_channel_unchecked_and_no_other() {
     cfg.switches.per_contact = false;
     let h = hooks_with(&cfg);
     assert_eq!(
-        allow_code(&h.before_dial(&c, Context::at(NOW))),
+        allow_code(&h.before_dial(&c, Context::at(time(NOW)))),
         ReasonCode::NotChecked
     );
     assert_eq!(
@@ -447,7 +451,7 @@ fn an_unsubscribe_is_honoured_even_when_the_mailing_list_switch_is_off() {
 fn without_configured_reasons_a_missing_consent_is_a_deny() {
     let mut cfg = sample_config();
     cfg.reasons.clear();
-    let d = hooks_with(&cfg).before_send(&contact().build(), Context::at(NOW));
+    let d = hooks_with(&cfg).before_send(&contact().build(), Context::at(time(NOW)));
     assert_eq!(deny_code(&d), ReasonCode::NoReasonsConfigured);
 }
 
@@ -455,7 +459,7 @@ fn without_configured_reasons_a_missing_consent_is_a_deny() {
 fn a_deny_carries_the_plugins_sentence_for_people() {
     let h = hooks();
     let c = contact().flags(ContactFlags::RESTRICTED).build();
-    let Decision::Deny(d) = h.before_send(&c, Context::at(NOW)) else {
+    let Decision::Deny(d) = h.before_send(&c, Context::at(time(NOW))) else {
         panic!("expected deny")
     };
     assert!(d.message.contains("restricted"), "{}", d.message);
@@ -516,7 +520,7 @@ fn a_batch_decides_every_contact_as_single_decisions_would() {
             .build(),
     ];
     let verdicts = h
-        .before_bulk_send(Some(WEEKLY), &contacts, Context::at(NOW))
+        .before_bulk_send(Some(WEEKLY), &contacts, Context::at(time(NOW)))
         .unwrap();
     assert_eq!(verdicts.len(), contacts.len());
     let codes: Vec<_> = verdicts.iter().map(|v| v.code).collect();
@@ -532,7 +536,7 @@ fn a_batch_decides_every_contact_as_single_decisions_would() {
         ]
     );
     assert!(
-        h.before_bulk_send(Some(WEEKLY), &[], Context::at(NOW))
+        h.before_bulk_send(Some(WEEKLY), &[], Context::at(time(NOW)))
             .unwrap()
             .is_empty()
     );
@@ -547,7 +551,7 @@ fn every_fact_of_a_contact_reaches_the_plugin_and_nothing_of_the_last_one() {
         .consent(EMAIL, ConsentStatus::Withdrawn, NOW - DAY)
         .build();
     assert_eq!(
-        deny_code(&h.before_send(&withdrawn, Context::at(NOW))),
+        deny_code(&h.before_send(&withdrawn, Context::at(time(NOW)))),
         ReasonCode::ConsentWithdrawn
     );
     // The next has one consent of another channel, a basis and a preference:
@@ -558,13 +562,13 @@ fn every_fact_of_a_contact_reaches_the_plugin_and_nothing_of_the_last_one() {
         .preference(WEEKLY, SubscriptionState::OptedIn)
         .build();
     assert_eq!(
-        allow_code(&h.before_send(&next, Context::at(NOW).for_purpose(SALES))),
+        allow_code(&h.before_send(&next, Context::at(time(NOW)).for_purpose(SALES))),
         ReasonCode::LegalBasis
     );
     // And a basis alone is seen as the contact's own, not the purpose's default.
     let objecting = contact().basis(SALES, LegalBasis::Withdrawn).build();
     assert_eq!(
-        deny_code(&h.before_send(&objecting, Context::at(NOW).for_purpose(SALES))),
+        deny_code(&h.before_send(&objecting, Context::at(time(NOW)).for_purpose(SALES))),
         ReasonCode::BasisWithdrawn
     );
 }

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use crm_consent::engine::Decision;
-use crm_consent::hooks::{HookError, Operator, StoredHooks};
+use crm_consent::hooks::{BulkMode, HookError, Operator, StoredHooks};
 use crm_consent::setup::{self, Switch};
 use crm_consent::store::{
     Channel, ContactFlags, ContactId, ContactKind, LegalBasis, NewConsent, NewConsentType,
@@ -127,7 +127,9 @@ fn a_newsletter_over_10k_stored_contacts_reaches_exactly_those_deciding_one_by_o
     let mut hooks = StoredHooks::new(engine(), store);
     let op = Operator::new("test", now());
     for subscription in [None, Some("weekly")] {
-        let bulk = hooks.before_bulk_send(subscription, true, &op).unwrap();
+        let bulk = hooks
+            .before_bulk_send(subscription, BulkMode::DryRun, &op)
+            .unwrap();
         let mut one_by_one = Vec::new();
         let mailable: Vec<ContactId> = ids
             .iter()
@@ -169,9 +171,13 @@ fn a_bulk_send_logs_its_summary_with_the_plugin_hash_and_a_dry_run_logs_nothing(
         .sha256;
     let mut hooks = StoredHooks::new(engine(), store);
     let op = Operator::new("olivia", now());
-    let dry = hooks.before_bulk_send(Some("weekly"), true, &op).unwrap();
+    let dry = hooks
+        .before_bulk_send(Some("weekly"), BulkMode::DryRun, &op)
+        .unwrap();
     assert_eq!(dry.logged, None);
-    let sent = hooks.before_bulk_send(Some("weekly"), false, &op).unwrap();
+    let sent = hooks
+        .before_bulk_send(Some("weekly"), BulkMode::Send, &op)
+        .unwrap();
     assert_eq!(sent.recipients, dry.recipients);
     let logged = hooks
         .store()

@@ -15,13 +15,11 @@ use std::hint::black_box;
 
 use chrono::{TimeZone, Utc};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use crm_consent::engine::{
-    Channel, ConsentStatus, ContactFlags, ContactState, Decision, Engine, EngineOptions,
-    ReasonCode, Request,
-};
-use crm_consent::hooks::{Operator, StoredHooks, columns};
+use crm_consent::engine::{Decision, Engine, EngineOptions};
+use crm_consent::hooks::{BulkMode, Operator, StoredHooks, columns};
 use crm_consent::setup;
 use crm_consent::store::{self, NewConsent, NewConsentType, NewContact, Store};
+use crm_consent::wit::{Channel, ConsentStatus, ContactFlags, ContactState, ReasonCode, Request};
 use crm_consent_plugin::rules as n;
 use crm_consent_tests::*;
 
@@ -256,7 +254,7 @@ fn newsletter_stored(c: &mut Criterion) {
     g.bench_function("sqlite_to_recipients", |b| {
         let h =
             hooks.get_or_insert_with(|| StoredHooks::new(engine(), stored_crowd(dir.path(), n)));
-        b.iter(|| h.before_bulk_send(None, true, &op).unwrap())
+        b.iter(|| h.before_bulk_send(None, BulkMode::DryRun, &op).unwrap())
     });
     g.bench_function("sqlite_read_only", |b| {
         let h =

@@ -6,10 +6,11 @@ pub mod native;
 
 use std::sync::OnceLock;
 
-use crm_consent::engine::{
-    Config, ConsentRecord, ConsentStatus, ConsentType, ContactFlags, ContactState, Engine,
-    EngineOptions, JustificationReason, LegalBasis, Plugin, Preference, Purpose, PurposeBasis,
-    SubscriptionState, SubscriptionType, Switches,
+use crm_consent::engine::{Engine, EngineOptions, Plugin};
+use crm_consent::wit::{
+    Config, ConsentRecord, ConsentStatus, ConsentType, ContactFlags, ContactState,
+    JustificationReason, LegalBasis, Preference, Purpose, PurposeBasis, SubscriptionState,
+    SubscriptionType, Switches,
 };
 
 /// The reference plugin, compiled for wasm32-wasip2 by the build script.
@@ -36,6 +37,11 @@ pub const BETA: u32 = 21;
 // Reason ids.
 pub const CUSTOMER_ASKED: u32 = 30;
 pub const CONTRACT_FOLLOW_UP: u32 = 31;
+
+/// Unix seconds as the time type of the host's API.
+pub fn time(secs: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp(secs, 0).expect("a time in range")
+}
 
 pub fn plugin_bytes() -> Vec<u8> {
     std::fs::read(PLUGIN_WASM).expect("the plugin was built by tests/build.rs")

@@ -2,7 +2,7 @@
 //! so the component and the rules compiled natively can be compared (the
 //! agreement property test) and raced (the benches).
 
-use crm_consent::engine as w;
+use crm_consent::wit as w;
 use crm_consent_plugin::rules as n;
 
 macro_rules! same_enum {
@@ -177,26 +177,28 @@ pub fn columns(contacts: &[w::ContactState]) -> Columns {
 
 /// The native decision in the component's terms. The component's deny also
 /// carries the sentence, which is `explain(code)`.
-pub fn wit_decision(d: &n::Decision) -> w::Decision {
+pub fn wit_decision(d: &n::Decision) -> crm_consent::Decision {
     match d {
         n::Decision::Allow {
             code,
             consent_type,
             legal_basis,
             valid_until,
-        } => w::Decision::Allow(w::Allowed {
+        } => crm_consent::Decision::Allow(w::Allowed {
             code: wit_code(*code),
             consent_type: *consent_type,
             legal_basis: legal_basis.map(wit_basis),
             valid_until: *valid_until,
         }),
-        n::Decision::Deny { code } => w::Decision::Deny(w::Denied {
+        n::Decision::Deny { code } => crm_consent::Decision::Deny(crm_consent::Denied {
             code: wit_code(*code),
             message: n::explain(*code).into(),
         }),
-        n::Decision::Justify { code, reasons } => w::Decision::Justify(w::JustifyNeeded {
-            code: wit_code(*code),
-            reasons: reasons.clone(),
-        }),
+        n::Decision::Justify { code, reasons } => {
+            crm_consent::Decision::Justify(crm_consent::JustifyNeeded {
+                code: wit_code(*code),
+                reasons: reasons.clone(),
+            })
+        }
     }
 }

@@ -11,7 +11,9 @@ use serde::Serialize;
 use super::{CliError, Ctx, names, when};
 use crate::engine as wit;
 use crate::hooks::{Replay, StoredHooks};
-use crate::store::{Checkpoint, ContactId, Decision, DecisionId, LedgerReport, TimelineEntry};
+use crate::store::{
+    Checkpoint, ContactId, DecisionId, LedgerReport, LoggedDecision, TimelineEntry,
+};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum LedgerCommand {
@@ -162,7 +164,7 @@ pub(crate) fn decisions(ctx: &mut Ctx<'_>, args: DecisionsArgs) -> Result<()> {
     }
 }
 
-pub(crate) fn print_decision(out: &mut dyn Write, d: &Decision) -> std::io::Result<()> {
+pub(crate) fn print_decision(out: &mut dyn Write, d: &LoggedDecision) -> std::io::Result<()> {
     let who = d
         .contact
         .map_or_else(|| "bulk".to_owned(), |c| format!("contact {c}"));

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::{Ctx, Finished, day, names};
 use crate::engine as wit;
-use crate::hooks::{BulkSend, HookDecision, Operator, StoredHooks};
+use crate::hooks::{BulkMode, BulkSend, HookDecision, Operator, StoredHooks};
 use crate::store::{Channel, ConsentType, ContactId, DecisionId, Reason, ReasonId, Store};
 
 /// The exit statuses of a single check, in each one's `--help`.
@@ -185,7 +185,15 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: CheckCommand) -> Result<Finished> {
             show_skipped,
         } => {
             let op = operator(ctx, hooks.store(), purpose.as_deref())?;
-            let bulk = hooks.before_bulk_send(subscription.as_deref(), dry_run, &op)?;
+            let bulk = hooks.before_bulk_send(
+                subscription.as_deref(),
+                if dry_run {
+                    BulkMode::DryRun
+                } else {
+                    BulkMode::Send
+                },
+                &op,
+            )?;
             ctx.emit(&bulk, |out| print_bulk(out, &bulk, show_skipped))?;
             Ok(Finished::Done)
         }

@@ -17,7 +17,7 @@ use super::{CliError, Ctx, setup};
 use crate::hooks::{BulkSend, Operator, StoredHooks};
 use crate::setup as admin;
 use crate::store::{
-    Channel, Contact, ContactFlags, ContactKind, Decision, LedgerReport, LegalBasis, NewConsent,
+    Channel, Contact, ContactFlags, ContactKind, LedgerReport, LegalBasis, NewConsent,
     NewConsentType, NewContact, NewPurpose, PluginInfo, Store,
 };
 
@@ -40,7 +40,7 @@ struct DemoReport {
     call: Checked,
     justification: crate::store::DecisionId,
     objected_call: Checked,
-    decisions: Vec<Decision>,
+    decisions: Vec<crate::store::LoggedDecision>,
     ledger: Vec<HistoryEntry>,
     verify: LedgerReport,
 }
@@ -145,7 +145,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, path: PathBuf) -> Result<()> {
 
     let mut hooks = StoredHooks::new(&engine, store);
     let op = Operator::new(DEMO_ACTOR, now);
-    let newsletter = hooks.before_bulk_send(None, false, &op)?;
+    let newsletter = hooks.before_bulk_send(None, crate::hooks::BulkMode::Send, &op)?;
     let send = decide(&mut hooks, id(0), Channel::SingleEmail, &op)?;
     let call = decide(&mut hooks, id(1), Channel::Phone, &op)?;
     let reason = find_reason(hooks.store(), "existing_customer")?;

@@ -17,7 +17,7 @@ use wasmtime::component::ComponentExportIndex;
 
 /// What [`Engine::validate`](super::Engine::validate) found in a plugin.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct PluginInfo {
+pub struct ComponentInfo {
     /// SHA-256 of the component bytes, lowercase hex.
     pub sha256: String,
     /// The version of `crm:consent/rules` the component exports, e.g. "0.1.0".
@@ -39,7 +39,7 @@ pub struct Plugin {
 
 pub(crate) struct PluginInner {
     pub(crate) shared: Arc<Shared>,
-    pub(crate) info: PluginInfo,
+    pub(crate) info: ComponentInfo,
     pub(crate) pre: InstancePre<StoreState>,
     pub(crate) exports: Exports,
     #[cfg_attr(not(test), allow(dead_code))]
@@ -53,7 +53,7 @@ impl Plugin {
     }
 
     /// What validation found.
-    pub fn info(&self) -> &PluginInfo {
+    pub fn info(&self) -> &ComponentInfo {
         &self.inner.info
     }
 
@@ -138,7 +138,7 @@ pub(crate) fn prepare(
     Ok(Plugin {
         inner: Arc::new(PluginInner {
             shared: shared.clone(),
-            info: PluginInfo {
+            info: ComponentInfo {
                 sha256,
                 api_version,
                 exports,

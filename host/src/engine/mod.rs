@@ -15,9 +15,9 @@
 //! reason ids the config does not have).
 
 mod answers;
-mod bindings;
+pub(crate) mod bindings;
 mod cache;
-mod contact;
+pub(crate) mod contact;
 mod error;
 mod fuel;
 mod limits;
@@ -37,15 +37,18 @@ use sha2::{Digest, Sha256};
 use wasmtime::component::Linker;
 use wasmtime::{InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig};
 
-pub use bindings::{
+// The contract's types are public as `crate::wit`; the engine uses them
+// under their own names.
+pub(crate) use bindings::{
     Allowed, BatchError, Channel, Config, ConfigError, ConsentRecord, ConsentStatus, ConsentType,
     ContactBatch, ContactFlags, JustificationReason, LegalBasis, Outcome, Preference, Purpose,
     PurposeBasis, ReasonCode, Request, SubscriptionState, SubscriptionType, Switches, Verdict,
 };
-pub use contact::{ContactState, Decision, Denied, JustifyNeeded};
+pub(crate) use contact::ContactState;
+pub use contact::{Decision, Denied, JustifyNeeded};
 pub use error::{EngineError, Fault, FaultKind};
 pub use fuel::FuelBudget;
-pub use load::{Plugin, PluginInfo};
+pub use load::{ComponentInfo, Plugin};
 pub use policy::Policy;
 
 use limits::StoreState;
@@ -242,7 +245,7 @@ impl Engine {
     /// types and importing nothing callable. Compiles it (through the cache)
     /// and instantiates it once in a throwaway store, because wasmtime
     /// type-checks typed exports against an instance.
-    pub fn validate(&self, bytes: &[u8]) -> Result<PluginInfo, EngineError> {
+    pub fn validate(&self, bytes: &[u8]) -> Result<ComponentInfo, EngineError> {
         Ok(load::prepare(&self.shared, bytes, load::Cache::Use)?
             .info()
             .clone())

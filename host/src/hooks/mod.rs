@@ -1,15 +1,19 @@
 //! The CRM's hooks: before a single email, before a bulk send and before a call.
 //!
-//! [`Hooks`] decides from contact state the CRM passes in memory; [`stored`]
-//! backs the same hooks with the SQLite store, the decision log and the
-//! justify flow. Both fail closed: a plugin fault is a deny, never an allow.
+//! [`Hooks`] decides from contact state the CRM passes in memory;
+//! [`StoredHooks`] backs the same hooks with the SQLite store, the decision
+//! log and the justify flow. Both fail closed: a plugin fault is a deny, never an allow.
 
-pub mod convert;
-pub mod stored;
+pub(crate) mod convert;
+mod stored;
 
-pub use stored::{BulkSend, HookDecision, HookError, Operator, Replay, Skipped, StoredHooks};
+pub use stored::{
+    BulkMode, BulkSend, HookDecision, HookError, Operator, Replay, Skipped, StoredHooks,
+};
 
 use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
 
 use crate::engine::{
     Channel, Config, ContactBatch, ContactState, Decision, EngineError, Plugin, Policy, ReasonCode,
@@ -21,15 +25,18 @@ use crate::engine::{
 pub struct Context {
     /// The purpose of the contact, if the CRM knows it.
     pub purpose: Option<u32>,
-    /// Seconds since the Unix epoch; the host's clock, passed so decisions replay.
-    pub now: i64,
+    /// The time the decision is about (usually now); passed to the plugin,
+    /// so decisions replay.
+    pub now: DateTime<Utc>,
 }
 
 impl Context {
-    pub fn at(now: i64) -> Self {
+    /// A context at `now`, with no purpose.
+    pub fn at(now: DateTime<Utc>) -> Self {
         Self { purpose: None, now }
     }
 
+    /// The same context, for one purpose (its id in the config).
     pub fn for_purpose(mut self, purpose: u32) -> Self {
         self.purpose = Some(purpose);
         self
@@ -99,7 +106,7 @@ pub(crate) fn request(channel: Channel, subscription_type: Option<u32>, ctx: Con
         channel,
         purpose: ctx.purpose,
         subscription_type,
-        now: ctx.now,
+        now: ctx.now.timestamp(),
     }
 }
 

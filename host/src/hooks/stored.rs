@@ -40,6 +40,16 @@ pub enum HookError {
     NotReplayable(DecisionId, String),
 }
 
+/// Whether a bulk send is for real (logged with its recipients) or a dry
+/// run that only shows who would be skipped and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BulkMode {
+    /// Decide and log the send with its recipients.
+    Send,
+    /// Decide, log nothing.
+    DryRun,
+}
+
 /// Who acts, when, and for which purpose.
 #[derive(Debug, Clone)]
 pub struct Operator {
@@ -281,9 +291,10 @@ impl<'e> StoredHooks<'e> {
     pub fn before_bulk_send(
         &mut self,
         subscription_type: Option<&str>,
-        dry_run: bool,
+        mode: BulkMode,
         op: &Operator,
     ) -> Result<BulkSend, HookError> {
+        let dry_run = mode == BulkMode::DryRun;
         let sub = subscription_type
             .map(|code| self.store.subscription_type(code))
             .transpose()?;

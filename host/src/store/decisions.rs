@@ -68,7 +68,7 @@ pub struct NewJustification {
 
 /// A logged decision.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Decision {
+pub struct LoggedDecision {
     pub id: DecisionId,
     pub at: DateTime<Utc>,
     pub contact: Option<ContactId>,
@@ -102,8 +102,8 @@ fn json_column(row: &Row<'_>, column: usize) -> rusqlite::Result<Option<serde_js
         })
 }
 
-fn from_row(row: &Row<'_>) -> rusqlite::Result<Decision> {
-    Ok(Decision {
+fn from_row(row: &Row<'_>) -> rusqlite::Result<LoggedDecision> {
+    Ok(LoggedDecision {
         id: row.get(0)?,
         at: time(row.get(1)?)?,
         contact: row.get(2)?,
@@ -528,7 +528,7 @@ impl Store {
         })
     }
 
-    pub fn decision(&self, id: DecisionId) -> Result<Option<Decision>> {
+    pub fn decision(&self, id: DecisionId) -> Result<Option<LoggedDecision>> {
         let decision = self
             .conn
             .prepare_cached(&format!("{COLUMNS} WHERE id = ?1"))?
@@ -538,7 +538,7 @@ impl Store {
     }
 
     /// Every decision about one contact, oldest first.
-    pub fn decisions(&self, contact: ContactId) -> Result<Vec<Decision>> {
+    pub fn decisions(&self, contact: ContactId) -> Result<Vec<LoggedDecision>> {
         check_contact(&self.conn, contact)?;
         let mut stmt = self
             .conn

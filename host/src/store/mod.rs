@@ -50,7 +50,7 @@ pub use columns::{Columns, ConsentRow, ContactRow, ContactSnapshot, Preference, 
 pub use config::{StoredConfig, Switches};
 pub use consent_types::{ConsentType, ConsentTypeEdit, ConsentTypeText, NewConsentType};
 pub use contacts::{Contact, NewContact, Relation};
-pub use decisions::{Decision, NewDecision, NewJustification};
+pub use decisions::{LoggedDecision, NewDecision, NewJustification};
 pub use error::{Catalog, Result, StoreError};
 pub use ids::{
     ConsentTypeId, ContactId, DecisionId, LedgerSeq, MethodId, PluginId, PurposeId, ReasonId,
