@@ -106,66 +106,10 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: ContactsCommand) -> Result<()> {
                 phone,
                 flags: ContactFlags::default(),
             };
-            let given: Vec<NewConsent> = consents
-                .iter()
-                .map(|code| NewConsent {
-                    // Set by the store to the new contact's id.
-                    contact: ContactId(0),
-                    consent_type: code.as_str().into(),
-                    status: "given".to_owned(),
-                    method: "crm_form".to_owned(),
-                    legal_basis: LegalBasis::Consent,
-                    given_at: ctx.now,
-                    source: "crm-consent contacts add".to_owned(),
-                    actor: ctx.actor.clone(),
-                    evidence: None,
-                    text_version: None,
-                })
-                .collect();
-            // One transaction: a typo in a code leaves no contact behind.
-            let (contact, entries) = store.add_contact_with_consents(&new, &given, &ctx.actor)?;
-            let added = Added {
-                contact,
-                consents: entries,
-            };
-            ctx.emit(&added, |out| {
-                writeln!(
-                    out,
-                    "added contact {}: {} ({})",
-                    added.contact.id, added.contact.name, added.contact.kind
-                )?;
-                for code in &consents {
-                    writeln!(out, "  consent {code}: given via crm_form")?;
-                }
-                Ok(())
-            })
+            add(ctx, &mut store, &new, &consents)
         }
-        ContactsCommand::Show { id } => {
-            let view = show(&store, ContactId(id), ctx)?;
-            ctx.emit(&view, |out| print_contact(out, &view))
-        }
-        ContactsCommand::List => {
-            let mut all = Vec::new();
-            let mut after = None;
-            loop {
-                let page = store.contacts(after, PAGE)?;
-                after = page.last().map(|c| c.id);
-                let done = page.len() < PAGE as usize;
-                all.extend(page);
-                if done {
-                    break;
-                }
-            }
-            ctx.emit(&all, |out| {
-                if all.is_empty() {
-                    writeln!(out, "no contacts")?;
-                }
-                for c in &all {
-                    print_line(out, c)?;
-                }
-                Ok(())
-            })
-        }
+        ContactsCommand::Show { id } => show(ctx, &store, ContactId(id)),
+        ContactsCommand::List => list(ctx, &store),
         ContactsCommand::Flag {
             id,
             restrict,
@@ -173,47 +117,148 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: ContactsCommand) -> Result<()> {
             object,
             unobject,
         } => {
-            if !(restrict || unrestrict || object || unobject) {
-                return Err(CliError::MissingArgument(
-                    "say what to change: --restrict, --unrestrict, --object or --unobject",
-                )
-                .into());
-            }
-            let id = ContactId(id);
-            let mut flags = store.contact(id)?.flags;
-            if restrict || unrestrict {
-                flags.restricted = restrict;
-            }
-            if object || unobject {
-                flags.objected = object;
-            }
-            store.set_flags(id, flags, &ctx.actor)?;
-            ctx.emit(&flags, |out| writeln!(out, "contact {id} flags: {flags}"))
+            let restricted = change(restrict, unrestrict);
+            let objected = change(object, unobject);
+            flag(ctx, &mut store, ContactId(id), restricted, objected)
         }
         ContactsCommand::Basis { id, purpose, basis } => {
-            let id = ContactId(id);
-            store.set_purpose_basis(id, &purpose, basis, &ctx.actor)?;
-            let shown =
-                serde_json::json!({ "contact": id, "purpose": purpose, "legal_basis": basis });
-            ctx.emit(&shown, |out| {
-                writeln!(out, "contact {id}: purpose {purpose} on {basis}")
-            })
+            set_basis(ctx, &mut store, ContactId(id), &purpose, basis)
         }
         ContactsCommand::Relate { from, to, kind } => {
-            let (from, to) = (ContactId(from), ContactId(to));
-            let rel = store.relate(from, to, &kind, &ctx.actor)?;
-            let shown = serde_json::json!({ "id": rel, "from": from, "to": to, "kind": kind });
-            ctx.emit(&shown, |out| {
-                writeln!(
-                    out,
-                    "related #{rel}: contact {from} is {kind} of contact {to}"
-                )
-            })
+            relate(ctx, &mut store, ContactId(from), ContactId(to), &kind)
         }
     }
 }
 
-fn show(store: &Store, id: ContactId, ctx: &Ctx<'_>) -> Result<ContactView> {
+/// The new value of a flag set with `--on` or cleared with `--off`, or
+/// `None` when neither was given (clap rejects both).
+fn change(on: bool, off: bool) -> Option<bool> {
+    (on || off).then_some(on)
+}
+
+fn add(ctx: &mut Ctx<'_>, store: &mut Store, new: &NewContact, consents: &[String]) -> Result<()> {
+    let given: Vec<NewConsent> = consents
+        .iter()
+        .map(|code| NewConsent {
+            // Set by the store to the new contact's id.
+            contact: ContactId(0),
+            consent_type: code.as_str().into(),
+            status: "given".to_owned(),
+            method: "crm_form".to_owned(),
+            legal_basis: LegalBasis::Consent,
+            given_at: ctx.now,
+            source: "crm-consent contacts add".to_owned(),
+            actor: ctx.actor.clone(),
+            evidence: None,
+            text_version: None,
+        })
+        .collect();
+    // One transaction: a typo in a code leaves no contact behind.
+    let (contact, entries) = store.add_contact_with_consents(new, &given, &ctx.actor)?;
+    let added = Added {
+        contact,
+        consents: entries,
+    };
+    ctx.emit(&added, |out| {
+        writeln!(
+            out,
+            "added contact {}: {} ({})",
+            added.contact.id, added.contact.name, added.contact.kind
+        )?;
+        for code in consents {
+            writeln!(out, "  consent {code}: given via crm_form")?;
+        }
+        Ok(())
+    })
+}
+
+fn show(ctx: &mut Ctx<'_>, store: &Store, id: ContactId) -> Result<()> {
+    let view = view(store, id, ctx)?;
+    ctx.emit(&view, |out| print_contact(out, &view))
+}
+
+fn list(ctx: &mut Ctx<'_>, store: &Store) -> Result<()> {
+    let mut all = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store.contacts(after, PAGE)?;
+        after = page.last().map(|c| c.id);
+        let done = page.len() < PAGE as usize;
+        all.extend(page);
+        if done {
+            break;
+        }
+    }
+    ctx.emit(&all, |out| {
+        if all.is_empty() {
+            writeln!(out, "no contacts")?;
+        }
+        for c in &all {
+            print_line(out, c)?;
+        }
+        Ok(())
+    })
+}
+
+/// Sets the Art. 18 (`restricted`) and Art. 21 (`objected`) flags that are
+/// `Some`, keeping the others.
+fn flag(
+    ctx: &mut Ctx<'_>,
+    store: &mut Store,
+    id: ContactId,
+    restricted: Option<bool>,
+    objected: Option<bool>,
+) -> Result<()> {
+    if restricted.is_none() && objected.is_none() {
+        return Err(CliError::MissingArgument(
+            "say what to change: --restrict, --unrestrict, --object or --unobject",
+        )
+        .into());
+    }
+    let mut flags = store.contact(id)?.flags;
+    if let Some(on) = restricted {
+        flags.restricted = on;
+    }
+    if let Some(on) = objected {
+        flags.objected = on;
+    }
+    store.set_flags(id, flags, &ctx.actor)?;
+    ctx.emit(&flags, |out| writeln!(out, "contact {id} flags: {flags}"))
+}
+
+fn set_basis(
+    ctx: &mut Ctx<'_>,
+    store: &mut Store,
+    id: ContactId,
+    purpose: &str,
+    basis: LegalBasis,
+) -> Result<()> {
+    store.set_purpose_basis(id, purpose, basis, &ctx.actor)?;
+    let shown = serde_json::json!({ "contact": id, "purpose": purpose, "legal_basis": basis });
+    ctx.emit(&shown, |out| {
+        writeln!(out, "contact {id}: purpose {purpose} on {basis}")
+    })
+}
+
+fn relate(
+    ctx: &mut Ctx<'_>,
+    store: &mut Store,
+    from: ContactId,
+    to: ContactId,
+    kind: &RelationKind,
+) -> Result<()> {
+    let rel = store.relate(from, to, kind, &ctx.actor)?;
+    let shown = serde_json::json!({ "id": rel, "from": from, "to": to, "kind": kind });
+    ctx.emit(&shown, |out| {
+        writeln!(
+            out,
+            "related #{rel}: contact {from} is {kind} of contact {to}"
+        )
+    })
+}
+
+/// Everything `contacts show` prints about contact `id`.
+fn view(store: &Store, id: ContactId, ctx: &Ctx<'_>) -> Result<ContactView> {
     let contact = store.contact(id)?;
     let snapshot = store.contact_snapshot(id)?;
     let subs: HashMap<_, _> = store

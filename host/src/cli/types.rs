@@ -91,107 +91,115 @@ struct TypeWithTexts {
 
 pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: TypesCommand) -> Result<()> {
     match cmd {
-        TypesCommand::Add(a) => {
-            let mut store = ctx.open()?;
-            let new = NewConsentType {
-                code: a.code,
-                title: a.title,
-                description: a.description,
-                text: a.text,
-                validity_days: a.validity_days,
-                allow_bulk: a.bulk,
-                allow_single: a.single,
-                allow_contact: a.phone,
-                text_valid_from: a
-                    .text_valid_from
-                    .as_deref()
-                    .map(|d| crate::store::parse_date("--text-valid-from", d))
-                    .transpose()?,
-            };
-            let t = store.add_consent_type(&new, &ctx.actor)?;
-            ctx.emit(&t, |out| {
-                write!(out, "added consent type ")?;
-                print_type(out, &t)
-            })
-        }
-        TypesCommand::Edit(e) => {
-            let mut store = ctx.open()?;
-            let before = store.consent_type(&e.code)?;
-            let edit = ConsentTypeEdit {
-                title: e.title,
-                description: if e.no_description {
-                    Some(None)
-                } else {
-                    e.description.map(Some)
-                },
-                text: e.text,
-                validity_days: if e.never_expires {
-                    Some(None)
-                } else {
-                    e.validity_days.map(Some)
-                },
-                allow_bulk: e.bulk,
-                allow_single: e.single,
-                allow_contact: e.phone,
-            };
-            let t = store.edit_consent_type(&e.code, &edit, &ctx.actor)?;
-            ctx.emit(&t, |out| {
-                write!(out, "edited consent type ")?;
-                print_type(out, &t)?;
-                if t.text_version != before.text_version {
-                    writeln!(out, "new text: version {}", t.text_version)?;
-                }
-                Ok(())
-            })
-        }
-        TypesCommand::List => {
-            let store = ctx.open_read_only()?;
-            let types = store.consent_types()?;
-            ctx.emit(&types, |out| {
-                if types.is_empty() {
-                    writeln!(
-                        out,
-                        "no consent types: add one with `crm-consent types add`"
-                    )?;
-                }
-                for t in &types {
-                    print_type(out, t)?;
-                }
-                Ok(())
-            })
-        }
-        TypesCommand::Show { code } => {
-            let store = ctx.open_read_only()?;
-            let shown = TypeWithTexts {
-                consent_type: store.consent_type(&code)?,
-                texts: store.consent_type_texts(&code)?,
-            };
-            ctx.emit(&shown, |out| {
-                let t = &shown.consent_type;
-                print_type(out, t)?;
-                if let Some(d) = &t.description {
-                    writeln!(out, "  description: {d}")?;
-                }
-                writeln!(
-                    out,
-                    "  bulk: {}  single: {}  phone: {}",
-                    yes_no(t.allow_bulk),
-                    yes_no(t.allow_single),
-                    yes_no(t.allow_contact)
-                )?;
-                for text in &shown.texts {
-                    writeln!(
-                        out,
-                        "  text v{} ({}): {}",
-                        text.version,
-                        day(text.created_at),
-                        text.text
-                    )?;
-                }
-                Ok(())
-            })
-        }
+        TypesCommand::Add(a) => add(ctx, a),
+        TypesCommand::Edit(e) => edit(ctx, e),
+        TypesCommand::List => list(ctx),
+        TypesCommand::Show { code } => show(ctx, &code),
     }
+}
+
+fn add(ctx: &mut Ctx<'_>, a: AddType) -> Result<()> {
+    let mut store = ctx.open()?;
+    let new = NewConsentType {
+        code: a.code,
+        title: a.title,
+        description: a.description,
+        text: a.text,
+        validity_days: a.validity_days,
+        allow_bulk: a.bulk,
+        allow_single: a.single,
+        allow_contact: a.phone,
+        text_valid_from: a
+            .text_valid_from
+            .as_deref()
+            .map(|d| crate::store::parse_date("--text-valid-from", d))
+            .transpose()?,
+    };
+    let t = store.add_consent_type(&new, &ctx.actor)?;
+    ctx.emit(&t, |out| {
+        write!(out, "added consent type ")?;
+        print_type(out, &t)
+    })
+}
+
+fn edit(ctx: &mut Ctx<'_>, e: EditType) -> Result<()> {
+    let mut store = ctx.open()?;
+    let before = store.consent_type(&e.code)?;
+    let edit = ConsentTypeEdit {
+        title: e.title,
+        description: if e.no_description {
+            Some(None)
+        } else {
+            e.description.map(Some)
+        },
+        text: e.text,
+        validity_days: if e.never_expires {
+            Some(None)
+        } else {
+            e.validity_days.map(Some)
+        },
+        allow_bulk: e.bulk,
+        allow_single: e.single,
+        allow_contact: e.phone,
+    };
+    let t = store.edit_consent_type(&e.code, &edit, &ctx.actor)?;
+    ctx.emit(&t, |out| {
+        write!(out, "edited consent type ")?;
+        print_type(out, &t)?;
+        if t.text_version != before.text_version {
+            writeln!(out, "new text: version {}", t.text_version)?;
+        }
+        Ok(())
+    })
+}
+
+fn list(ctx: &mut Ctx<'_>) -> Result<()> {
+    let store = ctx.open_read_only()?;
+    let types = store.consent_types()?;
+    ctx.emit(&types, |out| {
+        if types.is_empty() {
+            writeln!(
+                out,
+                "no consent types: add one with `crm-consent types add`"
+            )?;
+        }
+        for t in &types {
+            print_type(out, t)?;
+        }
+        Ok(())
+    })
+}
+
+fn show(ctx: &mut Ctx<'_>, code: &str) -> Result<()> {
+    let store = ctx.open_read_only()?;
+    let shown = TypeWithTexts {
+        consent_type: store.consent_type(code)?,
+        texts: store.consent_type_texts(code)?,
+    };
+    ctx.emit(&shown, |out| {
+        let t = &shown.consent_type;
+        print_type(out, t)?;
+        if let Some(d) = &t.description {
+            writeln!(out, "  description: {d}")?;
+        }
+        writeln!(
+            out,
+            "  bulk: {}  single: {}  phone: {}",
+            yes_no(t.allow_bulk),
+            yes_no(t.allow_single),
+            yes_no(t.allow_contact)
+        )?;
+        for text in &shown.texts {
+            writeln!(
+                out,
+                "  text v{} ({}): {}",
+                text.version,
+                day(text.created_at),
+                text.text
+            )?;
+        }
+        Ok(())
+    })
 }
 
 /// One line: `newsletter  "Newsletter"  365 days  bulk  (text v2)`.
