@@ -40,9 +40,9 @@ use wasmtime::{InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig};
 // The contract's types are public as `crate::wit`; the engine uses them
 // under their own names.
 pub(crate) use bindings::{
-    Allowed, BatchError, Channel, Config, ConfigError, ConsentRecord, ConsentStatus, ConsentType,
-    ContactBatch, ContactFlags, JustificationReason, LegalBasis, Outcome, Preference, Purpose,
-    PurposeBasis, ReasonCode, Request, SubscriptionState, SubscriptionType, Switches, Verdict,
+    Channel, Config, ConsentRecord, ConsentStatus, ConsentType, ContactBatch, ContactFlags,
+    JustificationReason, LegalBasis, Outcome, Preference, Purpose, PurposeBasis, ReasonCode,
+    Request, SubscriptionState, SubscriptionType, Switches, Verdict,
 };
 pub(crate) use contact::ContactState;
 pub use contact::{Decision, Denied, JustifyNeeded};

@@ -117,17 +117,24 @@ pub(super) fn refuse_if_used(
 /// A reason an operator picks to contact someone without valid consent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reason {
+    /// Its id, as a justification in the decision log cites it.
     pub id: ReasonId,
+    /// Stable code, e.g. `existing_customer` (soft opt-in).
     pub code: String,
+    /// What the operator reads when picking it.
     pub label: String,
 }
 
 /// Why personal data is processed, with its default legal basis.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Purpose {
+    /// Its id, as the plugin and a contact's bases name it.
     pub id: PurposeId,
+    /// Stable code, unique among purposes.
     pub code: String,
+    /// Shown to admins and operators.
     pub name: String,
+    /// The purpose's default legal basis (Art. 6(1)).
     pub legal_basis: LegalBasis,
     /// Art. 21(3): an objection covers every direct-marketing purpose.
     pub direct_marketing: bool,
@@ -136,9 +143,13 @@ pub struct Purpose {
 /// A purpose to add, or the new values of an existing one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewPurpose {
+    /// Stable code; in an edit, the purpose's new code.
     pub code: String,
+    /// Shown to admins and operators.
     pub name: String,
+    /// The default legal basis (Art. 6(1)).
     pub legal_basis: LegalBasis,
+    /// Covered by an Art. 21(3) objection.
     pub direct_marketing: bool,
 }
 
@@ -196,10 +207,12 @@ pub(super) fn one<T>(
 }
 
 impl Store {
+    /// Every justification reason, in id order: what an operator picks from.
     pub fn reasons(&self) -> Result<Vec<Reason>> {
         all(&self.conn, REASON_COLUMNS, reason_from_row)
     }
 
+    /// The reason with `code`.
     pub fn reason(&self, code: &str) -> Result<Reason> {
         one(
             &self.conn,
@@ -210,6 +223,8 @@ impl Store {
         )
     }
 
+    /// Adds a justification reason an operator can pick (Italian CRM plugin);
+    /// a ledger entry, since reasons are part of the plugin's config.
     pub fn add_reason(&mut self, code: &str, label: &str, actor: &str) -> Result<Reason> {
         check_entry("reason label", label, actor)?;
         self.write_recorded(|tx, now| {
@@ -231,6 +246,8 @@ impl Store {
         })
     }
 
+    /// Changes a reason's label. Justifications already logged keep the
+    /// label's old wording in their timeline entries.
     pub fn edit_reason(&mut self, code: &str, label: &str, actor: &str) -> Result<Reason> {
         check_entry("reason label", label, actor)?;
         self.write_recorded(|tx, now| {
@@ -271,10 +288,12 @@ impl Store {
         })
     }
 
+    /// Every purpose of processing, in id order.
     pub fn purposes(&self) -> Result<Vec<Purpose>> {
         all(&self.conn, PURPOSE_COLUMNS, purpose_from_row)
     }
 
+    /// The purpose with `code`.
     pub fn purpose(&self, code: &str) -> Result<Purpose> {
         one(
             &self.conn,
@@ -285,6 +304,8 @@ impl Store {
         )
     }
 
+    /// Adds a purpose of processing with its default legal basis
+    /// (SuperOffice); a ledger entry, since decisions read it.
     pub fn add_purpose(&mut self, purpose: &NewPurpose, actor: &str) -> Result<Purpose> {
         check_entry("purpose name", &purpose.name, actor)?;
         self.write_recorded(|tx, now| {
@@ -354,6 +375,7 @@ impl Store {
         })
     }
 
+    /// Refused while a contact has a legal basis for the purpose.
     pub fn delete_purpose(&mut self, code: &str, actor: &str) -> Result<()> {
         check_actor(actor)?;
         self.write_recorded(|tx, now| {

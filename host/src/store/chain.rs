@@ -103,6 +103,7 @@ pub(super) fn sha256_hex(bytes: &[u8]) -> String {
 pub struct LedgerHead {
     /// 0 while the ledger is empty.
     pub seq: LedgerSeq,
+    /// The last entry's hash; [`GENESIS_HASH`] while the ledger is empty.
     pub hash: String,
 }
 

@@ -21,35 +21,46 @@ use super::{
 /// One current consent of a contact (WIT `consent-record`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConsentRow {
+    /// The consent type.
     pub type_id: ConsentTypeId,
     /// The DPV meaning of the status.
     pub status: ConsentStatus,
+    /// The basis the consent was recorded under.
     pub legal_basis: LegalBasis,
     /// Unix seconds.
     pub given_at: i64,
+    /// How it was given (form, phone, import, ...).
     pub method_id: MethodId,
 }
 
 /// The legal basis a contact's data has for one purpose (WIT `purpose-basis`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PurposeBasis {
+    /// The purpose.
     pub purpose_id: PurposeId,
+    /// The basis the contact's data has for it.
     pub legal_basis: LegalBasis,
 }
 
 /// A contact's choice for one subscription type (WIT `preference`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Preference {
+    /// The subscription type.
     pub subscription_type_id: SubscriptionTypeId,
+    /// Opted in, opted out or not specified (HubSpot).
     pub state: SubscriptionState,
 }
 
 /// What the rules need to know about one contact (WIT `contact-state`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContactSnapshot {
+    /// Art. 18 / Art. 21 / opt-out-of-all flags.
     pub flags: ContactFlags,
+    /// The current consent per type.
     pub consents: Vec<ConsentRow>,
+    /// The legal basis per purpose.
     pub bases: Vec<PurposeBasis>,
+    /// The subscription choice per type.
     pub preferences: Vec<Preference>,
 }
 
@@ -57,9 +68,13 @@ pub struct ContactSnapshot {
 /// column (WIT `contact-row`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContactRow {
+    /// The contact's flags.
     pub flags: ContactFlags,
+    /// How many entries of [`Columns::consents`] are this contact's.
     pub consents: u32,
+    /// How many entries of [`Columns::bases`] are this contact's.
     pub bases: u32,
+    /// How many entries of [`Columns::preferences`] are this contact's.
     pub preferences: u32,
 }
 
@@ -69,10 +84,15 @@ pub struct ContactRow {
 /// `preferences`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Columns {
+    /// The contacts, in id order.
     pub contact_ids: Vec<ContactId>,
+    /// One row per contact, in the same order.
     pub rows: Vec<ContactRow>,
+    /// Every contact's current consents, contact after contact.
     pub consents: Vec<ConsentRow>,
+    /// Every contact's legal bases, contact after contact.
     pub bases: Vec<PurposeBasis>,
+    /// Every contact's subscription choices, contact after contact.
     pub preferences: Vec<Preference>,
 }
 

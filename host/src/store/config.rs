@@ -48,10 +48,15 @@ impl Default for Switches {
 /// parts agree with each other.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredConfig {
+    /// The admin's consent types, with their current text versions.
     pub consent_types: Vec<ConsentType>,
+    /// The justification reasons an operator can pick.
     pub reasons: Vec<Reason>,
+    /// The purposes of processing and their default bases.
     pub purposes: Vec<Purpose>,
+    /// The mailing lists contacts opt in to or out of.
     pub subscription_types: Vec<SubscriptionType>,
+    /// Which checks are on.
     pub switches: Switches,
 }
 
@@ -73,6 +78,7 @@ fn read_switches(conn: &rusqlite::Connection) -> Result<Switches> {
 }
 
 impl Store {
+    /// The admin's privacy switches as stored.
     pub fn switches(&self) -> Result<Switches> {
         read_switches(&self.conn)
     }

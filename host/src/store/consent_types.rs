@@ -16,10 +16,13 @@ use super::{Catalog, ConsentTypeId, Result, Store, StoreError, check_not_empty, 
 /// A kind of consent an admin defines ("Newsletter", "Phone marketing").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConsentType {
+    /// Its id, as consents and the plugin name it.
     pub id: ConsentTypeId,
+    /// Stable code used in imports and the CLI, e.g. `newsletter`.
     pub code: String,
     /// Shown in pick lists.
     pub title: String,
+    /// An admin's note on what the type covers; not the agreed text.
     pub description: Option<String>,
     /// The current version of the text; bumped on every text change.
     pub text_version: u32,
@@ -31,19 +34,29 @@ pub struct ConsentType {
     pub allow_single: bool,
     /// Allows phone calls.
     pub allow_contact: bool,
+    /// When the admin added it.
     pub created_at: DateTime<Utc>,
 }
 
+/// A consent type to add (Italian CRM plugin: title, unique code, validity,
+/// three channel flags), with the first version of its text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewConsentType {
+    /// Stable code used in imports and the CLI.
     pub code: String,
+    /// Shown in pick lists.
     pub title: String,
+    /// An admin's note on what the type covers.
     pub description: Option<String>,
     /// The text the person agrees to: version 1.
     pub text: String,
+    /// Days a given consent stays valid; `None` never expires.
     pub validity_days: Option<u32>,
+    /// Allows newsletters and other bulk sends.
     pub allow_bulk: bool,
+    /// Allows one email (or SMS) to one contact.
     pub allow_single: bool,
+    /// Allows phone calls.
     pub allow_contact: bool,
     /// From when the first text counts; `None` means from now. Only an
     /// import of historical consents needs an earlier date (Art. 7(1): no
@@ -55,6 +68,7 @@ pub struct NewConsentType {
 /// Changes to a consent type; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConsentTypeEdit {
+    /// A new title.
     pub title: Option<String>,
     /// `Some(None)` removes the description.
     pub description: Option<Option<String>>,
@@ -62,16 +76,22 @@ pub struct ConsentTypeEdit {
     pub text: Option<String>,
     /// `Some(None)` makes the consent never expire.
     pub validity_days: Option<Option<u32>>,
+    /// Allows newsletters and other bulk sends.
     pub allow_bulk: Option<bool>,
+    /// Allows one email (or SMS) to one contact.
     pub allow_single: Option<bool>,
+    /// Allows phone calls.
     pub allow_contact: Option<bool>,
 }
 
 /// One version of a consent type's text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConsentTypeText {
+    /// 1 for the first text, then one more per change.
     pub version: u32,
+    /// The words the person agreed to, exactly as shown (Art. 7(1)).
     pub text: String,
+    /// When it was recorded.
     pub created_at: DateTime<Utc>,
     /// Consents given before this time cannot name this version.
     pub valid_from: DateTime<Utc>,
@@ -301,14 +321,17 @@ impl Store {
         })
     }
 
+    /// The consent type with `code`.
     pub fn consent_type(&self, code: &str) -> Result<ConsentType> {
         type_by_code(&self.conn, code)
     }
 
+    /// The consent type with `id`, as hooks and the plugin name it.
     pub fn consent_type_by_id(&self, id: ConsentTypeId) -> Result<ConsentType> {
         type_by_id(&self.conn, id)
     }
 
+    /// Every consent type, in id order.
     pub fn consent_types(&self) -> Result<Vec<ConsentType>> {
         all_types(&self.conn)
     }

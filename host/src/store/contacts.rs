@@ -20,12 +20,18 @@ use super::{
     Result, Store, StoreError, TimelineKind, check_not_empty, secs, time,
 };
 
+/// A contact to add, as a CRM or an import sends it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewContact {
+    /// Person, company, device, ... (iPresso).
     pub kind: ContactKind,
+    /// The name; personal data, erasable (Art. 17).
     pub name: String,
+    /// Email address; personal data, erasable.
     pub email: Option<String>,
+    /// Phone number; personal data, erasable.
     pub phone: Option<String>,
+    /// Art. 18 / Art. 21 / opt-out-of-all flags it starts with.
     pub flags: ContactFlags,
 }
 
@@ -33,22 +39,34 @@ pub struct NewContact {
 /// `email` and `phone` are `None`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Contact {
+    /// Its id, which the ledger keeps after an erasure.
     pub id: ContactId,
+    /// Person, company, device, ... (iPresso).
     pub kind: ContactKind,
+    /// The name; empty after an erasure.
     pub name: String,
+    /// Email address, if known.
     pub email: Option<String>,
+    /// Phone number, if known.
     pub phone: Option<String>,
+    /// When it was added.
     pub created_at: DateTime<Utc>,
+    /// Art. 18 / Art. 21 / opt-out-of-all flags.
     pub flags: ContactFlags,
 }
 
 /// "`from` is `kind` of `to`", e.g. an employee of a company.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Relation {
+    /// Its id.
     pub id: RelationId,
+    /// The contact the relation is read from.
     pub from: ContactId,
+    /// The contact it points to.
     pub to: ContactId,
+    /// How they are related (iPresso).
     pub kind: RelationKind,
+    /// When the relation was recorded.
     pub created_at: DateTime<Utc>,
 }
 
@@ -248,6 +266,7 @@ impl Store {
         })
     }
 
+    /// The contact with `id`, personal fields included.
     pub fn contact(&self, id: ContactId) -> Result<Contact> {
         contact_by_id(&self.conn, id)
     }

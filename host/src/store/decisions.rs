@@ -32,57 +32,82 @@ pub struct NewDecision {
     pub at: DateTime<Utc>,
     /// `None` for the summary row of a bulk send.
     pub contact: Option<ContactId>,
+    /// The channel the operator was about to use.
     pub channel: Channel,
     /// `Allow`, `Deny` or `Justify`; justifications go through
     /// [`Store::log_justification`].
     pub outcome: Outcome,
     /// The plugin's reason code, e.g. `no_consent`.
     pub reason_code: String,
+    /// For a newsletter: the subscription type sent.
     pub subscription_type: Option<SubscriptionTypeId>,
     /// Counts of a bulk send, e.g. `{"allow": 9120, "deny": 880}`.
     pub summary: Option<serde_json::Value>,
     /// Who a bulk send went to, so it can later be shown why each person
     /// received it. Stored delta-encoded: about a byte per recipient.
     pub recipients: Option<Vec<ContactId>>,
+    /// The sha256 of the plugin that answered, to replay the decision.
     pub plugin_sha256: Option<String>,
     /// Enough to replay: the contact state and request as sent to the plugin.
     pub request: serde_json::Value,
+    /// Who asked: a CRM user, or the process that ran the check.
     pub actor: String,
 }
 
 /// An operator going on after a `Justify` decision, with a reason.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewJustification {
+    /// The `now` the plugin was asked with.
     pub at: DateTime<Utc>,
+    /// The contact about to be contacted.
     pub contact: ContactId,
+    /// The channel the operator is using.
     pub channel: Channel,
+    /// The reason the operator picked from the catalog.
     pub reason: ReasonId,
     /// The operator's own words; may be empty.
     pub text: String,
     /// Why consent was missing (`no_consent`, `consent_expired`).
     pub reason_code: String,
+    /// The sha256 of the plugin whose `Justify` this answers.
     pub plugin_sha256: Option<String>,
+    /// The contact state and request as sent to the plugin.
     pub request: serde_json::Value,
+    /// The operator.
     pub actor: String,
 }
 
 /// A logged decision.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LoggedDecision {
+    /// Its position in the log.
     pub id: DecisionId,
+    /// The `now` the plugin was asked with.
     pub at: DateTime<Utc>,
+    /// `None` for the summary row of a bulk send.
     pub contact: Option<ContactId>,
+    /// The channel asked about.
     pub channel: Channel,
+    /// What the plugin answered, or `Justified`.
     pub outcome: Outcome,
+    /// The plugin's reason code, e.g. `no_consent`.
     pub reason_code: String,
+    /// For a justification: the reason the operator picked.
     pub reason: Option<ReasonId>,
+    /// For a justification: the operator's own words. Personal data that an
+    /// erasure can remove; the chain holds only its hash.
     pub justification: Option<String>,
+    /// For a newsletter: the subscription type sent.
     pub subscription_type: Option<SubscriptionTypeId>,
+    /// Counts of a bulk send.
     pub summary: Option<serde_json::Value>,
     /// Who a bulk send went to.
     pub recipients: Option<Vec<ContactId>>,
+    /// The sha256 of the plugin that answered.
     pub plugin_sha256: Option<String>,
+    /// The contact state and request as sent to the plugin.
     pub request: serde_json::Value,
+    /// Who asked: a CRM user, or the process that ran the check.
     pub actor: String,
     /// When it was written (the clock); `at` is the time it was asked about.
     pub recorded_at: DateTime<Utc>,
@@ -528,6 +553,7 @@ impl Store {
         })
     }
 
+    /// The logged decision with `id`, if there is one.
     pub fn decision(&self, id: DecisionId) -> Result<Option<LoggedDecision>> {
         let decision = self
             .conn

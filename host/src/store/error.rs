@@ -10,15 +10,25 @@ use super::vocabulary::ParseError;
 /// What kind of catalog entry a code or id refers to; used in messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Catalog {
+    /// A kind of consent an admin defines (Italian CRM plugin), e.g.
+    /// `newsletter`.
     ConsentType,
+    /// A consent status (Livespace: four built in, plus custom ones).
     Status,
+    /// A way of giving consent (Livespace: `crm_form`, `email`, ...).
     Method,
+    /// A reason an operator picks to contact someone without consent
+    /// (Italian CRM plugin).
     Reason,
+    /// A purpose of processing with its default legal basis (SuperOffice).
     Purpose,
+    /// A mailing list a contact opts in to or out of (SuperOffice, HubSpot).
     SubscriptionType,
 }
 
 impl Catalog {
+    /// The catalog's name as an admin reads it in a message, e.g.
+    /// `consent status`.
     pub const fn as_str(self) -> &'static str {
         match self {
             Catalog::ConsentType => "consent type",
@@ -37,82 +47,189 @@ impl fmt::Display for Catalog {
     }
 }
 
+/// Everything the store refuses or fails at. The message is for the admin
+/// or CRM developer reading the CLI or an HTTP response; [`StoreError::code`]
+/// is for scripts.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// No database file at the path. Opening never creates one, so a typo in
+    /// `--db` cannot start an empty ledger next to the real one.
     #[error("database {} does not exist; create it first", .0.display())]
     MissingDatabase(PathBuf),
+    /// `init` found a file at the path already: creating never overwrites a
+    /// ledger.
     #[error("database {} already exists; open it instead", .0.display())]
     DatabaseExists(PathBuf),
+    /// A code that is not in the catalog, as typed by an admin or named by
+    /// an import.
+    ///
     /// `valid` holds the catalog's codes, queried when the error is built
     /// (see `catalog::unknown_code`): the message suggests the nearest one
     /// and lists them. Empty when they were not looked up.
     #[error("unknown {kind} `{code}`{}", Suggestion { code, valid })]
     UnknownCode {
+        /// The catalog that was searched.
         kind: Catalog,
+        /// The code as given.
         code: String,
+        /// The catalog's codes, sorted.
         valid: Vec<String>,
     },
+    /// No catalog entry has this id: a hook or an import named an entry that
+    /// was deleted or never existed.
     #[error("unknown {kind} id {id}")]
-    UnknownId { kind: Catalog, id: i64 },
+    UnknownId {
+        /// The catalog that was searched.
+        kind: Catalog,
+        /// The id as given.
+        id: i64,
+    },
+    /// A consent names a text version its type never had: nobody can have
+    /// agreed to words that did not exist (Art. 7(1)).
     #[error("consent type {type_id} has no text version {version}")]
     UnknownTextVersion {
+        /// The consent type.
         type_id: ConsentTypeId,
+        /// The version asked for.
         version: u32,
     },
+    /// No contact has this id.
     #[error("unknown contact id {0}")]
     UnknownContact(ContactId),
+    /// A justification names a reason id that is not in the catalog.
     #[error("unknown justification reason id {0}")]
     UnknownReason(ReasonId),
+    /// No installed plugin has this id.
     #[error("unknown plugin id {0}")]
     UnknownPlugin(PluginId),
+    /// A new or renamed catalog entry would take a code already in use;
+    /// codes are stable identifiers in imports, URLs and the CLI.
     #[error("duplicate {kind} code \"{code}\"")]
-    DuplicateCode { kind: Catalog, code: String },
+    DuplicateCode {
+        /// The catalog.
+        kind: Catalog,
+        /// The code that is taken.
+        code: String,
+    },
+    /// The entry is built in and locked (Livespace: the four built-in
+    /// statuses and "via the CRM form" can be neither edited nor deleted).
     #[error("{kind} \"{code}\" is built in and cannot be edited or deleted")]
-    Locked { kind: Catalog, code: String },
+    Locked {
+        /// The catalog.
+        kind: Catalog,
+        /// The locked entry's code.
+        code: String,
+    },
+    /// The ledger or the decision log still cites the entry and must keep
+    /// resolving it: the proof of consent (Art. 7(1)) outlives catalog edits.
     #[error("{kind} \"{code}\" is used by {uses} record(s) and cannot be {action}")]
     InUse {
+        /// The catalog.
         kind: Catalog,
+        /// The entry's code.
         code: String,
+        /// How many records cite it.
         uses: i64,
+        /// What was refused, e.g. `deleted`.
         action: &'static str,
     },
+    /// A date that cannot be used: not RFC 3339 or `YYYY-MM-DD`, a consent
+    /// given in the future, or one given before its text existed (Art. 7(1)).
     #[error("bad date in {field}: \"{value}\" ({why})")]
     BadDate {
+        /// The input that held it, e.g. `given_at`.
         field: &'static str,
+        /// The date as given.
         value: String,
+        /// What is wrong with it and what to do instead.
         why: &'static str,
     },
+    /// A name outside one of the store's closed vocabularies (a status
+    /// meaning, legal basis, channel, ...), as typed or imported.
     #[error(transparent)]
     Parse(#[from] ParseError),
+    /// A required field, such as a name or the actor, was empty or blank.
     #[error("{0} must not be empty")]
     EmptyField(&'static str),
+    /// An input that breaks a rule of its own (a malformed code or email, a
+    /// consent type with no channel, ...); `why` says which.
     #[error("invalid {field}: {why}")]
-    Invalid { field: &'static str, why: String },
+    Invalid {
+        /// The input, e.g. `email` or `code`.
+        field: &'static str,
+        /// The rule it breaks, for the admin.
+        why: String,
+    },
+    /// A stored value the store cannot read back: only a hand-edited or
+    /// damaged file holds one. `crm-consent ledger verify` tells what else
+    /// changed.
     #[error("unknown {what} \"{value}\" stored in the database")]
-    CorruptValue { what: &'static str, value: String },
+    CorruptValue {
+        /// What was being read, e.g. `ledger entry body`.
+        what: &'static str,
+        /// The value found, or why it could not be read.
+        value: String,
+    },
+    /// SQLite itself failed: busy past the timeout, disk full, a damaged
+    /// file, ...
+    ///
     /// Not a `source`: rusqlite's error chains the same sentence once more
     /// and then SQLite's description of the code, so a report of the chain
     /// would say "file is not a database" three times.
     #[error("SQLite: {0}")]
     Sqlite(rusqlite::Error),
+    /// The schema cannot be brought to this build's version: an upgrade
+    /// failed and was rolled back, the file is newer than this build, or a
+    /// read-only open found it in need of an upgrade.
     #[error("the database's schema (version {version}) cannot be used: {why}")]
-    Migration { version: usize, why: String },
+    Migration {
+        /// The schema version found, or the migration that failed.
+        version: usize,
+        /// What went wrong and what to do.
+        why: String,
+    },
+    /// The file is not a crm-consent database (another program's SQLite
+    /// file, not SQLite at all, or not a regular file). It is refused before
+    /// a byte of it is written.
     #[error("`{}` is not a crm-consent database: {why}; point --db at a database made by `crm-consent init`", path.display())]
-    NotOurDatabase { path: PathBuf, why: &'static str },
+    NotOurDatabase {
+        /// The file that was opened.
+        path: PathBuf,
+        /// How it was told apart.
+        why: &'static str,
+    },
+    /// The file is empty: `init` is still running in another process, or
+    /// crashed before writing the schema.
     #[error("`{}` is not initialized yet; run `crm-consent init` first (or wait for the one running)", .0.display())]
     NotInitialized(PathBuf),
+    /// A write on a store opened with [`Store::open_read_only`](super::Store::open_read_only).
     #[error("`{}` was opened read-only; this command changes it, so open it writable", .0.display())]
     ReadOnly(PathBuf),
+    /// A stored plugin's bytes no longer match the sha256 it was installed
+    /// under, so logged decisions could not be replayed against the plugin
+    /// that made them: someone edited the file.
     #[error(
         "the stored bytes of plugin {id} no longer hash to its sha256 `{sha256}`; the database was tampered with: run `crm-consent ledger verify` and reinstall the plugin"
     )]
-    PluginBytesChanged { id: PluginId, sha256: String },
+    PluginBytesChanged {
+        /// The plugin.
+        id: PluginId,
+        /// The sha256 it was installed under.
+        sha256: String,
+    },
+    /// A typed value exceeds its limit in [`limits`](super::limits): values
+    /// that enter the hash chain are kept and replayed forever.
     #[error("{field} is {len} characters long; at most {max} are allowed")]
     TooLong {
+        /// The input, e.g. `actor`.
         field: &'static str,
+        /// Its length in characters.
         len: usize,
+        /// The limit.
         max: usize,
     },
+    /// A JSON value (evidence, a logged request or summary) could not be
+    /// written or read back.
     #[error("JSON: {0}")]
     Json(#[from] serde_json::Error),
 }
@@ -194,6 +311,7 @@ impl StoreError {
     }
 }
 
+/// The result of every store operation.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 impl From<rusqlite::Error> for StoreError {

@@ -48,7 +48,10 @@ typed_id!(
     /// A typed link between two contacts.
     RelationId(i64)
 );
-typed_id!(ConsentTypeId(u32));
+typed_id!(
+    /// A kind of consent an admin defines ("Newsletter", "Phone marketing").
+    ConsentTypeId(u32)
+);
 typed_id!(
     /// A consent status, built in or custom.
     StatusId(u32)
@@ -61,11 +64,24 @@ typed_id!(
     /// A justification reason an operator picks to contact without consent.
     ReasonId(u32)
 );
-typed_id!(PurposeId(u32));
-typed_id!(SubscriptionTypeId(u32));
+typed_id!(
+    /// A purpose of processing, with its default legal basis (SuperOffice).
+    PurposeId(u32)
+);
+typed_id!(
+    /// A mailing list contacts opt in to or out of (SuperOffice, HubSpot).
+    SubscriptionTypeId(u32)
+);
 typed_id!(
     /// Position of an entry in the consent ledger, starting at 1, without gaps.
     LedgerSeq(i64)
 );
-typed_id!(DecisionId(i64));
-typed_id!(PluginId(i64));
+typed_id!(
+    /// A row of the decision log: one plugin answer or one operator's
+    /// justification.
+    DecisionId(i64)
+);
+typed_id!(
+    /// An installed plugin component.
+    PluginId(i64)
+);

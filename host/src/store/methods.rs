@@ -12,9 +12,13 @@ use super::{Catalog, MethodId, Result, Store, secs};
 /// A way of giving consent: the CRM form, email, paper, an import, ...
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Method {
+    /// Its id, as ledger entries and the plugin name it.
     pub id: MethodId,
+    /// Stable code, e.g. `crm_form` or `import`.
     pub code: String,
+    /// Shown to people, e.g. "Via the CRM form".
     pub name: String,
+    /// One of the six Livespace ways a new database starts with.
     pub built_in: bool,
     /// Livespace: "via the CRM form" can be neither edited nor deleted.
     pub locked: bool,
@@ -36,10 +40,12 @@ fn method_from_row(row: &Row<'_>) -> rusqlite::Result<Method> {
 const LEDGER_METHOD: &str = "CASE kind WHEN 'consent' THEN body ->> '$.method_id' END";
 
 impl Store {
+    /// Every way of giving consent, in id order.
     pub fn methods(&self) -> Result<Vec<Method>> {
         all(&self.conn, METHOD_COLUMNS, method_from_row)
     }
 
+    /// The way of giving consent with `code`.
     pub fn method(&self, code: &str) -> Result<Method> {
         one(
             &self.conn,
@@ -50,6 +56,7 @@ impl Store {
         )
     }
 
+    /// Adds a custom way of giving consent (Livespace allows custom ones).
     pub fn add_method(&mut self, code: &str, name: &str, actor: &str) -> Result<Method> {
         check_entry("method name", name, actor)?;
         self.write_recorded(|tx, now| {
@@ -96,6 +103,8 @@ impl Store {
         })
     }
 
+    /// Refused for the locked "via the CRM form" and while a ledger entry
+    /// names the method: the proof must keep resolving it.
     pub fn delete_method(&mut self, code: &str, actor: &str) -> Result<()> {
         check_actor(actor)?;
         self.write_recorded(|tx, now| {

@@ -14,21 +14,28 @@ use super::{PluginId, Result, Store, StoreError, check_not_empty, secs, time};
 /// An installed plugin, without its bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PluginInfo {
+    /// Its id.
     pub id: PluginId,
     /// Lowercase hex SHA-256 of the component bytes.
     pub sha256: String,
+    /// Size of the component in bytes.
     pub size: u64,
     /// The WIT package the component speaks, e.g. `crm:consent@0.1.0`.
     pub api_version: String,
+    /// When it was installed.
     pub installed_at: DateTime<Utc>,
+    /// Who installed it.
     pub installed_by: String,
+    /// Whether it is the one plugin that decides now.
     pub active: bool,
 }
 
 /// An installed plugin with its component bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InstalledPlugin {
+    /// What is known about it.
     pub info: PluginInfo,
+    /// The WebAssembly component, as installed.
     pub bytes: Vec<u8>,
 }
 

@@ -17,12 +17,19 @@ use super::{
 /// The current consent of a contact for one type (the projection).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CurrentConsent {
+    /// The consent type.
     pub consent_type_id: ConsentTypeId,
+    /// The status as recorded, built in or custom.
     pub status_id: StatusId,
+    /// What the status means (DPV): what the rules read.
     pub status: ConsentStatus,
+    /// The basis it was recorded under.
     pub legal_basis: LegalBasis,
+    /// When the person gave it.
     pub given_at: DateTime<Utc>,
+    /// How it was given.
     pub method_id: MethodId,
+    /// The version of the text agreed to (Art. 7(1)).
     pub text_version: u32,
     /// The ledger entry this state comes from.
     pub seq: LedgerSeq,

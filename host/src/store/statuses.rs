@@ -16,9 +16,13 @@ const LEDGER_STATUS: &str = "CASE kind WHEN 'consent' THEN body ->> '$.status_id
 /// A consent status; each one means exactly one DPV state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Status {
+    /// Its id, as ledger entries name it.
     pub id: StatusId,
+    /// Stable code, e.g. `given`.
     pub code: String,
+    /// Shown to people.
     pub name: String,
+    /// The DPV state it means, which is what the rules read.
     pub meaning: ConsentStatus,
     /// Livespace: the four built-in statuses cannot be edited or deleted.
     pub built_in: bool,
@@ -38,10 +42,12 @@ fn status_from_row(row: &Row<'_>) -> rusqlite::Result<Status> {
 const STATUS_COLUMNS: &str = "SELECT id, code, name, meaning, built_in FROM statuses";
 
 impl Store {
+    /// Every consent status, built in and custom, in id order.
     pub fn statuses(&self) -> Result<Vec<Status>> {
         all(&self.conn, STATUS_COLUMNS, status_from_row)
     }
 
+    /// The consent status with `code`.
     pub fn status(&self, code: &str) -> Result<Status> {
         one(
             &self.conn,
@@ -123,6 +129,8 @@ impl Store {
         })
     }
 
+    /// Deletes a custom status. Refused for a built-in one (Livespace) and
+    /// while a ledger entry names it: the proof must keep resolving it.
     pub fn delete_status(&mut self, code: &str, actor: &str) -> Result<()> {
         check_actor(actor)?;
         self.write_recorded(|tx, now| {

@@ -17,8 +17,11 @@ use super::{
 /// A newsletter list a contact can opt in to or out of.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SubscriptionType {
+    /// Its id, as preferences, requests and the plugin name it.
     pub id: SubscriptionTypeId,
+    /// Stable code, e.g. `newsletter`.
     pub code: String,
+    /// Shown to contacts and admins.
     pub name: String,
     /// Only contacts who opted in receive it.
     pub requires_opt_in: bool,
@@ -62,14 +65,17 @@ pub(super) fn check_subscription_type(conn: &Connection, id: SubscriptionTypeId)
 }
 
 impl Store {
+    /// Every subscription type, in id order.
     pub fn subscription_types(&self) -> Result<Vec<SubscriptionType>> {
         all_subscription_types(&self.conn)
     }
 
+    /// The subscription type with `code`.
     pub fn subscription_type(&self, code: &str) -> Result<SubscriptionType> {
         by_code(&self.conn, code)
     }
 
+    /// Adds a subscription type; a ledger entry, since decisions read it.
     pub fn add_subscription_type(
         &mut self,
         code: &str,
@@ -91,6 +97,8 @@ impl Store {
         })
     }
 
+    /// Renames a subscription type and sets whether it needs an opt-in
+    /// (SuperOffice lets the admin edit the defaults).
     pub fn edit_subscription_type(
         &mut self,
         code: &str,

@@ -17,10 +17,15 @@ use super::{
 /// One line of a contact's history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TimelineEntry {
+    /// Its id.
     pub id: i64,
+    /// The contact whose history it is.
     pub contact_id: ContactId,
+    /// When the change was recorded.
     pub at: DateTime<Utc>,
+    /// What the entry is about.
     pub kind: TimelineKind,
+    /// The change in words, for people; may hold personal data.
     pub summary: String,
     /// Who made the change: a user, "import", "form", ...
     pub actor: String,

@@ -17,7 +17,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown {what} \"{value}\"")]
 pub struct ParseError {
+    /// The vocabulary, e.g. `legal basis`.
     pub what: &'static str,
+    /// The name as given.
     pub value: String,
 }
 
@@ -47,8 +49,12 @@ macro_rules! closed_enum {
         }
 
         impl $name {
+            /// Every value, in code order: for pick lists, help texts and
+            /// parsing.
             pub const ALL: &'static [$name] = &[$($name::$variant),*];
 
+            /// The snake_case name, as the ledger and the decision log store
+            /// it and as people read it.
             pub const fn as_str(self) -> &'static str {
                 match self {
                     $($name::$variant => $text,)*
@@ -60,6 +66,8 @@ macro_rules! closed_enum {
                 self as u8
             }
 
+            /// The value behind a projection-table integer; `None` for one
+            /// outside the vocabulary, which only a hand-edited file holds.
             pub const fn from_code(code: i64) -> Option<Self> {
                 match code {
                     $($code => Some($name::$variant),)*
@@ -94,13 +102,24 @@ closed_enum!(
     /// Consent states after W3C DPV. Every status, built in or custom, means
     /// exactly one of these.
     ConsentStatus, "DPV consent status" {
+        /// The person was asked and has not answered yet.
         Requested = 0, "requested";
+        /// The person agreed (Art. 6(1)(a), Art. 7).
         Given = 1, "given";
+        /// The person agreed again to a consent given before.
         Renewed = 2, "renewed";
+        /// The person was asked and said no.
         Refused = 3, "refused";
+        /// The person withdrew a consent they gave (Art. 7(3)); it no longer
+        /// counts from then on.
         Withdrawn = 4, "withdrawn";
+        /// Someone other than the person ended the consent (DPV), e.g. the
+        /// controller.
         Revoked = 5, "revoked";
+        /// The consent outlived its validity period.
         Expired = 6, "expired";
+        /// The consent was found not to meet the conditions for consent
+        /// (Art. 7), so it never counted.
         Invalidated = 7, "invalidated";
     }
 );
@@ -108,13 +127,22 @@ closed_enum!(
 closed_enum!(
     /// GDPR Art. 6(1) legal bases, plus `withdrawn` (SuperOffice: "No mailings").
     LegalBasis, "legal basis" {
+        /// Art. 6(1)(a): the person consented.
         Consent = 0, "consent";
+        /// Art. 6(1)(b): needed to perform a contract with the person.
         Contract = 1, "contract";
+        /// Art. 6(1)(c): needed to comply with a legal obligation.
         LegalObligation = 2, "legal_obligation";
+        /// Art. 6(1)(d): needed to protect someone's vital interests.
         VitalInterest = 3, "vital_interest";
+        /// Art. 6(1)(e): a task carried out in the public interest.
         PublicInterest = 4, "public_interest";
+        /// Art. 6(1)(e): the exercise of official authority.
         OfficialAuthority = 5, "official_authority";
+        /// Art. 6(1)(f): the controller's legitimate interests.
         LegitimateInterest = 6, "legitimate_interest";
+        /// No basis any more: the person withdrew it (SuperOffice: "No
+        /// mailings"). Nothing for the purpose may rely on it.
         Withdrawn = 7, "withdrawn";
     }
 );
@@ -122,8 +150,12 @@ closed_enum!(
 closed_enum!(
     /// A contact's choice for one subscription type (HubSpot).
     SubscriptionState, "subscription state" {
+        /// The contact subscribed.
         OptedIn = 0, "opted_in";
+        /// The contact never chose: a type that requires an opt-in is not
+        /// sent.
         NotSpecified = 1, "not_specified";
+        /// The contact unsubscribed.
         OptedOut = 2, "opted_out";
     }
 );
@@ -131,9 +163,13 @@ closed_enum!(
 closed_enum!(
     /// A way of reaching a contact.
     Channel, "channel" {
+        /// A newsletter or any other mass mailing.
         BulkEmail = 0, "bulk_email";
+        /// One email written to one contact.
         SingleEmail = 1, "single_email";
+        /// A phone call.
         Phone = 2, "phone";
+        /// A text message to one contact.
         Sms = 3, "sms";
     }
 );
@@ -142,9 +178,15 @@ closed_enum!(
     /// What happened to a request. `Justified` is the operator going on after
     /// a `Justify` decision, with a reason.
     Outcome, "decision outcome" {
+        /// The plugin allowed the request.
         Allow = 0, "allow";
+        /// The plugin refused it.
         Deny = 1, "deny";
+        /// The plugin found no valid consent but lets the operator go on with
+        /// a justification (Italian CRM plugin).
         Justify = 2, "justify";
+        /// The operator went on after a `Justify`, citing a reason; written by
+        /// [`Store::log_justification`](super::Store::log_justification).
         Justified = 3, "justified";
     }
 );
@@ -152,12 +194,19 @@ closed_enum!(
 closed_enum!(
     /// What a timeline entry is about.
     TimelineKind, "timeline entry kind" {
+        /// The contact was added.
         Created = 0, "created";
+        /// A consent was recorded: given, refused, withdrawn, ...
         ConsentChange = 1, "consent_change";
+        /// An operator went on without valid consent, citing a reason.
         Justification = 2, "justification";
+        /// A subscription choice changed, or the contact opted out of all.
         Preference = 3, "preference";
+        /// An Art. 18 restriction or Art. 21 objection was set or lifted.
         Flag = 4, "flag";
+        /// The legal basis for one of the contact's purposes changed.
         Purpose = 5, "purpose";
+        /// The contact was related to another one.
         Relation = 6, "relation";
     }
 );
@@ -195,18 +244,20 @@ impl fmt::Display for ContactFlags {
 macro_rules! open_enum {
     (
         $(#[$meta:meta])*
-        $name:ident { $($variant:ident => $text:literal,)* }
+        $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal,)* }
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
         #[serde(into = "String", try_from = "String")]
         pub enum $name {
-            $($variant,)*
+            $($(#[$vmeta])* $variant,)*
             /// Any other kind an admin uses; stored as written.
             Other(String),
         }
 
         impl $name {
+            /// The name as stored and shown: the built-in snake_case name, or
+            /// an admin's own kind as written.
             pub fn as_str(&self) -> &str {
                 match self {
                     $($name::$variant => $text,)*
@@ -255,20 +306,28 @@ macro_rules! open_enum {
 open_enum!(
     /// What a contact is (iPresso: person, company, device, car, ...).
     ContactKind {
+        /// A natural person: the data subject of the GDPR.
         Person => "person",
+        /// A company or other organisation.
         Company => "company",
+        /// A device (iPresso), tied to its user by a relation.
         Device => "device",
     }
 );
 
 open_enum!(
-    /// How two contacts are related, read as "from is <kind> of to"
+    /// How two contacts are related, read as "from is `<kind>` of to"
     /// (iPresso: employee–company, parent–child, user–device, ...).
     RelationKind {
+        /// `from` works for the company `to`.
         EmployeeCompany => "employee_company",
+        /// `from` is a parent of `to`.
         ParentChild => "parent_child",
+        /// `from` uses the device `to`.
         UserDevice => "user_device",
+        /// `from` studies at the faculty `to`.
         StudentFaculty => "student_faculty",
+        /// `from` is a faculty of the university `to`.
         FacultyUniversity => "faculty_university",
     }
 );

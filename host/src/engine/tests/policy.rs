@@ -6,9 +6,10 @@ use super::fixtures::{
 };
 use super::{FAULT_BUDGET, engine, engine_with, strict_engine};
 use crate::engine::{
-    Allowed, Channel, ConfigError, Decision, Denied, EngineError, EngineOptions, FaultKind,
-    JustifyNeeded, Outcome, Policy, ReasonCode, Verdict,
+    Channel, Decision, Denied, EngineError, EngineOptions, FaultKind, JustifyNeeded, Outcome,
+    Policy, ReasonCode, Verdict,
 };
+use crate::wit::{Allowed, ConfigError};
 
 fn policy() -> Policy {
     engine()

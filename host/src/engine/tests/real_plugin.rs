@@ -10,9 +10,10 @@ use super::fixtures::{batch, config, contact, request};
 use super::{FAULT_BUDGET, engine, engine_with};
 use crate::engine::cache::Compiled;
 use crate::engine::{
-    Allowed, ConfigError, ConsentRecord, ConsentStatus, ContactBatch, ContactState, Decision,
-    Denied, EngineError, EngineOptions, LegalBasis, Outcome, ReasonCode, Verdict,
+    ConsentRecord, ConsentStatus, ContactBatch, ContactState, Decision, Denied, EngineError,
+    EngineOptions, LegalBasis, Outcome, ReasonCode, Verdict,
 };
+use crate::wit::{Allowed, ConfigError};
 use std::time::Duration;
 
 const PLUGIN: Option<&str> = option_env!("CRM_CONSENT_PLUGIN_WASM");

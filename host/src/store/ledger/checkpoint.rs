@@ -25,13 +25,17 @@ const FORMAT: &str = "crm-consent checkpoint v1";
 /// A signed statement of both chains' length and head.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Checkpoint {
+    /// Always `crm-consent checkpoint v1`; names the signed layout.
     pub format: String,
     /// Entries in the ledger, and the hash of the last one.
     pub ledger_entries: u64,
+    /// The hash of the last ledger entry.
     pub ledger_head: String,
     /// Rows in the decision log, and the hash of the last one.
     pub decision_entries: u64,
+    /// The hash of the last decision-log row.
     pub decision_head: String,
+    /// When the checkpoint was made.
     pub at: DateTime<Utc>,
     /// The installation's Ed25519 public key, hex.
     pub public_key: String,

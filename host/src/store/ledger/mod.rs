@@ -50,7 +50,9 @@ pub(crate) const CLOCK_SKEW: Duration = Duration::minutes(2);
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ConsentTypeRef {
+    /// By id, as hooks and the plugin know it.
     Id(ConsentTypeId),
+    /// By code, as people and import files write it.
     Code(String),
 }
 
@@ -69,12 +71,15 @@ impl From<&str> for ConsentTypeRef {
 /// A consent change to record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewConsent {
+    /// The contact who gave, refused or withdrew it.
     pub contact: ContactId,
+    /// Which consent type it is about.
     pub consent_type: ConsentTypeRef,
     /// Status code, built in (`given`, `refused`, `withdrawn`, `expired`) or custom.
     pub status: String,
     /// Code of the way it was given (`crm_form`, `email`, `import`, ...).
     pub method: String,
+    /// The basis it is recorded under, usually `consent`.
     pub legal_basis: LegalBasis,
     /// When the person gave it; may be earlier than when it is recorded.
     pub given_at: DateTime<Utc>,
@@ -94,21 +99,37 @@ pub struct NewConsent {
 /// One entry of the ledger, as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LedgerEntry {
+    /// Its position in the ledger.
     pub seq: LedgerSeq,
+    /// The contact it is about.
     pub contact_id: ContactId,
+    /// The consent type.
     pub consent_type_id: ConsentTypeId,
+    /// The version of the text the person agreed to (Art. 7(1)).
     pub text_version: u32,
+    /// The status as recorded, built in or custom.
     pub status_id: StatusId,
     /// What the status meant when it was recorded.
     pub status: ConsentStatus,
+    /// The basis it was recorded under.
     pub legal_basis: LegalBasis,
+    /// How it was given (form, phone, import, ...).
     pub method_id: MethodId,
+    /// Where it came from: "web form", "import: file.xlsx", ...
     pub source: String,
+    /// Who recorded it.
     pub actor: String,
+    /// When it was written, by the store's clock.
     pub recorded_at: DateTime<Utc>,
+    /// When the person gave it; may be earlier than `recorded_at`.
     pub given_at: DateTime<Utc>,
+    /// SHA-256 of the evidence, which is stored beside the chain and erasable.
     pub evidence_hash: Option<String>,
+    /// The previous entry's hash; [`GENESIS_HASH`](crate::store::GENESIS_HASH)
+    /// for the first.
     pub prev_hash: String,
+    /// SHA-256 over this entry's fields and `prev_hash`: editing, deleting or
+    /// reordering an entry breaks the chain there.
     pub hash: String,
 }
 

@@ -29,15 +29,18 @@ pub struct LedgerReport {
     pub entries: u64,
     /// Rows in the decision log.
     pub decisions: u64,
+    /// `true` when nothing is wrong: what an auditor checks first.
     pub ok: bool,
     /// The first problem found.
     pub problem: Option<LedgerProblem>,
+    /// The ledger head as stored.
     pub head: LedgerHead,
 }
 
 /// One thing verify found wrong, with where it is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LedgerProblem {
+    /// What kind of damage it is.
     pub kind: LedgerProblemKind,
     /// The ledger entry that is wrong, or the first one missing.
     pub seq: Option<LedgerSeq>,
@@ -45,6 +48,7 @@ pub struct LedgerProblem {
     pub decision: Option<DecisionId>,
     /// The table whose stored rows differ from the ledger.
     pub table: Option<String>,
+    /// The finding in words, for the auditor.
     pub message: String,
 }
 
