@@ -32,7 +32,7 @@ fn deny_code(d: &Decision) -> ReasonCode {
 
 fn justify(d: &Decision) -> (ReasonCode, Vec<u32>) {
     match d {
-        Decision::Justify(j) => (j.code, j.reasons.clone()),
+        Decision::Justify(j) => (j.code, j.reasons.iter().map(|r| r.0).collect()),
         other => panic!("expected justify, got {other:?}"),
     }
 }

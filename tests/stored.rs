@@ -227,7 +227,7 @@ fn an_allowed_send_is_not_logged_but_a_justify_is_and_the_justification_joins_th
         panic!("{:?}", asked.decision)
     };
     assert!(asked.logged.is_some());
-    let reason = ReasonId(j.reasons[0]);
+    let reason = j.reasons[0];
     let justified = hooks
         .justify(
             ids[0],

@@ -197,7 +197,7 @@ pub fn wit_decision(d: &n::Decision) -> crm_consent::Decision {
         n::Decision::Justify { code, reasons } => {
             crm_consent::Decision::Justify(crm_consent::JustifyNeeded {
                 code: wit_code(*code),
-                reasons: reasons.clone(),
+                reasons: reasons.iter().copied().map(crm_consent::ReasonId).collect(),
             })
         }
     }

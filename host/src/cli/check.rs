@@ -230,7 +230,7 @@ pub(crate) fn decide(
         wit::Decision::Justify(j) => store
             .reasons()?
             .into_iter()
-            .filter(|r| j.reasons.contains(&r.id.0))
+            .filter(|r| j.reasons.contains(&r.id))
             .collect(),
         _ => Vec::new(),
     };

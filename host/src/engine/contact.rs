@@ -62,8 +62,10 @@ pub struct Denied {
 pub struct JustifyNeeded {
     /// Why consent is missing (`no-consent` or `consent-expired`).
     pub code: ReasonCode,
-    /// Ids of the reasons the operator may pick from.
-    pub reasons: Vec<u32>,
+    /// The reasons the operator may pick from, by the same id
+    /// [`crate::hooks::StoredHooks::justify`] takes. (Ids are plain
+    /// integers shared by every module; only the store maps them to rows.)
+    pub reasons: Vec<crate::store::ReasonId>,
 }
 
 // Canonical ABI layout of `fact` (see the contract): the case byte at 0, the

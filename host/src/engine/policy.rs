@@ -190,7 +190,10 @@ impl Policy {
                 message: self.explain(code),
             }),
             Ok(wit::Decision::Justify(code)) => match self.reasons(req.channel) {
-                Ok(reasons) => Decision::Justify(JustifyNeeded { code, reasons }),
+                Ok(reasons) => Decision::Justify(JustifyNeeded {
+                    code,
+                    reasons: reasons.into_iter().map(crate::store::ReasonId).collect(),
+                }),
                 Err(message) => Decision::Deny(Denied {
                     code: ReasonCode::PluginFault,
                     message,

@@ -29,7 +29,10 @@ pub enum HookError {
     #[error(
         "justification reason {reason} was not offered for this contact (offered: {offered:?})"
     )]
-    ReasonNotOffered { reason: ReasonId, offered: Vec<u32> },
+    ReasonNotOffered {
+        reason: ReasonId,
+        offered: Vec<ReasonId>,
+    },
     #[error("nothing to justify: the plugin answers {0} for this contact")]
     NothingToJustify(String),
     #[error(
@@ -255,7 +258,7 @@ impl<'e> StoredHooks<'e> {
         }
         let (evidence, decision, sha) = self.ask(contact, channel, None, op)?;
         let why = match &decision {
-            wit::Decision::Justify(j) if j.reasons.contains(&reason.0) => j.code,
+            wit::Decision::Justify(j) if j.reasons.contains(&reason) => j.code,
             wit::Decision::Justify(j) => {
                 return Err(HookError::ReasonNotOffered {
                     reason,

@@ -77,7 +77,7 @@ fn a_justify_carries_the_plugins_reasons_asked_once_per_channel() {
     let justify = |reasons: Vec<u32>| {
         Decision::Justify(JustifyNeeded {
             code: ReasonCode::NoConsent,
-            reasons,
+            reasons: reasons.into_iter().map(crate::store::ReasonId).collect(),
         })
     };
     assert_eq!(
