@@ -16,6 +16,8 @@ mod bindings {
     });
 }
 
+/// The component itself: wit-bindgen's `export!` hangs the exported
+/// `crm:consent/rules` interface on it.
 struct Component;
 
 /// The exported `policy` resource: one validated rules policy, and scratch
@@ -26,6 +28,8 @@ struct Policy {
     scratch: RefCell<Scratch>,
 }
 
+/// The vectors a contact's facts are sorted into, cleared and reused by
+/// every `decide` of one policy.
 #[derive(Default)]
 struct Scratch {
     consents: Vec<r::ConsentRecord>,

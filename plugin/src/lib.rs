@@ -8,6 +8,7 @@
 //! The crate is `no_std`: a std guest imports 13 WASI interfaces, and the
 //! contract says the plugin imports nothing.
 #![no_std]
+#![deny(missing_docs)]
 
 extern crate alloc;
 

@@ -11,9 +11,14 @@ use super::types::{
     ConsentRecord, Contact, ContactRow, Preference, PurposeBasis, Request, Verdict,
 };
 
-/// The row counts of a batch do not match its columns.
+/// A batch's columns do not fit together (row counts that do not add up to
+/// the column lengths, or, for [`Columns`](super::Columns), columns of one
+/// kind with different lengths or an enum column with an unknown case
+/// index). Nothing of the batch is decided: a shifted column would pin one
+/// contact's consents on another (WIT `batch-error`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BatchError {
+    /// Names the offending column and what is wrong with it.
     pub message: String,
 }
 

@@ -18,27 +18,50 @@ use super::types::{
 };
 
 /// Borrowed columns of a batch (WIT `contact-batch`).
+///
+/// Contact i has the flag bits `flags[i]` and owns the next
+/// `consent_counts[i]` entries of the consent columns, and likewise for
+/// bases and preferences. Enum columns hold case indices in WIT order (see
+/// [`status_index`], [`basis_index`], [`state_index`]).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Columns<'a> {
     /// Bits: 1 restricted, 2 objected, 4 opted out of all.
     pub flags: &'a [u8],
+    /// Per contact: how many entries of the consent columns are theirs.
     pub consent_counts: &'a [u16],
+    /// Per contact: how many entries of the basis columns are theirs.
     pub basis_counts: &'a [u16],
+    /// Per contact: how many entries of the preference columns are theirs.
     pub preference_counts: &'a [u16],
+    /// [`ConsentRecord::type_id`](super::ConsentRecord::type_id) of each consent.
     pub consent_types: &'a [u32],
+    /// [`ConsentRecord::status`](super::ConsentRecord::status) of each
+    /// consent, as a [`status_index`].
     pub consent_statuses: &'a [u8],
+    /// [`ConsentRecord::given_at`](super::ConsentRecord::given_at) of each consent.
     pub consent_given_at: &'a [i64],
+    /// [`PurposeBasis::purpose_id`](super::PurposeBasis::purpose_id) of each basis.
     pub basis_purposes: &'a [u32],
+    /// [`PurposeBasis::legal_basis`](super::PurposeBasis::legal_basis) of
+    /// each basis, as a [`basis_index`].
     pub basis_legal_bases: &'a [u8],
+    /// [`Preference::subscription_type_id`](super::Preference::subscription_type_id)
+    /// of each preference.
     pub preference_types: &'a [u32],
+    /// [`Preference::state`](super::Preference::state) of each preference,
+    /// as a [`state_index`].
     pub preference_states: &'a [u8],
 }
 
+/// Flag bit of [`ContactFlags::restricted`] (WIT `contact-flags`, Art. 18).
 pub const RESTRICTED: u8 = 1;
+/// Flag bit of [`ContactFlags::objected`] (WIT `contact-flags`, Art. 21).
 pub const OBJECTED: u8 = 2;
+/// Flag bit of [`ContactFlags::opted_out_of_all`] (WIT `contact-flags`).
 pub const OPTED_OUT_OF_ALL: u8 = 4;
 
 impl ContactFlags {
+    /// Flags from the bits of [`Columns::flags`]; unknown bits are ignored.
     pub fn from_bits(bits: u8) -> ContactFlags {
         ContactFlags {
             restricted: bits & RESTRICTED != 0,
@@ -47,6 +70,7 @@ impl ContactFlags {
         }
     }
 
+    /// The bits of these flags, as [`Columns::flags`] holds them.
     pub fn bits(self) -> u8 {
         let bit = |on: bool, bit: u8| if on { bit } else { 0 };
         bit(self.restricted, RESTRICTED)
@@ -299,15 +323,20 @@ impl Policy {
     }
 }
 
-/// Index of a case in its WIT enum, for building columns natively.
+/// Index of a consent status in the WIT `consent-status` enum, for
+/// building [`Columns::consent_statuses`] natively.
 pub fn status_index(s: ConsentStatus) -> u8 {
     STATUSES.iter().position(|&x| x == s).unwrap_or(0) as u8
 }
 
+/// Index of a legal basis in the WIT `legal-basis` enum, for building
+/// [`Columns::basis_legal_bases`] natively.
 pub fn basis_index(b: LegalBasis) -> u8 {
     BASES.iter().position(|&x| x == b).unwrap_or(0) as u8
 }
 
+/// Index of a subscription state in the WIT `subscription-state` enum, for
+/// building [`Columns::preference_states`] natively.
 pub fn state_index(s: SubscriptionState) -> u8 {
     STATES.iter().position(|&x| x == s).unwrap_or(0) as u8
 }

@@ -18,9 +18,15 @@ use super::types::{Config, LegalBasis, SECONDS_PER_DAY, Switches};
 /// Why a config was refused; the string names the offending entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ConfigError {
+    /// Two entries of one list share an id, so facts could not say which
+    /// one they mean.
     DuplicateId(String),
+    /// Two entries of one list share a code, which must be unique and
+    /// stable (the Italian CRM plugin calls the consent type code "unique").
     DuplicateCode(String),
+    /// A code, title, label or name is empty or only whitespace.
     EmptyField(String),
+    /// A value makes no sense, such as a validity of zero days.
     InvalidValue(String),
 }
 

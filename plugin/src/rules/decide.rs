@@ -16,15 +16,26 @@ use super::types::{
 
 /// A decision without its reasons list: what [`Policy::verdict`] needs and
 /// what [`Policy::decide`] expands. Copy, so the hot path never allocates.
+///
+/// It has the shape of the WIT `decision`, which the component returns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Ruling {
+    /// Go ahead.
     Allow {
+        /// `Consent`, `LegalBasis` or `NotChecked`.
         code: ReasonCode,
+        /// The consent type that allowed it, when `code` is `Consent`.
         consent_type: Option<u32>,
+        /// The legal basis that allowed it, when `code` is `LegalBasis`.
         legal_basis: Option<LegalBasis>,
+        /// The earliest expiry among the records that allowed it.
         valid_until: Option<Timestamp>,
     },
+    /// Do not contact, for this reason.
     Deny(ReasonCode),
+    /// The operator must pick one of [`Policy::reasons`], and the choice is
+    /// recorded (Italian CRM plugin); the code is `NoConsent` or
+    /// `ConsentExpired`.
     Justify(ReasonCode),
 }
 
@@ -36,6 +47,7 @@ impl Ruling {
         valid_until: None,
     };
 
+    /// The batch form of this ruling: outcome and code.
     pub fn verdict(self) -> Verdict {
         match self {
             Ruling::Allow { code, .. } => Verdict {
@@ -85,7 +97,21 @@ impl Policy {
     }
 
     /// The rules, in order. Every path of `decide`, `verdict` and the batch
-    /// goes through here.
+    /// goes through here:
+    ///
+    /// 1. restricted (Art. 18): deny;
+    /// 2. objected, for direct marketing (Art. 21(3): objection is absolute): deny;
+    /// 3. for a newsletter, an opt-out, a missing required opt-in or an
+    ///    unknown subscription type (Art. 7(3), Art. 21(2); HubSpot): deny;
+    /// 4. consent checks switched off for the channel (Italian CRM plugin):
+    ///    allow, `NotChecked`;
+    /// 5. a withdrawn, then a refused consent for the channel (least
+    ///    permissive wins, after Salesforce): deny;
+    /// 6. the contact's basis for the purpose withdrawn (SuperOffice): deny;
+    /// 7. a valid consent (Art. 6(1)(a)): allow, with the earliest expiry;
+    /// 8. another legal basis for the purpose (Art. 6(1)(b)-(f)): allow;
+    /// 9. otherwise a newsletter is denied, and one-to-one contact needs a
+    ///    justification (denied if no reasons are configured).
     pub fn rule(&self, contact: Contact<'_>, req: &Request) -> Ruling {
         self.rule_for(&contact, req)
     }
