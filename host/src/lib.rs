@@ -1,4 +1,6 @@
-//! crm-consent host: embeds the consent-rules plugin in a CRM's hooks.
+#![doc = include_str!("../../README.md")]
+//!
+//! # The crate
 //!
 //! Data flows one way: [`hooks`] reads a contact's state from [`store`], asks
 //! the plugin through [`engine`], and writes the decision back in one

@@ -16,6 +16,8 @@
 use std::mem::MaybeUninit;
 
 use wasmtime::ValRaw;
+// `__internal` has no semver promise: this is why wasmtime is pinned to
+// =48.0.8 (see the workspace Cargo.toml for what to check when upgrading).
 use wasmtime::component::__internal::{
     CanonicalAbiInfo, InstanceType, InterfaceType, LowerContext,
 };

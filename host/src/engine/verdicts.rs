@@ -7,6 +7,8 @@
 //! is checked against the component's `list<verdict>` before any call.
 
 use wasmtime::ValRaw;
+// `__internal` has no semver promise: this is why wasmtime is pinned to
+// =48.0.8 (see the workspace Cargo.toml for what to check when upgrading).
 use wasmtime::component::__internal::{CanonicalAbiInfo, InstanceType, InterfaceType, LiftContext};
 use wasmtime::component::{ComponentType, Lift};
 
