@@ -15,6 +15,80 @@ pub use crate::engine::bindings::{
 };
 pub use crate::engine::contact::ContactState;
 
+/// One list per enum gives both its `ALL` and its `as_str` (the snake_case
+/// of the WIT name, the one spelling of JSON, the CLI and the decision log).
+/// The match is exhaustive, so a case added to the WIT does not compile
+/// until it has a name here; a test checks the names against the WIT file.
+macro_rules! names {
+    ($ty:ident { $($variant:ident => $name:literal,)* }) => {
+        impl $ty {
+            /// Every case, in the WIT's order.
+            pub const ALL: &'static [$ty] = &[$($ty::$variant),*];
+
+            /// The snake_case name: `single_email`, `no_consent`, ...
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $($ty::$variant => $name,)*
+                }
+            }
+        }
+    };
+}
+
+names!(Channel {
+    BulkEmail => "bulk_email",
+    SingleEmail => "single_email",
+    Phone => "phone",
+    Sms => "sms",
+});
+
+names!(ConsentStatus {
+    Requested => "requested",
+    Given => "given",
+    Renewed => "renewed",
+    Refused => "refused",
+    Withdrawn => "withdrawn",
+    Revoked => "revoked",
+    Expired => "expired",
+    Invalidated => "invalidated",
+});
+
+names!(LegalBasis {
+    Consent => "consent",
+    Contract => "contract",
+    LegalObligation => "legal_obligation",
+    VitalInterest => "vital_interest",
+    PublicInterest => "public_interest",
+    OfficialAuthority => "official_authority",
+    LegitimateInterest => "legitimate_interest",
+    Withdrawn => "withdrawn",
+});
+
+names!(SubscriptionState {
+    OptedIn => "opted_in",
+    NotSpecified => "not_specified",
+    OptedOut => "opted_out",
+});
+
+names!(ReasonCode {
+    Consent => "consent",
+    LegalBasis => "legal_basis",
+    NotChecked => "not_checked",
+    NoConsent => "no_consent",
+    ConsentExpired => "consent_expired",
+    ConsentWithdrawn => "consent_withdrawn",
+    ConsentRefused => "consent_refused",
+    BasisWithdrawn => "basis_withdrawn",
+    Objected => "objected",
+    Restricted => "restricted",
+    OptedOutOfAll => "opted_out_of_all",
+    OptedOut => "opted_out",
+    NotOptedIn => "not_opted_in",
+    UnknownSubscriptionType => "unknown_subscription_type",
+    NoReasonsConfigured => "no_reasons_configured",
+    PluginFault => "plugin_fault",
+});
+
 impl Config {
     /// The config the store's catalogs and switches describe, read in one
     /// transaction: what [`crate::StoredHooks`] builds its policy from. A
@@ -73,6 +147,98 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The cases of one WIT enum of `interface types`, snake_cased.
+    fn wit_cases(name: &str) -> Vec<String> {
+        let mut resolve = wit_parser::Resolve::default();
+        let wit = concat!(env!("CARGO_MANIFEST_DIR"), "/../wit/consent.wit");
+        resolve.push_path(wit).expect("the contract parses");
+        let ty = resolve
+            .types
+            .iter()
+            .find(|(_, t)| t.name.as_deref() == Some(name))
+            .unwrap_or_else(|| panic!("no enum `{name}` in the contract"))
+            .1;
+        let wit_parser::TypeDefKind::Enum(e) = &ty.kind else {
+            panic!("`{name}` is not an enum");
+        };
+        e.cases.iter().map(|c| c.name.replace('-', "_")).collect()
+    }
+
+    fn names(all: &[impl Copy], as_str: impl Fn(usize) -> &'static str) -> Vec<String> {
+        (0..all.len()).map(|i| as_str(i).to_owned()).collect()
+    }
+
+    /// A case added to the WIT and not named here fails this test (and the
+    /// exhaustive match in `names!` does not compile).
+    #[test]
+    fn every_wit_enum_case_has_its_one_spelling() {
+        assert_eq!(
+            wit_cases("channel"),
+            names(Channel::ALL, |i| Channel::ALL[i].as_str())
+        );
+        assert_eq!(
+            wit_cases("consent-status"),
+            names(ConsentStatus::ALL, |i| ConsentStatus::ALL[i].as_str())
+        );
+        assert_eq!(
+            wit_cases("legal-basis"),
+            names(LegalBasis::ALL, |i| LegalBasis::ALL[i].as_str())
+        );
+        assert_eq!(
+            wit_cases("subscription-state"),
+            names(SubscriptionState::ALL, |i| SubscriptionState::ALL[i]
+                .as_str())
+        );
+        assert_eq!(
+            wit_cases("reason-code"),
+            names(ReasonCode::ALL, |i| ReasonCode::ALL[i].as_str())
+        );
+    }
+
+    /// The store's own vocabularies spell their cases the same way.
+    #[test]
+    fn the_store_spells_channels_statuses_bases_and_states_like_the_wit() {
+        use crate::store;
+        let spelled = |a: &[&str], b: &[&str]| assert_eq!(a, b);
+        spelled(
+            &store::Channel::ALL
+                .iter()
+                .map(|c| c.as_str())
+                .collect::<Vec<_>>(),
+            &Channel::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+        );
+        spelled(
+            &store::ConsentStatus::ALL
+                .iter()
+                .map(|c| c.as_str())
+                .collect::<Vec<_>>(),
+            &ConsentStatus::ALL
+                .iter()
+                .map(|c| c.as_str())
+                .collect::<Vec<_>>(),
+        );
+        spelled(
+            &store::LegalBasis::ALL
+                .iter()
+                .map(|c| c.as_str())
+                .collect::<Vec<_>>(),
+            &LegalBasis::ALL
+                .iter()
+                .map(|c| c.as_str())
+                .collect::<Vec<_>>(),
+        );
+        spelled(
+            &store::SubscriptionState::ALL
+                .iter()
+                .map(|c| c.as_str())
+                .collect::<Vec<_>>(),
+            &SubscriptionState::ALL
+                .iter()
+                .map(|c| c.as_str())
+                .collect::<Vec<_>>(),
+        );
+    }
 
     #[test]
     fn the_builtin_config_is_what_a_new_database_holds() {

@@ -190,27 +190,7 @@ pub fn config(c: &store::StoredConfig) -> wit::Config {
 
 /// The store's spelling of a reason code (snake_case, like its other enums).
 pub fn reason_code(code: wit::ReasonCode) -> String {
-    snake(&code)
-}
-
-/// The snake_case name of a WIT enum value (`LegitimateInterest` →
-/// `legitimate_interest`), the spelling the store and the CLI use.
-pub fn snake(value: &impl std::fmt::Debug) -> String {
-    // wasmtime's generated Debug spells enum values `ReasonCode::NoConsent`.
-    let debug = format!("{value:?}");
-    let name = debug.rsplit("::").next().unwrap_or(&debug);
-    let mut out = String::with_capacity(name.len() + 4);
-    for (i, ch) in name.chars().enumerate() {
-        if ch.is_ascii_uppercase() {
-            if i > 0 {
-                out.push('_');
-            }
-            out.push(ch.to_ascii_lowercase());
-        } else {
-            out.push(ch);
-        }
-    }
-    out
+    code.as_str().to_owned()
 }
 
 #[cfg(test)]

@@ -81,6 +81,26 @@ pub enum LedgerProblemKind {
     Checkpoint,
 }
 
+impl LedgerProblemKind {
+    /// The spelling of its JSON (serde `snake_case`).
+    pub const fn as_str(self) -> &'static str {
+        use LedgerProblemKind as K;
+        match self {
+            K::Edited => "edited",
+            K::Deleted => "deleted",
+            K::Relinked => "relinked",
+            K::EvidenceEdited => "evidence_edited",
+            K::Truncated => "truncated",
+            K::Appended => "appended",
+            K::Unreplayable => "unreplayable",
+            K::ProjectionDiffers => "projection_differs",
+            K::PluginBytes => "plugin_bytes",
+            K::DecisionLog => "decision_log",
+            K::Checkpoint => "checkpoint",
+        }
+    }
+}
+
 impl LedgerProblem {
     pub(crate) fn at_entry(seq: i64, kind: LedgerProblemKind, message: String) -> LedgerProblem {
         LedgerProblem {
