@@ -1,3 +1,4 @@
+#![deny(missing_docs)]
 //! crm-consent host: embeds the consent-rules plugin in a CRM's hooks.
 //!
 //! Data flows one way: [`hooks`] reads a contact's state from [`store`], asks
