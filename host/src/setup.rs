@@ -10,30 +10,47 @@ use crate::engine::{Engine, EngineError};
 use crate::hooks::convert;
 use crate::store::{PluginInfo, Store, StoreError, Switches};
 
+/// Why an admin's setup step failed. A failed install leaves the active
+/// plugin exactly as it was.
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
+    /// The component is not a consent plugin this host can run, refused the
+    /// stored config, or failed its self-test, so it was not installed.
     #[error("plugin refused: {0}")]
     Plugin(#[from] EngineError),
+    /// The store could not be read or written.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A rollback has no earlier plugin to go back to; says why.
     #[error("nothing to roll back to: {0}")]
     NoPrevious(&'static str),
+    /// The admin named a privacy switch that does not exist; holds the name
+    /// as typed.
     #[error(
         "unknown switch \"{0}\" (switches: single-mail, mailing-list, per-contact, e-marketing-privacy)"
     )]
     UnknownSwitch(String),
 }
 
-/// One of the admin's privacy switches.
+/// One of the admin's privacy switches (Italian CRM plugin, SuperOffice).
+/// With one of the first three off, consent is not checked on its channels
+/// (the allow says `not-checked`); restriction (Art. 18), objection
+/// (Art. 21(3)) and newsletter preferences still apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Switch {
+    /// Check consent before every single email and SMS.
     SingleMail,
+    /// Check consent before every newsletter.
     MailingList,
+    /// Check consent before every call.
     PerContact,
+    /// Newsletters need real consent; when off, a legitimate interest in the
+    /// newsletter's purpose (ePrivacy soft opt-in) also allows them.
     EMarketingPrivacy,
 }
 
 impl Switch {
+    /// Every switch, in a fixed order, for listing them.
     pub const ALL: [Switch; 4] = [
         Switch::SingleMail,
         Switch::MailingList,
@@ -41,6 +58,7 @@ impl Switch {
         Switch::EMarketingPrivacy,
     ];
 
+    /// The switch's name as an admin types it, e.g. `single-mail`.
     pub fn as_str(self) -> &'static str {
         match self {
             Switch::SingleMail => "single-mail",
@@ -50,6 +68,7 @@ impl Switch {
         }
     }
 
+    /// Whether this switch is on in `s`.
     pub fn get(self, s: &Switches) -> bool {
         match self {
             Switch::SingleMail => s.single_mail,

@@ -61,6 +61,9 @@ pub(crate) enum ContactsCommand {
         basis: LegalBasis,
     },
     /// Relate two contacts: "<from> is <kind> of <to>" (e.g. employee_company)
+    // That doc line is also clap's `--help` text: the <placeholders> are meant
+    // literally there, not as HTML.
+    #[allow(rustdoc::invalid_html_tags)]
     Relate {
         from: i64,
         to: i64,

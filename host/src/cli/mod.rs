@@ -5,8 +5,8 @@
 //! (which database, which file) at this edge. Every command prints text for
 //! people, or with `--json` the serde_json of its result.
 //!
-//! [`run`] is the whole program minus the process: `main` passes argv and
-//! stdout, and tests pass their own arguments and a buffer.
+//! [`run`](crate::cli::run) is the whole program minus the process: `main`
+//! passes argv and stdout, and tests pass their own arguments and a buffer.
 
 mod audit;
 mod catalog;

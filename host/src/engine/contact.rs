@@ -30,9 +30,17 @@ use super::bindings::{
 /// What the rules need to know about one contact.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ContactState {
+    /// Restriction of processing (Art. 18), objection to direct marketing
+    /// (Art. 21(3)) and opt out of all (HubSpot): checked before any consent.
     pub flags: ContactFlags,
+    /// Every consent the contact gave, refused or withdrew, with its status,
+    /// date and way of giving it: the Art. 7(1) record the rules weigh.
     pub consents: Vec<ConsentRecord>,
+    /// The legal basis the contact's data has for each purpose (SuperOffice);
+    /// a basis other than consent (Art. 6(1)) can allow emails and calls.
     pub bases: Vec<PurposeBasis>,
+    /// The contact's choice per subscription type (HubSpot: opted in, not
+    /// specified, opted out), which every newsletter honours.
     pub preferences: Vec<Preference>,
 }
 
@@ -48,18 +56,30 @@ impl ContactState {
 /// the reasons of a justification (from `policy.reasons`) filled in.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Decision {
+    /// Go ahead: says what allowed it (a valid consent and until when, a
+    /// legal basis, or `not-checked` when the admin switched the check off).
     Allow(Allowed),
+    /// Do not contact; the CRM shows the operator the sentence.
     Deny(Denied),
+    /// No valid consent, but the operator may go on after picking one of the
+    /// offered reasons (Italian CRM plugin), which is then recorded.
     Justify(JustifyNeeded),
 }
 
+/// Why a contact must not be contacted: a code for the CRM developer's
+/// program and a sentence for the operator.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Denied {
+    /// The machine-readable ground, e.g. `restricted` (Art. 18) or
+    /// `objected` (Art. 21(3)).
     pub code: ReasonCode,
     /// A sentence for people.
     pub message: String,
 }
 
+/// Consent is missing, but an email or call may still go ahead if the
+/// operator gives one of the reasons offered (the Italian CRM plugin's
+/// justification reasons, such as "the contact asked to be contacted").
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct JustifyNeeded {
     /// Why consent is missing (`no-consent` or `consent-expired`).

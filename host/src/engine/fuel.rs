@@ -54,13 +54,13 @@ pub const DEFAULT_BATCH_FUEL_PER_CONTACT: u64 = 6_000;
 /// [`EngineOptions::fuel`](super::EngineOptions::fuel).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FuelBudget {
-    /// One `decide`, `explain` or `reasons`. Default [`DEFAULT_CALL_FUEL`].
+    /// One `decide`, `explain` or `reasons`. Default `DEFAULT_CALL_FUEL`, 10 million.
     pub call: u64,
-    /// Instantiation plus `policy.create`. Default [`DEFAULT_SETUP_FUEL`].
+    /// Instantiation plus `policy.create`. Default `DEFAULT_SETUP_FUEL`, 100 million.
     pub setup: u64,
-    /// A `decide-batch` before its contacts. Default [`DEFAULT_BATCH_BASE_FUEL`].
+    /// A `decide-batch` before its contacts. Default `DEFAULT_BATCH_BASE_FUEL`, as `call`.
     pub batch_base: u64,
-    /// Each contact of a `decide-batch`. Default [`DEFAULT_BATCH_FUEL_PER_CONTACT`].
+    /// Each contact of a `decide-batch`. Default `DEFAULT_BATCH_FUEL_PER_CONTACT`, 6,000.
     pub batch_per_contact: u64,
 }
 

@@ -56,6 +56,9 @@ impl Hooks {
         })
     }
 
+    /// The hex sha256 of the plugin that decides: what a CRM logs next to
+    /// its own record of a decision, so an auditor can replay it later
+    /// against the same bytes.
     pub fn plugin_sha256(&self) -> String {
         self.lock().plugin_sha256().to_owned()
     }

@@ -18,27 +18,46 @@ use crate::store::{
 /// The longest justification text an operator may type.
 pub const MAX_JUSTIFICATION_CHARS: usize = 2000;
 
+/// Why a stored hook gave no decision, or refused a justification. An error
+/// is never a permission: the CRM must not contact the person.
 #[derive(Debug, thiserror::Error)]
 pub enum HookError {
+    /// The store could not be read or written, or names no such contact,
+    /// subscription type or justification reason.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The active plugin could not be loaded, or refused the config or a
+    /// batch. (A fault while deciding one contact is a deny, not an error.)
     #[error(transparent)]
     Engine(#[from] EngineError),
+    /// No plugin is installed in this database: an admin installs one first.
     #[error("no consent plugin is installed: run `crm-consent setup install <plugin.wasm>` first")]
     NoPlugin,
+    /// The operator picked a justification reason the plugin did not offer
+    /// for this contact and channel; only an offered reason is recorded.
     #[error(
         "justification reason {reason} was not offered for this contact (offered: {offered:?})"
     )]
     ReasonNotOffered {
+        /// The reason the operator picked.
         reason: ReasonId,
+        /// The reasons the plugin offered, in the order to show them.
         offered: Vec<ReasonId>,
     },
+    /// Taken again at justify time, the decision is not a justify: an allow
+    /// needs no reason, and a deny (a withdrawal, an Art. 21(3) objection, an
+    /// Art. 18 restriction) cannot be overridden by one. Holds the decision.
     #[error("nothing to justify: the plugin answers {0} for this contact")]
     NothingToJustify(String),
+    /// The operator's justification text is longer than the 2000 characters
+    /// of `MAX_JUSTIFICATION_CHARS`; holds its length in characters.
     #[error(
         "the justification text is {0} characters long; the limit is {MAX_JUSTIFICATION_CHARS}"
     )]
     TextTooLong(usize),
+    /// An auditor's replay cannot run: no such decision, no plugin hash or
+    /// single-contact request was logged (a bulk-send summary), or those
+    /// plugin bytes are no longer installed. Holds the decision and why.
     #[error("decision {0} cannot be replayed: {1}")]
     NotReplayable(DecisionId, String),
 }
@@ -56,12 +75,20 @@ pub enum BulkMode {
 /// Who acts, when, and for which purpose.
 #[derive(Debug, Clone)]
 pub struct Operator {
+    /// Who acts (an operator's login or a system's name), recorded with
+    /// every logged decision and justification for the auditor.
     pub actor: String,
+    /// When: the `now` the plugin decides at, so a decision replays, and the
+    /// time the log records.
     pub at: DateTime<Utc>,
+    /// The purpose of the contact, if the CRM knows it: an objection
+    /// (Art. 21(3)) covers direct marketing purposes, and a purpose's legal
+    /// basis can allow an email or call without consent.
     pub purpose: Option<PurposeId>,
 }
 
 impl Operator {
+    /// An operator acting at `at`, for no particular purpose.
     pub fn new(actor: impl Into<String>, at: DateTime<Utc>) -> Self {
         Self {
             actor: actor.into(),
@@ -74,41 +101,62 @@ impl Operator {
 /// A single decision and, when it was logged, its id in the decision log.
 #[derive(Debug, Clone, Serialize)]
 pub struct HookDecision {
+    /// The contact decided about.
     pub contact: ContactId,
+    /// The channel asked about.
     pub channel: Channel,
+    /// The answer, with a deny's sentence and a justify's reasons filled in.
     pub decision: wit::Decision,
+    /// The decision-log row of a deny or a justify; `None` for an allow,
+    /// which proves nothing beyond the ledger and is not logged.
     pub logged: Option<DecisionId>,
+    /// The hex sha256 of the plugin that decided, as logged for replay.
     pub plugin_sha256: String,
 }
 
 /// A contact left out of a newsletter, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Skipped {
+    /// The contact who does not get the newsletter.
     pub contact: ContactId,
+    /// The reason code in the store's snake_case spelling, e.g. `opted_out`.
     pub code: String,
+    /// The plugin's sentence for people that explains the code.
     pub message: String,
 }
 
 /// The result of a newsletter: who gets it and who is skipped, with reasons.
 #[derive(Debug, Clone, Serialize)]
 pub struct BulkSend {
+    /// The subscription type (newsletter list) sent to, if the send named one.
     pub subscription_type: Option<SubscriptionType>,
+    /// The contacts the plugin allowed, in contact id order; logged with the
+    /// summary, so each person's receipt can be shown later.
     pub recipients: Vec<ContactId>,
+    /// The contacts left out, each with its reason.
     pub skipped: Vec<Skipped>,
     /// How many contacts got each reason code.
     pub summary: BTreeMap<String, u64>,
     /// The summary row in the decision log; `None` for a dry run.
     pub logged: Option<DecisionId>,
+    /// The hex sha256 of the plugin that decided the batch.
     pub plugin_sha256: String,
 }
 
 /// A decision replayed against the plugin bytes that made it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Replay {
+    /// The logged decision that was replayed.
     pub decision: DecisionId,
+    /// The outcome as logged: `allow`, `deny`, `justify` or `justified`.
     pub logged_outcome: String,
+    /// The reason code as logged.
     pub logged_code: String,
+    /// What the plugin answers now, from the same bytes, config, contact
+    /// state and time.
     pub replayed: wit::Decision,
+    /// Whether the replay gives the logged outcome and code (a justification
+    /// counts as the justify it answered): what an auditor checks.
     pub same: bool,
 }
 
@@ -134,6 +182,7 @@ pub struct StoredHooks<'e> {
 }
 
 impl<'e> StoredHooks<'e> {
+    /// Hooks over `store`; the active plugin is loaded by the first hook.
     pub fn new(engine: &'e Engine, store: Store) -> Self {
         Self {
             engine,
@@ -142,14 +191,19 @@ impl<'e> StoredHooks<'e> {
         }
     }
 
+    /// The store, for what the hooks do not cover: a contact's ledger
+    /// history, the decision log, the catalog.
     pub fn store(&self) -> &Store {
         &self.store
     }
 
+    /// The store, to record consents or change the config between hooks;
+    /// the next hook rebuilds the policy if the config or plugin changed.
     pub fn store_mut(&mut self) -> &mut Store {
         &mut self.store
     }
 
+    /// Gives the store back, dropping the loaded plugin.
     pub fn into_store(self) -> Store {
         self.store
     }
