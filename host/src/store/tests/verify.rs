@@ -328,11 +328,9 @@ fn a_forged_entry_with_a_correct_hash_is_caught_by_the_rebuild() {
     assert_eq!(p.table.as_deref(), Some("contacts"));
 }
 
-#[test]
-fn the_last_entry_deleted_with_the_head_moved_back_is_caught() {
-    let (f, _, _) = history();
-    let conn = attacker(&f);
-    let last = head_seq(&f);
+/// Deletes the last entry and moves the head back to the one before, as an
+/// attacker who knows about the head row would.
+fn drop_last_entry(conn: &Connection, last: i64) {
     let prev: String = conn
         .query_row("SELECT prev_hash FROM ledger WHERE seq = ?1", [last], |r| {
             r.get(0)
@@ -345,6 +343,14 @@ fn the_last_entry_deleted_with_the_head_moved_back_is_caught() {
         rusqlite::params![last - 1, prev],
     )
     .unwrap();
+}
+
+#[test]
+fn the_last_entry_deleted_with_the_head_moved_back_is_caught() {
+    let (f, _, _) = history();
+    let conn = attacker(&f);
+    let last = head_seq(&f);
+    drop_last_entry(&conn, last);
     // The last entry set a purpose basis that is still in the table.
     let p = problem(&f);
     assert_eq!(
@@ -485,19 +491,8 @@ fn a_truncated_ledger_fails_against_a_checkpoint() {
     let cp = f.store.checkpoint().unwrap();
     let conn = attacker(&f);
     let last = head_seq(&f);
-    let prev: String = conn
-        .query_row("SELECT prev_hash FROM ledger WHERE seq = ?1", [last], |r| {
-            r.get(0)
-        })
-        .unwrap();
-    conn.execute("DELETE FROM ledger WHERE seq = ?1", [last])
-        .unwrap();
+    drop_last_entry(&conn, last);
     conn.execute("DELETE FROM contact_purposes", []).unwrap();
-    conn.execute(
-        "UPDATE ledger_head SET seq = ?1, hash = ?2",
-        rusqlite::params![last - 1, prev],
-    )
-    .unwrap();
     let p = f.store.verify_ledger_against(&cp).unwrap().problem.unwrap();
     assert_eq!(p.kind, LedgerProblemKind::Checkpoint);
     assert!(p.message.contains("truncated"), "{}", p.message);
