@@ -124,22 +124,27 @@ impl Write for Captured {
     }
 }
 
-#[test]
-fn a_plugin_fault_is_logged_with_the_plugins_hash() {
+/// What `f` logs through `tracing`, as text.
+fn logged(f: impl FnOnce()) -> String {
     let out = Captured::default();
     let writer = out.clone();
     let subscriber = tracing_subscriber::fmt()
         .with_writer(move || writer.clone())
         .with_ansi(false)
         .finish();
+    tracing::subscriber::with_default(subscriber, f);
+    String::from_utf8(out.0.lock().unwrap().clone()).unwrap()
+}
+
+#[test]
+fn a_plugin_fault_is_logged_with_the_plugins_hash() {
     let h = hostile("trap").unwrap();
-    tracing::subscriber::with_default(subscriber, || {
+    let log = logged(|| {
         assert_fault(
             &h.before_send(&trigger(), Context::at(time(NOW))),
             "trapped",
         );
     });
-    let log = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
     assert!(log.contains("ERROR"), "{log}");
     assert!(
         log.contains(&h.plugin_sha256()),
@@ -241,20 +246,13 @@ fn an_allow_carrying_plugin_fault_sends_no_newsletter_to_a_withdrawn_contact() {
 
 #[test]
 fn a_deny_carrying_plugin_fault_is_logged_as_an_invalid_answer() {
-    let out = Captured::default();
-    let writer = out.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
     let h = hostile("deny-fault").unwrap();
-    tracing::subscriber::with_default(subscriber, || {
+    let log = logged(|| {
         assert_fault(
             &h.before_send(&withdrawn(), Context::at(time(NOW))),
             "a deny with `plugin-fault`",
         );
     });
-    let log = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
     assert!(
         log.contains("ERROR") && log.contains("invalid-answer"),
         "{log}"
