@@ -43,13 +43,13 @@ impl Guest for Component {
     type Policy = Policy;
 
     fn explain(code: w::ReasonCode) -> alloc::string::String {
-        r::explain(reason_code(code)).into()
+        r::explain(self::code(code)).into()
     }
 }
 
 impl GuestPolicy for Policy {
     fn create(cfg: w::Config) -> Result<PolicyHandle, w::ConfigError> {
-        r::Policy::new(config(cfg))
+        r::Policy::new(config(&cfg))
             .map(|rules| {
                 PolicyHandle::new(Policy {
                     rules,
@@ -76,18 +76,18 @@ impl GuestPolicy for Policy {
         preferences.clear();
         for fact in contact.facts {
             match fact {
-                w::Fact::Consent(c) => consents.push(consent_record(c)),
-                w::Fact::Basis(b) => bases.push(purpose_basis(b)),
-                w::Fact::Preference(p) => preferences.push(preference(p)),
+                w::Fact::Consent(c) => consents.push(consent(&c)),
+                w::Fact::Basis(b) => bases.push(purpose_basis(&b)),
+                w::Fact::Preference(p) => preferences.push(preference(&p)),
             }
         }
         let view = r::Contact {
-            flags: contact_flags(contact.flags),
+            flags: flags(contact.flags),
             consents,
             bases,
             preferences,
         };
-        decision(self.rules.rule(view, &request(req)))
+        decision(self.rules.rule(view, &request(&req)))
     }
 
     fn reasons(&self, _channel: w::Channel) -> Vec<u32> {
@@ -115,192 +115,16 @@ impl GuestPolicy for Policy {
             preference_types: &batch.preference_types,
             preference_states: &batch.preference_states,
         };
-        match self.rules.decide_columns(&request(req), &cols) {
+        match self.rules.decide_columns(&request(&req), &cols) {
             Ok(verdicts) => Ok(verdicts.into_iter().map(verdict).collect()),
             Err(e) => Err(w::BatchError { message: e.message }),
         }
     }
 }
 
-// --- WIT -> rules -----------------------------------------------------------
+// --- WIT <-> rules: the one mapping, shared with the host's native tests --
 
-fn config(c: w::Config) -> r::Config {
-    r::Config {
-        consent_types: c
-            .consent_types
-            .into_iter()
-            .map(|t| r::ConsentType {
-                id: t.id,
-                code: t.code,
-                title: t.title,
-                text_version: t.text_version,
-                validity_days: t.validity_days,
-                allow_bulk: t.allow_bulk,
-                allow_single: t.allow_single,
-                allow_contact: t.allow_contact,
-            })
-            .collect(),
-        reasons: c
-            .reasons
-            .into_iter()
-            .map(|x| r::Reason {
-                id: x.id,
-                code: x.code,
-                label: x.label,
-            })
-            .collect(),
-        purposes: c
-            .purposes
-            .into_iter()
-            .map(|p| r::Purpose {
-                id: p.id,
-                code: p.code,
-                name: p.name,
-                legal_basis: legal_basis(p.legal_basis),
-                direct_marketing: p.direct_marketing,
-            })
-            .collect(),
-        subscription_types: c
-            .subscription_types
-            .into_iter()
-            .map(|s| r::SubscriptionType {
-                id: s.id,
-                code: s.code,
-                name: s.name,
-                requires_opt_in: s.requires_opt_in,
-            })
-            .collect(),
-        switches: r::Switches {
-            single_mail: c.switches.single_mail,
-            mailing_list: c.switches.mailing_list,
-            per_contact: c.switches.per_contact,
-            e_marketing_privacy: c.switches.e_marketing_privacy,
-        },
-    }
-}
-
-fn request(q: w::Request) -> r::Request {
-    r::Request {
-        channel: match q.channel {
-            w::Channel::BulkEmail => r::Channel::BulkEmail,
-            w::Channel::SingleEmail => r::Channel::SingleEmail,
-            w::Channel::Phone => r::Channel::Phone,
-            w::Channel::Sms => r::Channel::Sms,
-        },
-        purpose: q.purpose,
-        subscription_type: q.subscription_type,
-        now: q.now,
-    }
-}
-
-fn contact_flags(f: w::ContactFlags) -> r::ContactFlags {
-    let has = |flag: w::ContactFlags| (f & flag).bits() != 0;
-    r::ContactFlags {
-        restricted: has(w::ContactFlags::RESTRICTED),
-        objected: has(w::ContactFlags::OBJECTED),
-        opted_out_of_all: has(w::ContactFlags::OPTED_OUT_OF_ALL),
-    }
-}
-
-fn consent_record(c: w::ConsentRecord) -> r::ConsentRecord {
-    use r::ConsentStatus as S;
-    r::ConsentRecord {
-        type_id: c.type_id,
-        status: match c.status {
-            w::ConsentStatus::Requested => S::Requested,
-            w::ConsentStatus::Given => S::Given,
-            w::ConsentStatus::Renewed => S::Renewed,
-            w::ConsentStatus::Refused => S::Refused,
-            w::ConsentStatus::Withdrawn => S::Withdrawn,
-            w::ConsentStatus::Revoked => S::Revoked,
-            w::ConsentStatus::Expired => S::Expired,
-            w::ConsentStatus::Invalidated => S::Invalidated,
-        },
-        legal_basis: legal_basis(c.legal_basis),
-        given_at: c.given_at,
-        method_id: c.method_id,
-    }
-}
-
-fn purpose_basis(b: w::PurposeBasis) -> r::PurposeBasis {
-    r::PurposeBasis {
-        purpose_id: b.purpose_id,
-        legal_basis: legal_basis(b.legal_basis),
-    }
-}
-
-fn preference(p: w::Preference) -> r::Preference {
-    r::Preference {
-        subscription_type_id: p.subscription_type_id,
-        state: match p.state {
-            w::SubscriptionState::OptedIn => r::SubscriptionState::OptedIn,
-            w::SubscriptionState::NotSpecified => r::SubscriptionState::NotSpecified,
-            w::SubscriptionState::OptedOut => r::SubscriptionState::OptedOut,
-        },
-    }
-}
-
-fn legal_basis(b: w::LegalBasis) -> r::LegalBasis {
-    use r::LegalBasis as L;
-    match b {
-        w::LegalBasis::Consent => L::Consent,
-        w::LegalBasis::Contract => L::Contract,
-        w::LegalBasis::LegalObligation => L::LegalObligation,
-        w::LegalBasis::VitalInterest => L::VitalInterest,
-        w::LegalBasis::PublicInterest => L::PublicInterest,
-        w::LegalBasis::OfficialAuthority => L::OfficialAuthority,
-        w::LegalBasis::LegitimateInterest => L::LegitimateInterest,
-        w::LegalBasis::Withdrawn => L::Withdrawn,
-    }
-}
-
-/// The two enums list the same 16 codes in the same order.
-const CODES: [(w::ReasonCode, r::ReasonCode); 16] = [
-    (w::ReasonCode::Consent, r::ReasonCode::Consent),
-    (w::ReasonCode::LegalBasis, r::ReasonCode::LegalBasis),
-    (w::ReasonCode::NotChecked, r::ReasonCode::NotChecked),
-    (w::ReasonCode::NoConsent, r::ReasonCode::NoConsent),
-    (w::ReasonCode::ConsentExpired, r::ReasonCode::ConsentExpired),
-    (
-        w::ReasonCode::ConsentWithdrawn,
-        r::ReasonCode::ConsentWithdrawn,
-    ),
-    (w::ReasonCode::ConsentRefused, r::ReasonCode::ConsentRefused),
-    (w::ReasonCode::BasisWithdrawn, r::ReasonCode::BasisWithdrawn),
-    (w::ReasonCode::Objected, r::ReasonCode::Objected),
-    (w::ReasonCode::Restricted, r::ReasonCode::Restricted),
-    (w::ReasonCode::OptedOutOfAll, r::ReasonCode::OptedOutOfAll),
-    (w::ReasonCode::OptedOut, r::ReasonCode::OptedOut),
-    (w::ReasonCode::NotOptedIn, r::ReasonCode::NotOptedIn),
-    (
-        w::ReasonCode::UnknownSubscriptionType,
-        r::ReasonCode::UnknownSubscriptionType,
-    ),
-    (
-        w::ReasonCode::NoReasonsConfigured,
-        r::ReasonCode::NoReasonsConfigured,
-    ),
-    (w::ReasonCode::PluginFault, r::ReasonCode::PluginFault),
-];
-
-// Checked at compile time, so indexing by discriminant below is exact.
-const _: () = {
-    let mut i = 0;
-    while i < CODES.len() {
-        assert!(CODES[i].0 as usize == i && CODES[i].1 as usize == i);
-        i += 1;
-    }
-};
-
-fn reason_code(c: w::ReasonCode) -> r::ReasonCode {
-    CODES[c as usize].1
-}
-
-// --- rules -> WIT -----------------------------------------------------------
-
-fn wit_code(c: r::ReasonCode) -> w::ReasonCode {
-    CODES[c as usize].0
-}
+crate::wit_mapping!(w, r);
 
 fn decision(d: r::Ruling) -> w::Decision {
     match d {
@@ -322,26 +146,8 @@ fn decision(d: r::Ruling) -> w::Decision {
 
 fn verdict(v: r::Verdict) -> w::Verdict {
     w::Verdict {
-        outcome: match v.outcome {
-            r::Outcome::Allow => w::Outcome::Allow,
-            r::Outcome::Deny => w::Outcome::Deny,
-            r::Outcome::Justify => w::Outcome::Justify,
-        },
+        outcome: wit_outcome(v.outcome),
         code: wit_code(v.code),
-    }
-}
-
-fn wit_basis(b: r::LegalBasis) -> w::LegalBasis {
-    use r::LegalBasis as L;
-    match b {
-        L::Consent => w::LegalBasis::Consent,
-        L::Contract => w::LegalBasis::Contract,
-        L::LegalObligation => w::LegalBasis::LegalObligation,
-        L::VitalInterest => w::LegalBasis::VitalInterest,
-        L::PublicInterest => w::LegalBasis::PublicInterest,
-        L::OfficialAuthority => w::LegalBasis::OfficialAuthority,
-        L::LegitimateInterest => w::LegalBasis::LegitimateInterest,
-        L::Withdrawn => w::LegalBasis::Withdrawn,
     }
 }
 

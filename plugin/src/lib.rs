@@ -16,6 +16,7 @@ extern crate alloc;
 #[cfg(not(target_arch = "wasm32"))]
 extern crate std;
 
+mod mapping;
 pub mod rules;
 
 #[cfg(target_arch = "wasm32")]

@@ -5,124 +5,8 @@
 use crm_consent::wit as w;
 use crm_consent_plugin::rules as n;
 
-macro_rules! same_enum {
-    ($to_native:ident, $to_wit:ident, $ty:ident [$($v:ident),* $(,)?]) => {
-        pub fn $to_native(x: w::$ty) -> n::$ty {
-            match x {
-                $(w::$ty::$v => n::$ty::$v,)*
-            }
-        }
-
-        pub fn $to_wit(x: n::$ty) -> w::$ty {
-            match x {
-                $(n::$ty::$v => w::$ty::$v,)*
-            }
-        }
-    };
-}
-
-same_enum!(channel, wit_channel, Channel [BulkEmail, SingleEmail, Phone, Sms]);
-same_enum!(status, wit_status, ConsentStatus [
-    Requested, Given, Renewed, Refused, Withdrawn, Revoked, Expired, Invalidated,
-]);
-same_enum!(basis, wit_basis, LegalBasis [
-    Consent, Contract, LegalObligation, VitalInterest, PublicInterest, OfficialAuthority,
-    LegitimateInterest, Withdrawn,
-]);
-same_enum!(state, wit_state, SubscriptionState [OptedIn, NotSpecified, OptedOut]);
-same_enum!(code, wit_code, ReasonCode [
-    Consent, LegalBasis, NotChecked, NoConsent, ConsentExpired, ConsentWithdrawn, ConsentRefused,
-    BasisWithdrawn, Objected, Restricted, OptedOutOfAll, OptedOut, NotOptedIn,
-    UnknownSubscriptionType, NoReasonsConfigured, PluginFault,
-]);
-same_enum!(outcome, wit_outcome, Outcome [Allow, Deny, Justify]);
-
-pub fn flags(f: w::ContactFlags) -> n::ContactFlags {
-    n::ContactFlags {
-        restricted: f.contains(w::ContactFlags::RESTRICTED),
-        objected: f.contains(w::ContactFlags::OBJECTED),
-        opted_out_of_all: f.contains(w::ContactFlags::OPTED_OUT_OF_ALL),
-    }
-}
-
-pub fn config(c: &w::Config) -> n::Config {
-    n::Config {
-        consent_types: c
-            .consent_types
-            .iter()
-            .map(|t| n::ConsentType {
-                id: t.id,
-                code: t.code.clone(),
-                title: t.title.clone(),
-                text_version: t.text_version,
-                validity_days: t.validity_days,
-                allow_bulk: t.allow_bulk,
-                allow_single: t.allow_single,
-                allow_contact: t.allow_contact,
-            })
-            .collect(),
-        reasons: c
-            .reasons
-            .iter()
-            .map(|r| n::Reason {
-                id: r.id,
-                code: r.code.clone(),
-                label: r.label.clone(),
-            })
-            .collect(),
-        purposes: c
-            .purposes
-            .iter()
-            .map(|p| n::Purpose {
-                id: p.id,
-                code: p.code.clone(),
-                name: p.name.clone(),
-                legal_basis: basis(p.legal_basis),
-                direct_marketing: p.direct_marketing,
-            })
-            .collect(),
-        subscription_types: c
-            .subscription_types
-            .iter()
-            .map(|s| n::SubscriptionType {
-                id: s.id,
-                code: s.code.clone(),
-                name: s.name.clone(),
-                requires_opt_in: s.requires_opt_in,
-            })
-            .collect(),
-        switches: n::Switches {
-            single_mail: c.switches.single_mail,
-            mailing_list: c.switches.mailing_list,
-            per_contact: c.switches.per_contact,
-            e_marketing_privacy: c.switches.e_marketing_privacy,
-        },
-    }
-}
-
-pub fn consent(r: &w::ConsentRecord) -> n::ConsentRecord {
-    n::ConsentRecord {
-        type_id: r.type_id,
-        status: status(r.status),
-        legal_basis: basis(r.legal_basis),
-        given_at: r.given_at,
-        method_id: r.method_id,
-    }
-}
-
-pub fn purpose_basis(b: &w::PurposeBasis) -> n::PurposeBasis {
-    n::PurposeBasis {
-        purpose_id: b.purpose_id,
-        legal_basis: basis(b.legal_basis),
-    }
-}
-
-pub fn preference(p: &w::Preference) -> n::Preference {
-    n::Preference {
-        subscription_type_id: p.subscription_type_id,
-        state: state(p.state),
-    }
-}
+// The one mapping, shared with the component's glue.
+crm_consent_plugin::wit_mapping!(w, n);
 
 pub fn contact(c: &w::ContactState) -> n::ContactState {
     n::ContactState {
@@ -130,15 +14,6 @@ pub fn contact(c: &w::ContactState) -> n::ContactState {
         consents: c.consents.iter().map(consent).collect(),
         bases: c.bases.iter().map(purpose_basis).collect(),
         preferences: c.preferences.iter().map(preference).collect(),
-    }
-}
-
-pub fn request(r: &w::Request) -> n::Request {
-    n::Request {
-        channel: channel(r.channel),
-        purpose: r.purpose,
-        subscription_type: r.subscription_type,
-        now: r.now,
     }
 }
 
