@@ -304,7 +304,7 @@ impl Policy {
     /// budget (one bulk send took 11 s), and one whose `reasons` traps would
     /// turn every justify into a deny.
     pub fn self_test(&mut self) -> Result<(), EngineError> {
-        for code in CODES {
+        for &code in CODES {
             self.explain_checked(code)
                 .map_err(|fault| EngineError::SelfTest {
                     call: format!("explain({})", bindings::reason_code_name(code)),

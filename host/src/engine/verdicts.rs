@@ -21,24 +21,8 @@ pub(crate) struct VerdictList(pub(crate) Vec<Verdict>);
 
 const OUTCOMES: [Outcome; 3] = [Outcome::Allow, Outcome::Deny, Outcome::Justify];
 
-pub(crate) const CODES: [ReasonCode; REASON_CODES] = [
-    ReasonCode::Consent,
-    ReasonCode::LegalBasis,
-    ReasonCode::NotChecked,
-    ReasonCode::NoConsent,
-    ReasonCode::ConsentExpired,
-    ReasonCode::ConsentWithdrawn,
-    ReasonCode::ConsentRefused,
-    ReasonCode::BasisWithdrawn,
-    ReasonCode::Objected,
-    ReasonCode::Restricted,
-    ReasonCode::OptedOutOfAll,
-    ReasonCode::OptedOut,
-    ReasonCode::NotOptedIn,
-    ReasonCode::UnknownSubscriptionType,
-    ReasonCode::NoReasonsConfigured,
-    ReasonCode::PluginFault,
-];
+/// The codes in WIT order, from the one list in `crate::wit`.
+pub(crate) const CODES: &[ReasonCode] = ReasonCode::ALL;
 
 // The tables list the cases in WIT order (bindgen's `repr(u8)` discriminants),
 // and a verdict is two bytes: outcome, then code.
@@ -53,7 +37,7 @@ const _: () = {
         assert!(OUTCOMES[i] as usize == i);
         i += 1;
     }
-    assert!(CODES.len() == 16);
+    assert!(CODES.len() == REASON_CODES);
     assert!(ReasonCode::Consent as u8 == 0 && ReasonCode::NotChecked as u8 == 2);
     assert!(<Verdict as ComponentType>::SIZE32 == 2);
     assert!(<Verdict as ComponentType>::ALIGN32 == 1);
