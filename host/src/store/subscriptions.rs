@@ -132,8 +132,26 @@ impl Store {
         check_actor(actor)?;
         self.write_recorded(|tx, now| {
             let id = id_of(tx, Catalog::SubscriptionType, code)?;
-            // The preferences go with it (ON DELETE CASCADE), here and when
-            // verify replays this entry.
+            // The contacts' choices for it go with it. Each removal is its
+            // own entry, so verify replays them without relying on the
+            // schema's cascade.
+            let choosers: Vec<ContactId> = tx
+                .prepare(
+                    "SELECT contact_id FROM subscription_preferences
+                     WHERE subscription_type_id = ?1 ORDER BY contact_id",
+                )?
+                .query_map([id], |row| row.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            for contact in choosers {
+                tx.execute(
+                    "DELETE FROM subscription_preferences
+                     WHERE contact_id = ?1 AND subscription_type_id = ?2",
+                    params![contact, id],
+                )?;
+                let key = [contact.0, i64::from(id)];
+                let table = Table::SubscriptionPreferences;
+                delete_row(tx, table, &key, Some(contact), actor, secs(now))?;
+            }
             tx.execute("DELETE FROM subscription_types WHERE id = ?1", [id])?;
             delete_row(
                 tx,

@@ -550,3 +550,20 @@ fn the_hash_follows_the_documented_canonical_encoding() {
         hex::encode(Sha256::digest(text.as_bytes()))
     );
 }
+
+#[test]
+fn removing_a_subscription_type_records_each_choice_it_takes_with_it() {
+    let (mut f, anna, _) = history();
+    f.store
+        .delete_subscription_type("newsletter", "admin")
+        .unwrap();
+    let left: i64 = count(&f.store, "subscription_preferences");
+    assert_eq!(left, 0, "anna's choice went with the type");
+    let report = f.store.verify_ledger().unwrap();
+    assert!(report.ok, "{:?}", report.problem);
+    let removals = count(
+        &f.store,
+        &format!("ledger WHERE kind = 'row_delete' AND contact_id = {anna}"),
+    );
+    assert_eq!(removals, 1);
+}
