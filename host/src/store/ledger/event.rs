@@ -113,6 +113,13 @@ pub(crate) struct RowDelete {
     pub key: Map<String, Json>,
 }
 
+/// Where an appended entry landed in the chain.
+pub(crate) struct Appended {
+    pub seq: LedgerSeq,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
 /// Appends one entry to the chain and moves the head. Runs inside the
 /// caller's transaction; `recorded_at` comes from the store's clock.
 pub(crate) fn append_entry(
@@ -122,7 +129,7 @@ pub(crate) fn append_entry(
     body: &str,
     actor: &str,
     recorded_at: i64,
-) -> Result<LedgerSeq> {
+) -> Result<Appended> {
     let head = chain::head(tx)?;
     let seq = head.seq.0 + 1;
     let hash = chain::entry_hash(&EntryFields {
@@ -149,8 +156,13 @@ pub(crate) fn append_entry(
         hash
     ])?;
     let seq = LedgerSeq(seq);
-    chain::set_head(tx, &LedgerHead { seq, hash }, recorded_at)?;
-    Ok(seq)
+    let new_head = LedgerHead { seq, hash };
+    chain::set_head(tx, &new_head, recorded_at)?;
+    Ok(Appended {
+        seq,
+        prev_hash: head.hash,
+        hash: new_head.hash,
+    })
 }
 
 fn key_clause(table: Table) -> String {
@@ -236,7 +248,7 @@ pub(crate) fn put_row(
         value: format!("{} {key:?}", table.name()),
     })?;
     let body = serde_json::to_string(&RowPut { table, row })?;
-    append_entry(tx, "row_put", contact, &body, actor, recorded_at)
+    Ok(append_entry(tx, "row_put", contact, &body, actor, recorded_at)?.seq)
 }
 
 /// Records that the row of `table` with this key was removed.
@@ -255,7 +267,7 @@ pub(crate) fn delete_row(
         .map(|(k, v)| ((*k).to_owned(), Json::from(*v)))
         .collect();
     let body = serde_json::to_string(&RowDelete { table, key })?;
-    append_entry(tx, "row_delete", contact, &body, actor, recorded_at)
+    Ok(append_entry(tx, "row_delete", contact, &body, actor, recorded_at)?.seq)
 }
 
 /// Replays a `row_put` or `row_delete` body into `conn` (the rebuild).

@@ -254,17 +254,19 @@ pub(super) fn append(tx: &Connection, c: &NewConsent, now: DateTime<Utc>) -> Res
     };
     let body_text = serde_json::to_string(&body)?;
     let actor = c.actor.trim();
-    let seq = event::append_entry(
-        tx,
-        "consent",
-        Some(c.contact),
-        &body_text,
-        actor,
-        now.timestamp(),
+    let at = now.timestamp();
+    let appended = event::append_entry(tx, "consent", Some(c.contact), &body_text, actor, at)?;
+    // The entry as it now reads, built from what was written rather than
+    // read back: an import writes many of these in one transaction.
+    let entry = LedgerEntry::from_parts(
+        appended.seq,
+        c.contact,
+        actor.to_owned(),
+        time(at)?,
+        body,
+        appended.prev_hash,
+        appended.hash,
     )?;
-    let entry = tx
-        .prepare_cached(&format!("{ENTRY_COLUMNS} WHERE seq = ?1"))?
-        .query_row([seq], entry_from_row)?;
     if let Some(evidence) = &evidence {
         tx.prepare_cached(
             "INSERT INTO consent_evidence (seq, contact_id, evidence) VALUES (?1, ?2, ?3)",
