@@ -23,8 +23,8 @@ pub enum Done {
 }
 
 /// The CRM: its outbox and its phone are guarded by the consent hooks.
-pub struct TinyCrm<'e> {
-    hooks: StoredHooks<'e>,
+pub struct TinyCrm {
+    hooks: StoredHooks,
     operator: String,
     /// The justification reason this CRM's operators pick by default.
     default_reason: String,
@@ -32,8 +32,8 @@ pub struct TinyCrm<'e> {
     pub call_log: Vec<ContactId>,
 }
 
-impl<'e> TinyCrm<'e> {
-    pub fn new(engine: &'e Engine, store: Store, operator: &str) -> Self {
+impl TinyCrm {
+    pub fn new(engine: &Engine, store: Store, operator: &str) -> Self {
         Self {
             hooks: StoredHooks::new(engine, store),
             operator: operator.to_owned(),

@@ -15,6 +15,7 @@
 
 pub mod engine;
 pub mod hooks;
+pub mod http;
 pub mod setup;
 pub mod store;
 pub mod wit;

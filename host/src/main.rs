@@ -11,7 +11,8 @@ fn main() -> ExitCode {
     // Logs go to stderr so stdout stays clean for `--json`.
     tracing_subscriber::fmt()
         .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")),
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| EnvFilter::new("warn,tower_http=info")),
         )
         .with_writer(std::io::stderr)
         .init();

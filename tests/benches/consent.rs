@@ -246,7 +246,7 @@ fn newsletter_stored(c: &mut Criterion) {
     let n = stored_contacts();
     let dir = tempfile::tempdir().unwrap();
     // Built on first use, so a filtered run of the other benches skips it.
-    let mut hooks: Option<StoredHooks<'static>> = None;
+    let mut hooks: Option<StoredHooks> = None;
     let op = Operator::new("bench", Utc.timestamp_opt(NOW, 0).unwrap());
     let mut g = c.benchmark_group(format!("newsletter_{}k_stored", n / 1000));
     g.throughput(Throughput::Elements(n as u64));

@@ -202,7 +202,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: CheckCommand) -> Result<Finished> {
 
 fn single(
     ctx: &mut Ctx<'_>,
-    hooks: &mut StoredHooks<'_>,
+    hooks: &mut StoredHooks,
     s: Single,
     channel: Channel,
 ) -> Result<Finished> {
@@ -218,7 +218,7 @@ fn single(
 
 /// Decides and describes one contact on one channel.
 pub(crate) fn decide(
-    hooks: &mut StoredHooks<'_>,
+    hooks: &mut StoredHooks,
     contact: ContactId,
     channel: Channel,
     op: &Operator,
@@ -367,11 +367,7 @@ pub(crate) fn justify(ctx: &mut Ctx<'_>, args: JustifyArgs) -> Result<()> {
     })
 }
 
-fn justify_with(
-    ctx: &Ctx<'_>,
-    hooks: &mut StoredHooks<'_>,
-    args: &JustifyArgs,
-) -> Result<Justified> {
+fn justify_with(ctx: &Ctx<'_>, hooks: &mut StoredHooks, args: &JustifyArgs) -> Result<Justified> {
     let reason = find_reason(hooks.store(), &args.reason)?;
     let op = operator(ctx, hooks.store(), args.purpose.as_deref())?;
     let contact = ContactId(args.contact);

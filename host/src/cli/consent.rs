@@ -61,7 +61,7 @@ pub(crate) enum ConsentCommand {
 }
 
 /// A current consent, with codes instead of ids.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct ConsentView {
     pub consent_type: String,
     pub status: String,
@@ -77,7 +77,7 @@ pub(crate) struct ConsentView {
 }
 
 /// A ledger entry, with the codes and the text that was agreed to.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct HistoryEntry {
     #[serde(flatten)]
     pub entry: LedgerEntry,

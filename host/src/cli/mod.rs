@@ -10,13 +10,14 @@
 
 mod audit;
 mod catalog;
-mod check;
+pub(crate) mod check;
 mod codes;
-mod consent;
+pub(crate) mod consent;
 mod contacts;
 mod demo;
 mod error;
 mod names;
+mod serve;
 mod setup;
 mod subscriptions;
 mod types;
@@ -173,6 +174,11 @@ enum Command {
     Decisions(audit::DecisionsArgs),
     /// Build a demo database and run a newsletter, a send and a call
     Demo,
+    /// Serve the JSON API under /api/v1 (see /api/v1/openapi.json)
+    Serve(serve::ServeArgs),
+    /// API keys of the HTTP service, each with a role
+    #[command(subcommand)]
+    Keys(serve::KeysCommand),
 }
 
 /// Runs the command line `args` (argv\[0\] first) and writes its output to `out`.
@@ -221,6 +227,8 @@ where
         Command::Ledger(cmd) => audit::ledger(&mut ctx, cmd),
         Command::Timeline { contact } => audit::timeline(&mut ctx, ContactId(contact)),
         Command::Decisions(args) => audit::decisions(&mut ctx, args),
+        Command::Serve(args) => serve::serve(&mut ctx, args),
+        Command::Keys(cmd) => serve::keys(&mut ctx, cmd),
         Command::Demo => {
             let path = if db_typed {
                 ctx.db.clone()

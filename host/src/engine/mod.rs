@@ -146,7 +146,10 @@ impl Default for EngineOptions {
     }
 }
 
-/// The process-wide wasmtime engine for consent plugins.
+/// The process-wide wasmtime engine for consent plugins. Cloning is cheap
+/// (a reference count): every clone shares the one wasmtime engine, its
+/// instance pool and its epoch ticker.
+#[derive(Clone)]
 pub struct Engine {
     shared: Arc<Shared>,
 }

@@ -115,7 +115,7 @@ pub struct HookDecision {
 }
 
 /// A contact left out of a newsletter, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Skipped {
     /// The contact who does not get the newsletter.
     pub contact: ContactId,
@@ -126,7 +126,7 @@ pub struct Skipped {
 }
 
 /// The result of a newsletter: who gets it and who is skipped, with reasons.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct BulkSend {
     /// The subscription type (newsletter list) sent to, if the send named one.
     pub subscription_type: Option<SubscriptionType>,
@@ -144,7 +144,7 @@ pub struct BulkSend {
 }
 
 /// A decision replayed against the plugin bytes that made it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Replay {
     /// The logged decision that was replayed.
     pub decision: DecisionId,
@@ -154,6 +154,7 @@ pub struct Replay {
     pub logged_code: String,
     /// What the plugin answers now, from the same bytes, config, contact
     /// state and time.
+    #[schema(value_type = Object)]
     pub replayed: wit::Decision,
     /// Whether the replay gives the logged outcome and code (a justification
     /// counts as the justify it answered): what an auditor checks.
@@ -175,17 +176,17 @@ struct Active {
 }
 
 /// Hooks over a store: one per database, sharing the process's [`Engine`].
-pub struct StoredHooks<'e> {
-    engine: &'e Engine,
+pub struct StoredHooks {
+    engine: Engine,
     store: Store,
     active: Option<Active>,
 }
 
-impl<'e> StoredHooks<'e> {
+impl StoredHooks {
     /// Hooks over `store`; the active plugin is loaded by the first hook.
-    pub fn new(engine: &'e Engine, store: Store) -> Self {
+    pub fn new(engine: &Engine, store: Store) -> Self {
         Self {
-            engine,
+            engine: engine.clone(),
             store,
             active: None,
         }
@@ -201,6 +202,11 @@ impl<'e> StoredHooks<'e> {
     /// the next hook rebuilds the policy if the config or plugin changed.
     pub fn store_mut(&mut self) -> &mut Store {
         &mut self.store
+    }
+
+    /// The engine the hooks load plugins with.
+    pub(crate) fn engine(&self) -> &Engine {
+        &self.engine
     }
 
     /// Gives the store back, dropping the loaded plugin.

@@ -115,7 +115,7 @@ pub(super) fn refuse_if_used(
 }
 
 /// A reason an operator picks to contact someone without valid consent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Reason {
     /// Its id, as a justification in the decision log cites it.
     pub id: ReasonId,
@@ -126,7 +126,7 @@ pub struct Reason {
 }
 
 /// Why personal data is processed, with its default legal basis.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Purpose {
     /// Its id, as the plugin and a contact's bases name it.
     pub id: PurposeId,
@@ -141,7 +141,7 @@ pub struct Purpose {
 }
 
 /// A purpose to add, or the new values of an existing one.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NewPurpose {
     /// Stable code; in an edit, the purpose's new code.
     pub code: String,

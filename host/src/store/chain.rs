@@ -99,7 +99,7 @@ pub(super) fn sha256_hex(bytes: &[u8]) -> String {
 
 /// The last entry of the ledger, kept in its own row and written in the same
 /// transaction as every entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LedgerHead {
     /// 0 while the ledger is empty.
     pub seq: LedgerSeq,

@@ -178,7 +178,7 @@ impl Store {
     /// One contact's flags, current consents, purpose bases and subscription
     /// choices, read consistently in one read transaction.
     pub fn contact_snapshot(&self, contact: ContactId) -> Result<ContactSnapshot> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.snapshot()?;
         let snapshot = ContactSnapshot {
             flags: flags_of(&tx, contact)?,
             consents: rows_of(&tx, CONSENTS, contact, consent_row)?,
@@ -196,7 +196,7 @@ impl Store {
         &self,
         subscription_type: Option<SubscriptionTypeId>,
     ) -> Result<Columns> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.snapshot()?;
         if let Some(id) = subscription_type {
             check_subscription_type(&tx, id)?;
         }

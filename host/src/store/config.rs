@@ -20,7 +20,7 @@ use super::{Result, Store, secs};
 /// `e_marketing_privacy` starts **on**, so that once newsletters are checked
 /// they need real consent unless the admin deliberately accepts legitimate
 /// interest (data protection by default, Art. 25(2)).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Switches {
     /// Check consent before every single email and SMS.
     pub single_mail: bool,
@@ -107,7 +107,7 @@ impl Store {
     /// transaction matters: an admin editing a type between two of these
     /// reads would otherwise give the plugin a config that never existed.
     pub fn config_snapshot(&self) -> Result<StoredConfig> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.snapshot()?;
         let config = StoredConfig {
             consent_types: all_types(&tx)?,
             reasons: self.reasons()?,

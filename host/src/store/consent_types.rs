@@ -14,7 +14,7 @@ use super::limits::{self, check_len};
 use super::{Catalog, ConsentTypeId, Result, Store, StoreError, check_not_empty, secs, time};
 
 /// A kind of consent an admin defines ("Newsletter", "Phone marketing").
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ConsentType {
     /// Its id, as consents and the plugin name it.
     pub id: ConsentTypeId,
@@ -40,7 +40,7 @@ pub struct ConsentType {
 
 /// A consent type to add (Italian CRM plugin: title, unique code, validity,
 /// three channel flags), with the first version of its text.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NewConsentType {
     /// Stable code used in imports and the CLI.
     pub code: String,

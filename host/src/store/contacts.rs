@@ -37,7 +37,7 @@ pub struct NewContact {
 
 /// A contact with its personal fields. After an erasure `name` is empty and
 /// `email` and `phone` are `None`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Contact {
     /// Its id, which the ledger keeps after an erasure.
     pub id: ContactId,

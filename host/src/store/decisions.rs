@@ -78,7 +78,7 @@ pub struct NewJustification {
 }
 
 /// A logged decision.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LoggedDecision {
     /// Its position in the log.
     pub id: DecisionId,

@@ -217,6 +217,18 @@ pub enum StoreError {
         /// The sha256 it was installed under.
         sha256: String,
     },
+    /// No decision has this id.
+    #[error("no decision has the id {0}; `crm-consent decisions <contact>` lists a contact's")]
+    UnknownDecision(super::DecisionId),
+    /// No API key has this id.
+    #[error("no API key has the id {0}; `crm-consent keys list` shows them")]
+    UnknownApiKey(i64),
+    /// An `Idempotency-Key` came back with another request than the first.
+    #[error(
+        "the idempotency key `{0}` was already used for another request; \
+         use a new key for a new request"
+    )]
+    IdempotencyKeyReused(String),
     /// A typed value exceeds its limit in [`limits`](super::limits): values
     /// that enter the hash chain are kept and replayed forever.
     #[error("{field} is {len} characters long; at most {max} are allowed")]
@@ -306,6 +318,9 @@ impl StoreError {
             StoreError::ReadOnly(_) => "read_only",
             StoreError::PluginBytesChanged { .. } => "plugin_bytes_changed",
             StoreError::TooLong { .. } => "too_long",
+            StoreError::IdempotencyKeyReused(_) => "idempotency_key_reused",
+            StoreError::UnknownApiKey(_) => "unknown_api_key",
+            StoreError::UnknownDecision(_) => "unknown_decision",
             StoreError::Json(_) => "json_error",
         }
     }

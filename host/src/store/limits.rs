@@ -25,6 +25,9 @@ pub const MAX_EVIDENCE: usize = 16 * 1024;
 pub const MAX_JUSTIFICATION: usize = 2000;
 
 /// Refuses `value` if it is longer than `max` characters.
+/// An `Idempotency-Key` header: Stripe allows 255 characters; a UUID needs 36.
+pub const MAX_IDEMPOTENCY_KEY: usize = 255;
+
 pub(crate) fn check_len(field: &'static str, value: &str, max: usize) -> Result<()> {
     let len = value.chars().count();
     if len > max {

@@ -10,7 +10,7 @@ use super::ledger::event::{Table, delete_row, put_row};
 use super::{Catalog, MethodId, Result, Store, secs};
 
 /// A way of giving consent: the CRM form, email, paper, an import, ...
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Method {
     /// Its id, as ledger entries and the plugin name it.
     pub id: MethodId,

@@ -21,6 +21,7 @@ mod contacts;
 mod decisions;
 mod error;
 mod ids;
+mod keys;
 mod ledger;
 pub mod limits;
 mod methods;
@@ -28,6 +29,7 @@ mod opening;
 mod plugins;
 mod projection;
 mod schema;
+mod scope;
 mod seed;
 mod statuses;
 mod subscriptions;
@@ -40,7 +42,7 @@ mod tests;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, Transaction, TransactionBehavior};
+use rusqlite::Connection;
 
 use opening::Mode;
 
@@ -56,6 +58,7 @@ pub use ids::{
     ConsentTypeId, ContactId, DecisionId, LedgerSeq, MethodId, PluginId, PurposeId, ReasonId,
     RelationId, StatusId, SubscriptionTypeId,
 };
+pub use keys::{ApiKey, KeyRefused, NewApiKey};
 pub use ledger::{
     Checkpoint, ConsentTypeRef, LedgerEntry, LedgerProblem, LedgerProblemKind, LedgerReport,
     NewConsent,
@@ -63,12 +66,13 @@ pub use ledger::{
 pub use methods::Method;
 pub use plugins::{InstalledPlugin, PluginInfo};
 pub use projection::CurrentConsent;
+pub use scope::StoredAnswer;
 pub use statuses::Status;
 pub use subscriptions::SubscriptionType;
 pub use timeline::TimelineEntry;
 pub use vocabulary::{
     Channel, ConsentStatus, ContactFlags, ContactKind, LegalBasis, Outcome, ParseError,
-    RelationKind, SubscriptionState, TimelineKind,
+    RelationKind, Role, SubscriptionState, TimelineKind,
 };
 
 /// Where the store takes the time it records from. Recorded times come from
@@ -191,20 +195,17 @@ impl Store {
     /// recorded time if the clock went backwards.
     fn write_recorded<T>(
         &mut self,
-        f: impl FnOnce(&Transaction<'_>, DateTime<Utc>) -> Result<T>,
+        f: impl FnOnce(&Connection, DateTime<Utc>) -> Result<T>,
     ) -> Result<T> {
         if self.read_only {
             return Err(StoreError::ReadOnly(self.path.clone()));
         }
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let last = chain::head_recorded_at(&tx)?;
-        let now = (self.clock)().timestamp().max(last);
-        let now = time(now)?;
-        let value = f(&tx, now)?;
-        tx.commit()?;
-        Ok(value)
+        let clock = (self.clock)().timestamp();
+        self.in_write(|tx| {
+            let last = chain::head_recorded_at(tx)?;
+            let now = time(clock.max(last))?;
+            f(tx, now)
+        })
     }
 
     #[cfg(test)]

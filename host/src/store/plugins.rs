@@ -12,7 +12,7 @@ use super::ledger::event::{Table, put_row};
 use super::{PluginId, Result, Store, StoreError, check_not_empty, secs, time};
 
 /// An installed plugin, without its bytes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PluginInfo {
     /// Its id.
     pub id: PluginId,

@@ -342,6 +342,34 @@ CREATE TRIGGER plugins_bytes_immutable BEFORE UPDATE OF sha256, bytes ON plugins
 BEGIN SELECT RAISE(ABORT, 'plugin bytes are immutable: install a new plugin'); END;
 "#;
 
+const API: &str = r#"
+-- Keys of the HTTP API. Only a key's sha256 is kept: the key is printed once
+-- when it is made. Keys change no decision (the actor they act as is what
+-- the ledger and the decision log record), so they are not projected.
+CREATE TABLE api_keys (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('admin', 'operator', 'reader')),
+    secret_sha256 BLOB NOT NULL CHECK (length(secret_sha256) = 32),
+    created_at INTEGER NOT NULL,
+    created_by TEXT NOT NULL,
+    revoked_at INTEGER,
+    revoked_by TEXT
+) STRICT;
+
+-- The first answer to each request with an `Idempotency-Key`, written in the
+-- same transaction as the request's writes. Answers, not state: not projected.
+CREATE TABLE idempotency (
+    key_id INTEGER NOT NULL REFERENCES api_keys (id),
+    idempotency_key TEXT NOT NULL,
+    fingerprint BLOB NOT NULL,
+    status INTEGER NOT NULL,
+    body BLOB NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (key_id, idempotency_key)
+) STRICT, WITHOUT ROWID;
+"#;
+
 /// The migrations, in order; `user_version` counts how many have run.
 pub(super) const MIGRATIONS: &[&str] = &[
     VOCABULARIES,
@@ -351,6 +379,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     LEDGER,
     DECISIONS,
     PLUGINS,
+    API,
 ];
 
 #[cfg(test)]

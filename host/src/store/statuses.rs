@@ -14,7 +14,7 @@ use super::{Catalog, ConsentStatus, Result, StatusId, Store, secs};
 const LEDGER_STATUS: &str = "CASE kind WHEN 'consent' THEN body ->> '$.status_id' END";
 
 /// A consent status; each one means exactly one DPV state.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Status {
     /// Its id, as ledger entries name it.
     pub id: StatusId,

@@ -15,7 +15,7 @@ use super::{
 };
 
 /// A newsletter list a contact can opt in to or out of.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SubscriptionType {
     /// Its id, as preferences, requests and the plugin name it.
     pub id: SubscriptionTypeId,

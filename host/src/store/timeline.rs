@@ -15,7 +15,7 @@ use super::{
 };
 
 /// One line of a contact's history.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TimelineEntry {
     /// Its id.
     pub id: i64,

@@ -42,7 +42,7 @@ macro_rules! closed_enum {
         }
     ) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
         #[serde(rename_all = "snake_case")]
         pub enum $name {
             $($(#[$vmeta])* $variant = $code,)*
@@ -97,6 +97,19 @@ macro_rules! closed_enum {
         }
     };
 }
+
+closed_enum!(
+    /// What an HTTP API key may do. Each role includes the ones below it.
+    Role, "role" {
+        /// Read everything: contacts, consents, catalogs, decisions, the ledger.
+        Reader = 0, "reader";
+        /// A reader who also asks the hooks and records consent changes.
+        Operator = 1, "operator";
+        /// An operator who also installs plugins, sets switches and edits
+        /// the catalogs.
+        Admin = 2, "admin";
+    }
+);
 
 closed_enum!(
     /// Consent states after W3C DPV. Every status, built in or custom, means
@@ -212,7 +225,9 @@ closed_enum!(
 );
 
 /// Art. 18 / Art. 21 / opt-out-of-all flags of one contact.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema,
+)]
 pub struct ContactFlags {
     /// Art. 18: processing is restricted.
     pub restricted: bool,
@@ -254,6 +269,15 @@ macro_rules! open_enum {
             /// Any other kind an admin uses; stored as written.
             Other(String),
         }
+
+        // A string in JSON: a built-in name or an admin's own.
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                <String as utoipa::PartialSchema>::schema()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
 
         impl $name {
             /// The name as stored and shown: the built-in snake_case name, or

@@ -97,7 +97,7 @@ pub struct NewConsent {
 }
 
 /// One entry of the ledger, as stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LedgerEntry {
     /// Its position in the ledger.
     pub seq: LedgerSeq,

@@ -23,7 +23,7 @@ use super::event::{Table, apply_row, table_of};
 use super::{ConsentBody, LedgerEntry};
 
 /// What `verify_ledger` found.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LedgerReport {
     /// Entries in the ledger.
     pub entries: u64,
@@ -38,7 +38,7 @@ pub struct LedgerReport {
 }
 
 /// One thing verify found wrong, with where it is.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LedgerProblem {
     /// What kind of damage it is.
     pub kind: LedgerProblemKind,
@@ -53,7 +53,7 @@ pub struct LedgerProblem {
 }
 
 /// What kind of damage verify found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LedgerProblemKind {
     /// An entry's fields no longer hash to its hash.
@@ -138,7 +138,7 @@ impl Store {
         want_seq: Option<u64>,
     ) -> Result<(LedgerReport, Option<String>)> {
         // One read transaction: the chains and the tables agree with each other.
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.snapshot()?;
         let head = chain::head(&tx)?;
         let rebuild = Connection::open_in_memory()?;
         for sql in MIGRATIONS {

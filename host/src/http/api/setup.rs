@@ -1,0 +1,95 @@
+//! Setup: install (upload), list and roll back plugins; the switches.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::http::call::Call;
+use crate::http::error::ErrorEnvelope;
+use crate::http::pool::Pool;
+use crate::setup::{self, Switch};
+use crate::store::{PluginInfo, Role, Switches};
+
+pub(super) fn routes() -> OpenApiRouter<Pool> {
+    OpenApiRouter::new()
+        .routes(routes!(plugins, install))
+        .routes(routes!(rollback))
+        .routes(routes!(switches))
+        .routes(routes!(set_switch))
+}
+
+/// Installed plugins, the active one marked.
+#[utoipa::path(get, path = "/setup/plugins", tag = "setup",
+    responses((status = 200, body = Vec<PluginInfo>), (status = "4XX", body = ErrorEnvelope)),
+    security(("api_key" = [])))]
+async fn plugins(State(pool): State<Pool>, call: Call) -> Response {
+    pool.read(call, Role::Reader, |w| Ok(setup::plugins(w.store())?))
+        .await
+}
+
+/// Installs (or upgrades to) the uploaded component: validated, self-tested,
+/// precompiled, stored and made active. The old one stays for a rollback.
+#[utoipa::path(post, path = "/setup/plugins", tag = "setup",
+    request_body(content = Vec<u8>, content_type = "application/wasm",
+        description = "the component's bytes"),
+    params(("Idempotency-Key" = Option<String>, Header, description = "retry safely")),
+    responses((status = 201, body = PluginInfo), (status = "4XX", body = ErrorEnvelope)),
+    security(("api_key" = [])))]
+async fn install(State(pool): State<Pool>, call: Call) -> Response {
+    pool.write(call, Role::Admin, StatusCode::CREATED, |w| {
+        let bytes = w.bytes().to_vec();
+        let actor = w.actor();
+        let engine = w.hooks.engine().clone();
+        Ok(setup::install(w.store(), &engine, &bytes, &actor)?)
+    })
+    .await
+}
+
+/// Makes the previously active plugin active again.
+#[utoipa::path(post, path = "/setup/rollback", tag = "setup",
+    params(("Idempotency-Key" = Option<String>, Header, description = "retry without rolling back twice")),
+    responses((status = 200, body = PluginInfo), (status = "4XX", body = ErrorEnvelope)),
+    security(("api_key" = [])))]
+async fn rollback(State(pool): State<Pool>, call: Call) -> Response {
+    pool.write(call, Role::Admin, StatusCode::OK, |w| {
+        let actor = w.actor();
+        Ok(setup::rollback(w.store(), &actor)?)
+    })
+    .await
+}
+
+/// The privacy switches.
+#[utoipa::path(get, path = "/setup/switches", tag = "setup",
+    responses((status = 200, body = Switches), (status = "4XX", body = ErrorEnvelope)),
+    security(("api_key" = [])))]
+async fn switches(State(pool): State<Pool>, call: Call) -> Response {
+    pool.read(call, Role::Reader, |w| Ok(w.store().switches()?))
+        .await
+}
+
+/// A switch's new position.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SwitchRequest {
+    on: bool,
+}
+
+/// Turns one switch on or off; a ledger entry.
+#[utoipa::path(put, path = "/setup/switches/{name}", tag = "setup", request_body = SwitchRequest,
+    params(("name" = String, Path, description = "the switch, as `GET /setup/switches` names it"),
+        ("Idempotency-Key" = Option<String>, Header, description = "retry safely")),
+    responses((status = 200, body = Switches), (status = "4XX", body = ErrorEnvelope)),
+    security(("api_key" = [])))]
+async fn set_switch(State(pool): State<Pool>, Path(name): Path<String>, call: Call) -> Response {
+    pool.write(call, Role::Admin, StatusCode::OK, move |w| {
+        let switch: Switch = name.parse()?;
+        let req: SwitchRequest = w.json()?;
+        let actor = w.actor();
+        Ok(setup::set_switch(w.store(), switch, req.on, &actor)?)
+    })
+    .await
+}

@@ -1,0 +1,308 @@
+//! One API call: who asks (the API key and its role), what they send (body,
+//! query), and whether a retry must get the first answer (`Idempotency-Key`).
+//!
+//! Authentication, the role check, parsing and the work all run in one trip
+//! to a blocking thread, in that order: a caller without a valid key learns
+//! nothing about the request's validity.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::error::ApiError;
+use super::pool::Pool;
+use crate::hooks::{Operator, StoredHooks};
+use crate::store::{ApiKey, KeyRefused, Role, Store, StoredAnswer};
+
+/// The header a retried write carries (Stripe's name).
+pub(crate) const IDEMPOTENCY_KEY: &str = "idempotency-key";
+/// Set on an answer that repeats the first answer to the same key.
+pub(crate) const REPLAYED: &str = "idempotent-replayed";
+
+/// What a handler extracts: everything but the path, which it takes itself.
+pub(crate) struct Call {
+    method: Method,
+    path: String,
+    query: Option<String>,
+    authorization: Option<String>,
+    idempotency_key: Option<String>,
+    body: Bytes,
+}
+
+impl<S: Send + Sync> FromRequest<S> for Call {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let method = req.method().clone();
+        let path = req.uri().path().to_owned();
+        let query = req.uri().query().map(str::to_owned);
+        let headers = req.headers();
+        let authorization = bearer(headers);
+        let idempotency_key = headers
+            .get(IDEMPOTENCY_KEY)
+            .map(|v| v.to_str().map(str::to_owned));
+        let idempotency_key = match idempotency_key.transpose() {
+            Ok(key) => key,
+            Err(_) => {
+                return Err(ApiError::invalid(
+                    IDEMPOTENCY_KEY,
+                    "the idempotency key must be printable ASCII",
+                )
+                .into_response());
+            }
+        };
+        let body = Bytes::from_request(req, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Call {
+            method,
+            path,
+            query,
+            authorization,
+            idempotency_key,
+            body,
+        })
+    }
+}
+
+/// `Authorization: Bearer <key>`, or `X-Api-Key: <key>`.
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    if let Some(auth) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        let auth = auth.trim();
+        let (scheme, key) = auth.split_once(' ').unwrap_or((auth, ""));
+        return scheme
+            .eq_ignore_ascii_case("bearer")
+            .then(|| key.trim().to_owned());
+    }
+    headers
+        .get("x-api-key")
+        .and_then(|v| v.to_str().ok())
+        .map(|k| k.trim().to_owned())
+}
+
+/// What the work of a call gets: the hooks, the caller, and the request.
+pub(crate) struct Work<'a> {
+    /// The pooled hooks (and through them the store).
+    pub hooks: &'a mut StoredHooks,
+    /// The key that called.
+    pub caller: ApiKey,
+    /// When the request arrived: the time a decision is about.
+    pub now: DateTime<Utc>,
+    body: &'a Bytes,
+    query: Option<&'a str>,
+}
+
+impl Work<'_> {
+    /// The store.
+    pub fn store(&mut self) -> &mut Store {
+        self.hooks.store_mut()
+    }
+
+    /// Who acts, as the ledger and the decision log record it.
+    pub fn actor(&self) -> String {
+        format!("api:{}", self.caller.name)
+    }
+
+    /// The operator of a hook.
+    pub fn operator(&self) -> Operator {
+        Operator::new(self.actor(), self.now)
+    }
+
+    /// The JSON body as `T`; a 422 names the field at fault.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        let body: &[u8] = if self.body.is_empty() {
+            b"{}"
+        } else {
+            self.body
+        };
+        let de = &mut serde_json::Deserializer::from_slice(body);
+        serde_path_to_error::deserialize(de).map_err(|e| {
+            let field = e.path().to_string();
+            let inner = e.into_inner();
+            let message = inner.to_string();
+            let field = if field == "." {
+                "body".to_owned()
+            } else {
+                field
+            };
+            ApiError::invalid(field, format!("the request body is not valid: {message}"))
+        })
+    }
+
+    /// The raw body (a plugin upload).
+    pub fn bytes(&self) -> &[u8] {
+        self.body
+    }
+
+    /// The query string as `T`; a 422 names the parameter at fault.
+    pub fn query<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(
+            self.query.unwrap_or("").as_bytes(),
+        ));
+        serde_path_to_error::deserialize(de).map_err(|e| {
+            let field = e.path().to_string();
+            ApiError::invalid(field, format!("the query is not valid: {}", e.into_inner()))
+        })
+    }
+}
+
+/// A path segment that must be an id.
+pub(crate) fn id(name: &str, text: &str) -> Result<i64, ApiError> {
+    text.parse().map_err(|_| {
+        ApiError::invalid(
+            name,
+            format!("`{text}` is not a {name}: expected a whole number"),
+        )
+    })
+}
+
+impl Pool {
+    /// A call that writes nothing: any role at least `role`.
+    pub(crate) async fn read<T: Serialize + Send + 'static>(
+        &self,
+        call: Call,
+        role: Role,
+        work: impl FnOnce(&mut Work<'_>) -> Result<T, ApiError> + Send + 'static,
+    ) -> Response {
+        self.write_as(call, role, StatusCode::OK, work).await
+    }
+
+    /// A call that writes, answering `ok` on success. With an idempotency
+    /// key, the writes and the answer commit together, and a retry gets the
+    /// first answer back without writing again.
+    pub(crate) async fn write<T: Serialize + Send + 'static>(
+        &self,
+        call: Call,
+        role: Role,
+        ok: StatusCode,
+        work: impl FnOnce(&mut Work<'_>) -> Result<T, ApiError> + Send + 'static,
+    ) -> Response {
+        self.write_as(call, role, ok, work).await
+    }
+
+    async fn write_as<T: Serialize + Send + 'static>(
+        &self,
+        call: Call,
+        role: Role,
+        ok: StatusCode,
+        work: impl FnOnce(&mut Work<'_>) -> Result<T, ApiError> + Send + 'static,
+    ) -> Response {
+        let now = Utc::now();
+        let answer = self
+            .run(move |hooks| {
+                let caller = authorize(hooks.store(), call.authorization.as_deref(), role)?;
+                let idempotent = match &call.idempotency_key {
+                    Some(key) if call.method != Method::GET => Some(key.clone()),
+                    _ => None,
+                };
+                let fingerprint = fingerprint(&call);
+                if let Some(key) = &idempotent
+                    && let Some(first) =
+                        hooks
+                            .store_mut()
+                            .begin_request(caller.id, key, &fingerprint)?
+                {
+                    return Ok((first, true));
+                }
+                let mut w = Work {
+                    hooks,
+                    caller,
+                    now,
+                    body: &call.body,
+                    query: call.query.as_deref(),
+                };
+                let value = work(&mut w)?;
+                let body = serde_json::to_vec(&value).map_err(|e| {
+                    tracing::error!("cannot write an answer as JSON: {e}");
+                    ApiError::internal()
+                })?;
+                let answer = StoredAnswer {
+                    status: ok.as_u16(),
+                    body,
+                };
+                if let Some(key) = &idempotent {
+                    let scope = w.caller.id;
+                    w.store()
+                        .finish_request(scope, key, &fingerprint, &answer)?;
+                }
+                Ok((answer, false))
+            })
+            .await;
+        match answer {
+            Ok((answer, replayed)) => respond(answer, replayed),
+            Err(e) => e.into_response(),
+        }
+    }
+}
+
+/// The caller's key, if it is live and its role is at least `role`.
+fn authorize(store: &Store, presented: Option<&str>, role: Role) -> Result<ApiKey, ApiError> {
+    let Some(presented) = presented.filter(|k| !k.is_empty()) else {
+        return Err(ApiError::unauthenticated(
+            "missing_key",
+            "this route needs an API key",
+        ));
+    };
+    let key = match store.authenticate(presented)? {
+        Ok(key) => key,
+        Err(KeyRefused::Unknown) => {
+            return Err(ApiError::unauthenticated(
+                "invalid_key",
+                "the API key is not valid for this server",
+            ));
+        }
+        Err(KeyRefused::Revoked) => {
+            return Err(ApiError::unauthenticated(
+                "revoked_key",
+                "the API key was revoked",
+            ));
+        }
+    };
+    if key.role.code() < role.code() {
+        return Err(ApiError::forbidden(format!(
+            "the key `{}` has the role `{}`; this route needs `{}`",
+            key.name, key.role, role
+        ))
+        .hint("ask an admin for a key with that role: `crm-consent keys create --role ...`"));
+    }
+    Ok(key)
+}
+
+/// What makes two requests "the same": method, path, query and body.
+fn fingerprint(call: &Call) -> Vec<u8> {
+    let mut f = Vec::with_capacity(call.body.len() + 64);
+    f.extend_from_slice(call.method.as_str().as_bytes());
+    f.push(b' ');
+    f.extend_from_slice(call.path.as_bytes());
+    f.push(b'?');
+    f.extend_from_slice(call.query.as_deref().unwrap_or("").as_bytes());
+    f.push(b'\n');
+    f.extend_from_slice(&call.body);
+    f
+}
+
+fn respond(answer: StoredAnswer, replayed: bool) -> Response {
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
+    let mut response = (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        answer.body,
+    )
+        .into_response();
+    if replayed {
+        response
+            .headers_mut()
+            .insert(REPLAYED, HeaderValue::from_static("true"));
+    }
+    response
+}

@@ -1,0 +1,217 @@
+//! Errors as HTTP answers: the one place where an error code becomes a
+//! status. The codes, messages and hints are the CLI's (`--json` errors have
+//! the same shape), so a CRM sees one vocabulary through either door.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::store::StoreError;
+
+/// An error answer: `{"error": {"code", "message", "hint", "field"}}`.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    status: StatusCode,
+    body: ErrorBody,
+}
+
+/// The JSON of every error answer.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub(crate) struct ErrorEnvelope {
+    error: ErrorBody,
+}
+
+/// What went wrong, for programs (`code`) and people (`message`, `hint`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub(crate) struct ErrorBody {
+    /// Stable, snake_case: `unknown_contact`, `missing_key`, `invalid_value`, ...
+    code: String,
+    /// What is wrong, naming the input.
+    message: String,
+    /// What to do next, when the message does not say it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hint: Option<String>,
+    /// For a validation error: the request field at fault, e.g. `contact`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<String>,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            body: ErrorBody {
+                code: code.to_owned(),
+                message: message.into(),
+                hint: None,
+                field: None,
+            },
+        }
+    }
+
+    /// Adds what to do next.
+    pub(crate) fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.body.hint = Some(hint.into());
+        self
+    }
+
+    /// Names the request field at fault.
+    pub(crate) fn field(mut self, field: impl Into<String>) -> Self {
+        self.body.field = Some(field.into());
+        self
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The stable code.
+    pub fn code(&self) -> &str {
+        &self.body.code
+    }
+
+    /// 422: a request field is missing or wrong.
+    pub(crate) fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request", message).field(field)
+    }
+
+    /// 401.
+    pub(crate) fn unauthenticated(code: &str, message: &str) -> Self {
+        ApiError::new(StatusCode::UNAUTHORIZED, code, message)
+            .hint("send `Authorization: Bearer <key>` with a key from `crm-consent keys create`")
+    }
+
+    /// 403.
+    pub(crate) fn forbidden(message: String) -> Self {
+        ApiError::new(StatusCode::FORBIDDEN, "wrong_role", message)
+    }
+
+    /// 404 for a path that is no route.
+    pub(crate) fn not_found() -> Self {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no_such_route",
+            "there is no such route",
+        )
+        .hint("the routes are listed in `/api/v1/openapi.json`")
+    }
+
+    /// 503: the server is shutting down.
+    pub(crate) fn unavailable() -> Self {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "shutting_down",
+            "the server is shutting down; retry with the same idempotency key",
+        )
+    }
+
+    /// 500, for what the caller cannot fix; the details go to the log.
+    pub(crate) fn internal() -> Self {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "the server failed to answer; the failure is in its log",
+        )
+    }
+
+    /// Any library error, through the CLI's code, message and hint.
+    pub(crate) fn from_any(error: &anyhow::Error) -> Self {
+        let failure = crate::cli::Failure::of(error);
+        let status = status_of(failure.code);
+        if status.is_server_error() {
+            tracing::error!(code = failure.code, "{}", failure.message);
+        }
+        let mut e = ApiError::new(status, failure.code, failure.message);
+        e.body.hint = failure.hint;
+        e.body.field = error
+            .chain()
+            .find_map(|c| c.downcast_ref::<StoreError>().and_then(field_of));
+        e
+    }
+
+    /// A store error.
+    pub(crate) fn from_store(error: StoreError) -> Self {
+        ApiError::from_any(&error.into())
+    }
+}
+
+/// The status of each error code. Unknown codes are server errors: a new
+/// library error must be placed here to answer anything else.
+fn status_of(code: &str) -> StatusCode {
+    match code {
+        "unknown_contact" | "unknown_id" | "unknown_plugin" | "unknown_api_key"
+        | "unknown_decision" => StatusCode::NOT_FOUND,
+        "duplicate_code"
+        | "locked"
+        | "in_use"
+        | "idempotency_key_reused"
+        | "no_plugin"
+        | "nothing_to_roll_back"
+        | "nothing_to_justify" => StatusCode::CONFLICT,
+        "unknown_code"
+        | "unknown_reason"
+        | "unknown_text_version"
+        | "unknown_value"
+        | "unknown_switch"
+        | "bad_date"
+        | "empty_field"
+        | "invalid_value"
+        | "too_long"
+        | "reason_not_offered"
+        | "text_too_long"
+        | "not_a_component"
+        | "invalid_component"
+        | "missing_export"
+        | "incompatible_version"
+        | "plugin_has_imports"
+        | "wrong_types"
+        | "config_refused"
+        | "plugin_self_test_failed"
+        | "not_replayable" => StatusCode::UNPROCESSABLE_ENTITY,
+        "read_only" => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// The request field a store error is about. The store names fields for
+/// people ("contact name"); the request's key is the last word (`name`).
+fn field_of(e: &StoreError) -> Option<String> {
+    let last = |label: &str| label.rsplit(' ').next().unwrap_or(label).to_owned();
+    match e {
+        StoreError::EmptyField(f) | StoreError::TooLong { field: f, .. } => Some(last(f)),
+        StoreError::Invalid { field, .. } | StoreError::BadDate { field, .. } => {
+            Some((*field).to_owned())
+        }
+        _ => None,
+    }
+}
+
+impl From<anyhow::Error> for ApiError {
+    fn from(e: anyhow::Error) -> Self {
+        ApiError::from_any(&e)
+    }
+}
+
+macro_rules! from_library {
+    ($($t:ty),*) => {$(
+        impl From<$t> for ApiError {
+            fn from(e: $t) -> Self {
+                ApiError::from_any(&anyhow::Error::from(e))
+            }
+        }
+    )*};
+}
+from_library!(
+    StoreError,
+    crate::hooks::HookError,
+    crate::setup::SetupError,
+    crate::engine::EngineError
+);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, axum::Json(ErrorEnvelope { error: self.body })).into_response()
+    }
+}

@@ -1,0 +1,214 @@
+//! The HTTP service: the JSON API under `/api/v1` for CRMs in any language.
+//!
+//! It sits beside the CLI, above [`hooks`](crate::hooks),
+//! [`setup`](crate::setup) and [`store`](crate::store), and calls the same
+//! functions: no rule or validation is written here. What is here is HTTP:
+//! routes, API keys and roles, idempotent retries, the OpenAPI document, and
+//! the one table from error codes to statuses (`error.rs`).
+//!
+//! Concurrency: SQLite work never runs on tokio's worker threads. Each
+//! request takes a [`StoredHooks`](crate::StoredHooks) (its own SQLite
+//! connection and plugin instance, sharing the process's one engine) from a
+//! pool, on a blocking thread. WAL lets readers run in parallel; writers take
+//! SQLite's write lock one at a time, which keeps the hash chains valid.
+
+mod api;
+mod call;
+mod error;
+mod openapi;
+mod pool;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{HeaderName, Request};
+use tokio::net::TcpListener;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use crate::engine::{Engine, EngineOptions};
+use crate::store::{Store, StoreError};
+
+pub use error::ApiError;
+pub use openapi::openapi;
+
+/// How many requests do SQLite and plugin work at once, by default. Each
+/// holds one SQLite connection and one plugin instance; two per core keeps
+/// both cores busy while one request waits for SQLite's write lock.
+pub const DEFAULT_CONNECTIONS: usize = 8;
+
+/// The longest a plugin call may run before the hook denies. The fuel budget
+/// stops a looping plugin first; this is the backstop, generous enough for a
+/// debug build on a busy machine.
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// The largest request body: a plugin upload. Components of tens of
+/// megabytes are not consent rules.
+pub const MAX_BODY: usize = 32 * 1024 * 1024;
+
+/// Where and how to serve.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// The consent database (made by `crm-consent init`).
+    pub db: PathBuf,
+    /// The address to listen on; loopback by default.
+    pub listen: SocketAddr,
+    /// Where compiled plugins are cached.
+    pub cache_dir: Option<PathBuf>,
+    /// Requests that do SQLite and plugin work at once.
+    pub connections: usize,
+}
+
+impl ServeOptions {
+    /// Serve `db` on `127.0.0.1:8080`.
+    pub fn new(db: impl Into<PathBuf>) -> Self {
+        ServeOptions {
+            db: db.into(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            cache_dir: None,
+            connections: DEFAULT_CONNECTIONS,
+        }
+    }
+}
+
+/// Why the service could not start or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The database cannot be opened.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The WebAssembly engine cannot start.
+    #[error(transparent)]
+    Engine(#[from] crate::engine::EngineError),
+    /// The address cannot be bound, or the server failed.
+    #[error("cannot serve on `{addr}`: {source}")]
+    Io {
+        /// The address.
+        addr: SocketAddr,
+        /// What the system said.
+        source: std::io::Error,
+    },
+}
+
+/// A bound, not yet running, server.
+pub struct Server {
+    listener: TcpListener,
+    app: Router,
+}
+
+impl Server {
+    /// Opens the database, starts the engine and binds the address.
+    pub async fn bind(opts: ServeOptions) -> Result<Server, ServeError> {
+        // Fail at start, not at the first request, on a missing database.
+        drop(Store::open(&opts.db)?);
+        let engine = Engine::new(EngineOptions {
+            cache_dir: opts.cache_dir.clone(),
+            // Every pooled connection holds one policy; replays take one more.
+            max_instances: u32::try_from(opts.connections * 2 + 2).unwrap_or(u32::MAX),
+            call_timeout: CALL_TIMEOUT,
+            ..EngineOptions::default()
+        })?;
+        let pool = pool::Pool::new(opts.db.clone(), engine, opts.connections.max(1));
+        let listener = TcpListener::bind(opts.listen)
+            .await
+            .map_err(|source| ServeError::Io {
+                addr: opts.listen,
+                source,
+            })?;
+        Ok(Server {
+            listener,
+            app: app(pool),
+        })
+    }
+
+    /// The address actually bound (port 0 picks a free one).
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` completes, then lets requests in flight
+    /// finish: each write is one transaction, so none is left half-done.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServeError> {
+        let addr = self.local_addr().map_err(|source| ServeError::Io {
+            addr: SocketAddr::from(([0, 0, 0, 0], 0)),
+            source,
+        })?;
+        axum::serve(
+            self.listener,
+            self.app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(|source| ServeError::Io { addr, source })
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down: finishing the requests in flight");
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The whole application: the API, its document, and the layers that log
+/// every request with an id.
+fn app(pool: pool::Pool) -> Router {
+    let (api, doc) = api::router().split_for_parts();
+    let doc = openapi::finish(doc);
+    let api = api
+        .route(
+            "/openapi.json",
+            axum::routing::get(move || {
+                let doc = doc.clone();
+                async move { axum::Json(doc) }
+            }),
+        )
+        .with_state(pool);
+    Router::new()
+        .nest("/api/v1", api)
+        .fallback(|| async { ApiError::not_found() })
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request<_>| {
+                    let id = req
+                        .headers()
+                        .get(REQUEST_ID)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), id = %id)
+                })
+                .on_response(
+                    DefaultOnResponse::new()
+                        .level(Level::INFO)
+                        .latency_unit(tower_http::LatencyUnit::Micros),
+                ),
+        )
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}

@@ -1,0 +1,186 @@
+//! Transactions that nest: a read snapshot, a recorded write, and the one
+//! outer transaction of an idempotent HTTP request.
+//!
+//! Every write runs in its own `BEGIN IMMEDIATE` transaction. An HTTP request
+//! with an `Idempotency-Key` must commit its write and its remembered answer
+//! together, or a process killed between the two would write again on the
+//! retry (Stripe's idempotency keys). So [`Store::begin_request`] opens one
+//! outer transaction, the writes inside it become savepoints, and
+//! [`Store::finish_request`] commits the answer with them.
+
+use rusqlite::{Connection, Transaction, TransactionBehavior};
+use sha2::{Digest, Sha256};
+
+use super::{Result, Store, StoreError, secs};
+
+/// A consistent read: its own transaction, or nothing when an outer one is
+/// already open (its snapshot is already consistent).
+pub(crate) struct Snapshot<'c> {
+    conn: &'c Connection,
+    tx: Option<Transaction<'c>>,
+}
+
+impl std::ops::Deref for Snapshot<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        self.conn
+    }
+}
+
+impl Snapshot<'_> {
+    /// Ends the read.
+    pub(crate) fn finish(self) -> Result<()> {
+        if let Some(tx) = self.tx {
+            tx.finish()?;
+        }
+        Ok(())
+    }
+}
+
+impl Store {
+    /// A consistent read of several tables.
+    pub(crate) fn snapshot(&self) -> Result<Snapshot<'_>> {
+        let tx = if self.conn.is_autocommit() {
+            Some(self.conn.unchecked_transaction()?)
+        } else {
+            None
+        };
+        Ok(Snapshot {
+            conn: &self.conn,
+            tx,
+        })
+    }
+
+    /// Runs `f` in an immediate transaction, or in a savepoint of the open
+    /// outer one, and keeps its writes only if it succeeds.
+    pub(super) fn in_write<T>(&mut self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        if self.conn.is_autocommit() {
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let value = f(&tx)?;
+            tx.commit()?;
+            return Ok(value);
+        }
+        self.conn.execute_batch("SAVEPOINT write")?;
+        match f(&self.conn) {
+            Ok(value) => {
+                self.conn.execute_batch("RELEASE write")?;
+                Ok(value)
+            }
+            Err(e) => {
+                self.conn
+                    .execute_batch("ROLLBACK TO write; RELEASE write")?;
+                Err(e)
+            }
+        }
+    }
+
+    /// Opens the outer transaction of a request with an idempotency key.
+    ///
+    /// `scope` is who asks (an API key's id): keys of different callers never
+    /// meet. `fingerprint` is what was asked (method, path and body). If the
+    /// key was used before with the same fingerprint, the transaction is
+    /// closed and the first answer comes back; with another fingerprint the
+    /// request is refused. Otherwise the transaction stays open until
+    /// [`Store::finish_request`] or [`Store::abandon_request`].
+    pub fn begin_request(
+        &mut self,
+        scope: i64,
+        key: &str,
+        fingerprint: &[u8],
+    ) -> Result<Option<StoredAnswer>> {
+        if self.read_only {
+            return Err(StoreError::ReadOnly(self.path.clone()));
+        }
+        super::limits::check_len("idempotency key", key, super::limits::MAX_IDEMPOTENCY_KEY)?;
+        self.abandon_request()?;
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        let found = self.remembered(scope, key);
+        let found = match found {
+            Ok(found) => found,
+            Err(e) => {
+                self.abandon_request()?;
+                return Err(e);
+            }
+        };
+        let Some((stored_fingerprint, answer)) = found else {
+            return Ok(None);
+        };
+        self.abandon_request()?;
+        if stored_fingerprint != Sha256::digest(fingerprint).as_slice() {
+            return Err(StoreError::IdempotencyKeyReused(key.to_owned()));
+        }
+        Ok(Some(answer))
+    }
+
+    /// Remembers `answer` under the key of [`Store::begin_request`] and
+    /// commits it with every write made since.
+    pub fn finish_request(
+        &mut self,
+        scope: i64,
+        key: &str,
+        fingerprint: &[u8],
+        answer: &StoredAnswer,
+    ) -> Result<()> {
+        let now = secs((self.clock)());
+        let stored = self.conn.execute(
+            "INSERT INTO idempotency (key_id, idempotency_key, fingerprint, status, body, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            rusqlite::params![
+                scope,
+                key,
+                Sha256::digest(fingerprint).as_slice(),
+                answer.status,
+                answer.body,
+                now
+            ],
+        );
+        if let Err(e) = stored {
+            self.abandon_request()?;
+            return Err(e.into());
+        }
+        self.conn.execute_batch("COMMIT")?;
+        Ok(())
+    }
+
+    /// Rolls back an open request transaction (a failed write, or a
+    /// connection given back to a pool mid-request); does nothing otherwise.
+    pub fn abandon_request(&mut self) -> Result<()> {
+        if !self.conn.is_autocommit() {
+            self.conn.execute_batch("ROLLBACK")?;
+        }
+        Ok(())
+    }
+
+    fn remembered(&self, scope: i64, key: &str) -> Result<Option<(Vec<u8>, StoredAnswer)>> {
+        use rusqlite::OptionalExtension;
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT fingerprint, status, body FROM idempotency
+                 WHERE key_id = ?1 AND idempotency_key = ?2",
+                rusqlite::params![scope, key],
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        StoredAnswer {
+                            status: r.get(1)?,
+                            body: r.get(2)?,
+                        },
+                    ))
+                },
+            )
+            .optional()?)
+    }
+}
+
+/// The answer a request with an idempotency key gave, returned again to
+/// every retry with the same key and body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAnswer {
+    /// The HTTP status.
+    pub status: u16,
+    /// The response body.
+    pub body: Vec<u8>,
+}

@@ -1,0 +1,7 @@
+//! The HTTP API over real HTTP on loopback: the real binary's `serve`, a
+//! real database file, the real bundled plugin.
+
+mod crash;
+mod routes;
+mod support;
+mod writes;
