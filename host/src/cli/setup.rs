@@ -45,6 +45,12 @@ pub(crate) enum SetupCommand {
     Switches,
     /// Turn on all three checks: single mail, mailing list and per contact
     Enable,
+    /// Where `crm-consent serve` posts staff notifications of changes
+    /// contacts make on the pages; prints the new signing key once
+    Webhook {
+        /// The receiver's http:// or https:// URL
+        url: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -91,6 +97,18 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: SetupCommand) -> Result<()> {
     match cmd {
         SetupCommand::Install { plugin, bundled } => install(ctx, plugin, bundled, false),
         SetupCommand::Upgrade { plugin, bundled } => install(ctx, plugin, bundled, true),
+        SetupCommand::Webhook { url } => {
+            let hook = ctx.open()?.set_webhook(&url, &ctx.actor)?;
+            ctx.emit(&hook, |out| {
+                writeln!(out, "webhook: {}", hook.url)?;
+                writeln!(
+                    out,
+                    "signing key (shown once): {}\nverify `X-Crm-Consent-Signature: t=<t>,v1=<hex>` \
+                     as HMAC-SHA256 of `<t>.<body>` under this key (hex-decoded)",
+                    hook.secret
+                )
+            })
+        }
         SetupCommand::Rollback => {
             let mut store = ctx.open()?;
             let info = admin::rollback(&mut store, &ctx.actor)?;

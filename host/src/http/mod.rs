@@ -15,6 +15,7 @@
 mod api;
 mod call;
 mod error;
+mod notify;
 mod openapi;
 mod pool;
 
@@ -34,6 +35,7 @@ use crate::engine::{Engine, EngineOptions};
 use crate::store::{Store, StoreError};
 
 pub use error::ApiError;
+pub use notify::sign as sign_notification;
 pub use openapi::openapi;
 
 /// How many requests do SQLite and plugin work at once, by default. Each
@@ -98,6 +100,7 @@ pub enum ServeError {
 pub struct Server {
     listener: TcpListener,
     app: Router,
+    pool: pool::Pool,
 }
 
 impl Server {
@@ -121,7 +124,8 @@ impl Server {
             })?;
         Ok(Server {
             listener,
-            app: app(pool),
+            app: app(pool.clone()),
+            pool,
         })
     }
 
@@ -140,13 +144,18 @@ impl Server {
             addr: SocketAddr::from(([0, 0, 0, 0], 0)),
             source,
         })?;
-        axum::serve(
+        // Staff notifications go out while the server runs; the queue is
+        // durable, so stopping mid-delivery loses nothing.
+        let sender = tokio::spawn(notify::run(self.pool));
+        let served = axum::serve(
             self.listener,
             self.app.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
         .await
-        .map_err(|source| ServeError::Io { addr, source })
+        .map_err(|source| ServeError::Io { addr, source });
+        sender.abort();
+        served
     }
 }
 

@@ -220,6 +220,9 @@ pub enum StoreError {
     /// No decision has this id.
     #[error("no decision has the id {0}; `crm-consent decisions <contact>` lists a contact's")]
     UnknownDecision(super::DecisionId),
+    /// No staff notification has this id.
+    #[error("no staff notification has the id {0}")]
+    UnknownNotification(i64),
     /// No API key has this id.
     #[error("no API key has the id {0}; `crm-consent keys list` shows them")]
     UnknownApiKey(i64),
@@ -320,6 +323,7 @@ impl StoreError {
             StoreError::TooLong { .. } => "too_long",
             StoreError::IdempotencyKeyReused(_) => "idempotency_key_reused",
             StoreError::UnknownApiKey(_) => "unknown_api_key",
+            StoreError::UnknownNotification(_) => "unknown_notification",
             StoreError::UnknownDecision(_) => "unknown_decision",
             StoreError::Json(_) => "json_error",
         }

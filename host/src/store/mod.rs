@@ -25,6 +25,7 @@ mod keys;
 mod ledger;
 pub mod limits;
 mod methods;
+mod notifications;
 mod opening;
 mod plugins;
 mod projection;
@@ -64,6 +65,7 @@ pub use ledger::{
     NewConsent,
 };
 pub use methods::Method;
+pub use notifications::{Notification, Webhook, backoff as notification_backoff};
 pub use plugins::{InstalledPlugin, PluginInfo};
 pub use projection::CurrentConsent;
 pub use scope::StoredAnswer;

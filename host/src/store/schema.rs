@@ -370,6 +370,54 @@ CREATE TABLE idempotency (
 ) STRICT, WITHOUT ROWID;
 "#;
 
+const NOTIFY: &str = r#"
+-- Staff notifications (issue 8): where they go and the queue. Neither
+-- changes a decision, so neither is projected.
+CREATE TABLE webhook (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    url TEXT NOT NULL,
+    secret TEXT NOT NULL,
+    set_at INTEGER NOT NULL,
+    set_by TEXT NOT NULL
+) STRICT;
+CREATE TABLE notifications (
+    id INTEGER PRIMARY KEY,
+    contact_id INTEGER NOT NULL REFERENCES contacts(id),
+    body TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    next_attempt_at INTEGER NOT NULL,
+    attempts INTEGER NOT NULL,
+    delivered_at INTEGER,
+    gave_up_at INTEGER,
+    last_error TEXT
+) STRICT;
+CREATE INDEX notifications_due ON notifications(next_attempt_at, id)
+    WHERE delivered_at IS NULL AND gave_up_at IS NULL;
+
+-- The timeline gains the kind `notification`; SQLite cannot change a
+-- CHECK, so the table is rebuilt with its rows, index and triggers.
+CREATE TABLE contact_timeline_v2 (
+    id INTEGER PRIMARY KEY,
+    contact_id INTEGER NOT NULL REFERENCES contacts(id),
+    at INTEGER NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN
+        ('created', 'consent_change', 'justification', 'preference', 'flag', 'purpose',
+         'relation', 'notification')),
+    summary TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    ledger_seq INTEGER REFERENCES ledger(seq),
+    decision_id INTEGER REFERENCES decisions(id)
+) STRICT;
+INSERT INTO contact_timeline_v2 SELECT * FROM contact_timeline;
+DROP TABLE contact_timeline;
+ALTER TABLE contact_timeline_v2 RENAME TO contact_timeline;
+CREATE INDEX contact_timeline_contact ON contact_timeline(contact_id, at, id);
+CREATE TRIGGER contact_timeline_no_update BEFORE UPDATE ON contact_timeline
+BEGIN SELECT RAISE(ABORT, 'the timeline is append-only'); END;
+CREATE TRIGGER contact_timeline_no_delete BEFORE DELETE ON contact_timeline
+BEGIN SELECT RAISE(ABORT, 'the timeline is append-only'); END;
+"#;
+
 /// The migrations, in order; `user_version` counts how many have run.
 pub(super) const MIGRATIONS: &[&str] = &[
     VOCABULARIES,
@@ -380,6 +428,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     DECISIONS,
     PLUGINS,
     API,
+    NOTIFY,
 ];
 
 #[cfg(test)]

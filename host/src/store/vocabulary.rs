@@ -221,6 +221,9 @@ closed_enum!(
         Purpose = 5, "purpose";
         /// The contact was related to another one.
         Relation = 6, "relation";
+        /// A staff notification about the contact was delivered, failed an
+        /// attempt, or was given up.
+        Notification = 7, "notification";
     }
 );
 
