@@ -134,7 +134,7 @@ impl Store {
     }
 
     /// Records a failed attempt and when to try again, or, after
-    /// [`MAX_ATTEMPTS`], that it was given up; both go on the timeline.
+    /// `MAX_ATTEMPTS` (30), that it was given up; both go on the timeline.
     pub fn notification_failed(&mut self, id: i64, error: &str) -> Result<()> {
         let now = (self.clock)();
         let error: String = error.chars().take(500).collect();
