@@ -240,7 +240,7 @@ fn an_allow_carrying_plugin_fault_sends_no_newsletter_to_a_withdrawn_contact() {
     assert_eq!(verdicts, vec![FAULT; 2]);
     assert_fault(
         &h.before_send(&withdrawn(), Context::at(time(NOW))),
-        "`plugin-fault`, a code only the host may set",
+        "`plugin_fault`, a code only the host may set",
     );
 }
 
@@ -250,7 +250,7 @@ fn a_deny_carrying_plugin_fault_is_logged_as_an_invalid_answer() {
     let log = logged(|| {
         assert_fault(
             &h.before_send(&withdrawn(), Context::at(time(NOW))),
-            "a deny with `plugin-fault`",
+            "a deny with `plugin_fault`",
         );
     });
     assert!(
@@ -268,7 +268,7 @@ fn an_allow_carrying_a_deny_code_fails_closed() {
     let h = hostile("allow-deny-code").unwrap();
     assert_fault(
         &h.before_send(&withdrawn(), Context::at(time(NOW))),
-        "an allow carrying the deny code `consent-withdrawn`",
+        "an allow carrying the deny code `consent_withdrawn`",
     );
     let verdicts = h
         .before_bulk_send(None, &[withdrawn()], Context::at(time(NOW)))
@@ -321,7 +321,7 @@ fn a_looping_explain_fails_the_self_test_on_its_fuel_budget() {
 fn a_trapping_reasons_fails_the_self_test() {
     match self_test("trap-reasons") {
         EngineError::SelfTest { call, fault } => {
-            assert_eq!(call, "reasons(bulk-email)");
+            assert_eq!(call, "reasons(bulk_email)");
             assert_eq!(fault.kind(), FaultKind::Trap);
         }
         other => panic!("expected a self-test failure, got {other}"),
