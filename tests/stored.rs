@@ -48,9 +48,9 @@ fn crowd(dir: &std::path::Path, n: usize) -> (Store, Vec<ContactId>) {
                 description: None,
                 text: format!("I agree to {code}."),
                 validity_days: days,
-                allow_bulk: bulk,
-                allow_single: single,
-                allow_contact: phone,
+                allow_bulk_email: bulk,
+                allow_single_email: single,
+                allow_phone: phone,
                 text_valid_from: Some(now() - Duration::days(1000)),
             },
             "admin",
@@ -114,7 +114,11 @@ fn crowd(dir: &std::path::Path, n: usize) -> (Store, Vec<ContactId>) {
             .unwrap();
     }
     setup::install(&mut s, engine(), &plugin_bytes(), "admin").unwrap();
-    for switch in [Switch::MailingList, Switch::SingleMail, Switch::PerContact] {
+    for switch in [
+        Switch::CheckBulkEmail,
+        Switch::CheckSingleEmail,
+        Switch::CheckPhone,
+    ] {
         setup::set_switch(&mut s, switch, true, "admin").unwrap();
     }
     (s, ids)
@@ -330,7 +334,7 @@ fn a_config_change_reaches_the_next_decision_without_restarting() {
         hooks.before_send(ids[0], &op).unwrap().decision,
         Decision::Justify(_)
     ));
-    setup::set_switch(hooks.store_mut(), Switch::SingleMail, false, "admin").unwrap();
+    setup::set_switch(hooks.store_mut(), Switch::CheckSingleEmail, false, "admin").unwrap();
     assert!(matches!(
         hooks.before_send(ids[0], &op).unwrap().decision,
         Decision::Allow(_)

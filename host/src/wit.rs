@@ -135,9 +135,9 @@ impl Config {
                 subscription(4, "surveys", "Surveys"),
             ],
             switches: Switches {
-                single_mail: false,
-                mailing_list: false,
-                per_contact: false,
+                check_single_email: false,
+                check_bulk_email: false,
+                check_phone: false,
                 e_marketing_privacy: true,
             },
         }
@@ -163,6 +163,23 @@ mod tests {
             panic!("`{name}` is not an enum");
         };
         e.cases.iter().map(|c| c.name.replace('-', "_")).collect()
+    }
+
+    /// The fields of one WIT record of `interface types`, snake_cased.
+    fn wit_fields(name: &str) -> Vec<String> {
+        let mut resolve = wit_parser::Resolve::default();
+        let wit = concat!(env!("CARGO_MANIFEST_DIR"), "/../wit/consent.wit");
+        resolve.push_path(wit).expect("the contract parses");
+        let ty = resolve
+            .types
+            .iter()
+            .find(|(_, t)| t.name.as_deref() == Some(name))
+            .unwrap_or_else(|| panic!("no record `{name}` in the contract"))
+            .1;
+        let wit_parser::TypeDefKind::Record(r) = &ty.kind else {
+            panic!("`{name}` is not a record");
+        };
+        r.fields.iter().map(|f| f.name.replace('-', "_")).collect()
     }
 
     fn names(all: &[impl Copy], as_str: impl Fn(usize) -> &'static str) -> Vec<String> {
@@ -194,6 +211,70 @@ mod tests {
             wit_cases("reason-code"),
             names(ReasonCode::ALL, |i| ReasonCode::ALL[i].as_str())
         );
+    }
+
+    /// Each switch of the WIT is one of the admin's switches, spelled alike
+    /// in the WIT, the CLI, the store's JSON and the config's JSON.
+    #[test]
+    fn every_wit_switch_has_its_one_spelling() {
+        let switches: Vec<&str> = crate::setup::Switch::ALL
+            .iter()
+            .map(|s| s.as_str())
+            .collect();
+        assert_eq!(wit_fields("switches"), switches);
+        let json = serde_json::to_value(Config::builtin().switches).unwrap();
+        let mut keys: Vec<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut sorted = switches.clone();
+        keys.sort_unstable();
+        sorted.sort_unstable();
+        assert_eq!(keys, sorted);
+    }
+
+    /// A consent type's permissions are `allow_` and a channel's name, one
+    /// per channel but SMS (which rides on single email); the store's JSON
+    /// has the same keys.
+    #[test]
+    fn every_wit_permission_is_named_after_a_channel() {
+        let permissions: Vec<String> = wit_fields("consent-type")
+            .into_iter()
+            .filter(|f| f.starts_with("allow_"))
+            .collect();
+        let channels: Vec<String> = Channel::ALL
+            .iter()
+            .filter(|c| **c != Channel::Sms)
+            .map(|c| format!("allow_{}", c.as_str()))
+            .collect();
+        assert_eq!(permissions, channels);
+
+        let stored = crate::store::ConsentType {
+            id: crate::store::ConsentTypeId(1),
+            code: "email".into(),
+            title: "Email".into(),
+            description: None,
+            text_version: 1,
+            validity_days: None,
+            allow_bulk_email: false,
+            allow_single_email: true,
+            allow_phone: false,
+            created_at: chrono::DateTime::UNIX_EPOCH,
+        };
+        let json = serde_json::to_value(&stored).unwrap();
+        let mut stored_keys: Vec<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .filter(|k| k.starts_with("allow_"))
+            .collect();
+        stored_keys.sort_unstable();
+        let mut sorted = channels.clone();
+        sorted.sort_unstable();
+        assert_eq!(stored_keys, sorted);
     }
 
     /// The store's own vocabularies spell their cases the same way.

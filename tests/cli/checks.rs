@@ -170,11 +170,16 @@ fn a_restricted_contact_is_denied_on_every_channel() {
 fn a_switch_that_is_off_allows_without_checking() {
     let crm = Crm::ready();
     let id = crm.contact("Anna", &[]);
-    crm.ok(&["setup", "switch", "single-mail", "off"]);
+    crm.ok(&["setup", "switch", "check_single_email", "off"]);
     let out = crm.ok(&["check", "send", &id]);
     assert_eq!(
         out.trim(),
-        "allow (not checked: the single-mail switch is off)"
+        "allow (not checked: the check_single_email switch is off)"
+    );
+    crm.ok(&["setup", "switch", "check_phone", "off"]);
+    assert_eq!(
+        crm.ok(&["check", "dial", &id]).trim(),
+        "allow (not checked: the check_phone switch is off)"
     );
 }
 
@@ -290,7 +295,8 @@ fn a_looping_plugin_is_denied_by_its_fuel_budget_through_the_cli() {
         "Loop",
         "--text",
         "x",
-        "--single",
+        "--channels",
+        "single_email",
         "--text-valid-from",
         "2020-01-01",
     ]);

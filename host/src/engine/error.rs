@@ -5,8 +5,11 @@ use std::time::Duration;
 
 use super::bindings::{ConfigError, describe_config_error};
 
-/// The interface and versions this host accepts, for error messages.
-pub(crate) const SUPPORTED_RULES: &str = "crm:consent/rules@0.1.x";
+/// The contract versions this host accepts, for error messages.
+pub(crate) const SUPPORTED: &str = "crm:consent@0.2.x";
+
+/// The contract a plugin is rebuilt against, for error messages.
+pub(crate) const CONTRACT: &str = "crm:consent@0.2.0";
 
 /// Errors of the engine module.
 #[derive(Debug, thiserror::Error)]
@@ -21,30 +24,45 @@ pub enum EngineError {
     #[error("not a WebAssembly component: {0}")]
     NotAComponent(String),
     /// The bytes claim to be a component but do not validate or compile.
-    #[error("invalid WebAssembly component: {0}")]
+    #[error("invalid WebAssembly component: {0}; rebuild the plugin")]
     InvalidComponent(String),
     /// The component does not export an interface of the world at all.
-    #[error("component does not export {expected} (exports: {found})")]
+    #[error(
+        "the component does not export `{expected}` (its exports: {found}); \
+         build it against the `consent-plugin` world of `{CONTRACT}`"
+    )]
     MissingExport {
-        /// The missing interface, e.g. `crm:consent/rules@0.1.x`.
+        /// The missing interface, e.g. `crm:consent/rules@0.2.x`.
         expected: String,
         /// The component's exports, comma-separated, or `none`.
         found: String,
     },
-    /// The component exports the rules interface in a version this host cannot run.
-    #[error("incompatible API version {found}: this host supports {SUPPORTED_RULES}")]
+    /// The component exports the rules interface in a version this host
+    /// cannot run, such as a plugin built for `crm:consent@0.1.0`, whose
+    /// records name their fields otherwise.
+    #[error(
+        "the plugin targets {}, but this host runs `{SUPPORTED}`; \
+         rebuild the plugin against `{CONTRACT}`",
+        Targets(found)
+    )]
     IncompatibleVersion {
         /// The version the component exports (`none` when unversioned).
         found: String,
     },
     /// The component imports something callable; the contract says a plugin imports nothing.
-    #[error("component imports {found}, but a consent plugin must import nothing")]
+    #[error(
+        "the component imports {found}, but a consent plugin must import nothing; \
+         build it against the `consent-plugin` world, without WASI"
+    )]
     HasImports {
         /// The offending imports, comma-separated.
         found: String,
     },
     /// The rules interface is there, but its functions or types are not the contract's.
-    #[error("component exports crm:consent/rules@{version} with unexpected types: {detail}")]
+    #[error(
+        "the component exports `crm:consent/rules@{version}` with types other than the \
+         contract's ({detail}); rebuild it against `{CONTRACT}`"
+    )]
     WrongTypes {
         /// The exported interface version.
         version: String,
@@ -76,11 +94,23 @@ pub enum EngineError {
          or keep the one installed now"
     )]
     SelfTest {
-        /// The call that failed, e.g. `explain(opted-out)` or `reasons(phone)`.
+        /// The call that failed, e.g. `explain(opted_out)` or `reasons(phone)`.
         call: String,
         /// What went wrong.
         fault: Fault,
     },
+}
+
+/// `` `crm:consent@0.1.0` ``, or an unversioned contract.
+struct Targets<'a>(&'a str);
+
+impl fmt::Display for Targets<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            "none" => f.write_str("an unversioned `crm:consent`"),
+            version => write!(f, "`crm:consent@{version}`"),
+        }
+    }
 }
 
 /// The kind of a plugin fault.

@@ -20,7 +20,7 @@ use wasmtime::component::ComponentExportIndex;
 pub struct ComponentInfo {
     /// SHA-256 of the component bytes, lowercase hex.
     pub sha256: String,
-    /// The version of `crm:consent/rules` the component exports, e.g. "0.1.0".
+    /// The version of `crm:consent/rules` the component exports, e.g. "0.2.0".
     pub api_version: String,
     /// The component's top-level export names.
     pub exports: Vec<String>,

@@ -56,8 +56,8 @@ use limits::StoreState;
 /// The WIT package the plugin implements.
 pub const API_PACKAGE: &str = "crm:consent";
 /// The version of the contract this host was built against; plugins exporting
-/// any semver-compatible version (`0.1.x`) are accepted.
-pub const API_VERSION: &str = "0.1.0";
+/// any semver-compatible version (`0.2.x`) are accepted.
+pub const API_VERSION: &str = "0.2.0";
 
 /// How often the ticker thread advances the engine's epoch. Deadlines are
 /// counted in ticks, so this is the resolution of `call_timeout`.
@@ -241,7 +241,7 @@ impl Engine {
     }
 
     /// Checks that `bytes` are a consent plugin this host can run: a
-    /// component exporting `crm:consent/rules@0.1.x` with the contract's
+    /// component exporting `crm:consent/rules@0.2.x` with the contract's
     /// types and importing nothing callable. Compiles it (through the cache)
     /// and instantiates it once in a throwaway store, because wasmtime
     /// type-checks typed exports against an instance.

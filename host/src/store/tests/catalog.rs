@@ -95,7 +95,7 @@ fn editing_the_text_adds_a_version_and_keeps_the_old_one() {
         (t.title.as_str(), t.text_version, t.validity_days),
         ("Weekly newsletter", 2, None)
     );
-    assert!(t.allow_bulk, "untouched fields stay");
+    assert!(t.allow_bulk_email, "untouched fields stay");
     let texts = f.store.consent_type_texts("newsletter").unwrap();
     assert_eq!(texts.len(), 2);
     assert_eq!(texts[0].text, "I want the monthly newsletter.");
@@ -111,14 +111,14 @@ fn editing_with_the_same_text_adds_no_version() {
         .unwrap();
     let edit = ConsentTypeEdit {
         text: Some(newsletter_type().text),
-        allow_single: Some(true),
+        allow_single_email: Some(true),
         ..ConsentTypeEdit::default()
     };
     let t = f
         .store
         .edit_consent_type("newsletter", &edit, "admin")
         .unwrap();
-    assert_eq!((t.text_version, t.allow_single), (1, true));
+    assert_eq!((t.text_version, t.allow_single_email), (1, true));
 }
 
 #[test]
@@ -359,9 +359,9 @@ fn subscription_types_can_be_edited_and_removed_with_their_preferences() {
 fn switches_can_be_set_and_read_back() {
     let mut f = fixture();
     let on = Switches {
-        single_mail: true,
-        mailing_list: true,
-        per_contact: true,
+        check_single_email: true,
+        check_bulk_email: true,
+        check_phone: true,
         e_marketing_privacy: false,
     };
     f.store.set_switches(&on, "admin").unwrap();

@@ -212,9 +212,9 @@ fn a_new_database_has_the_built_in_catalog_and_default_switches() {
     assert_eq!(
         Switches::default(),
         Switches {
-            single_mail: false,
-            mailing_list: false,
-            per_contact: false,
+            check_single_email: false,
+            check_bulk_email: false,
+            check_phone: false,
             e_marketing_privacy: true
         }
     );
@@ -288,7 +288,7 @@ fn reopening_the_file_keeps_everything() {
     f.store
         .set_switches(
             &Switches {
-                mailing_list: true,
+                check_bulk_email: true,
                 ..Switches::default()
             },
             "admin",
@@ -299,7 +299,7 @@ fn reopening_the_file_keeps_everything() {
         .unwrap();
     let plugin = f
         .store
-        .install_plugin(b"\0asm fake", "crm:consent@0.1.0", "admin")
+        .install_plugin(b"\0asm fake", "crm:consent@0.2.0", "admin")
         .unwrap();
     let before = (
         f.store.contact(anna).unwrap(),
