@@ -309,7 +309,7 @@ fn a_file_that_is_not_a_database_is_named_once() {
         stderr,
         format!(
             "error: `{}` is not a crm-consent database: it is not an SQLite database; \
-             point --db at a database made by `crm-consent init`\n",
+             point `--db` at a database made by `crm-consent init`\n",
             bin.db().display()
         )
     );

@@ -107,7 +107,7 @@ fn a_duplicate_type_code_is_refused_and_changes_nothing() {
         "single_email",
     ]);
     assert!(
-        err.contains("duplicate consent type code \"email\""),
+        err.contains("duplicate consent type code `email`; choose another code"),
         "{err}"
     );
     assert_eq!(crm.json(&["types", "list"]), before);
@@ -229,7 +229,7 @@ fn editing_a_locked_built_in_method_is_refused_and_changes_nothing() {
     let before = crm.json(&["methods", "list"]);
     let err = crm.err(&["methods", "rename", "crm_form", "--name", "Form"]);
     assert!(
-        err.contains("\"crm_form\" is built in and cannot be edited"),
+        err.contains("`crm_form` is built in and cannot be edited"),
         "{err}"
     );
     let err = crm.err(&["methods", "delete", "crm_form"]);

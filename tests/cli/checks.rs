@@ -137,7 +137,10 @@ fn justify_rejects_an_unknown_reason() {
         "{err}"
     );
     let err = crm.err(&["justify", &id, "dial", "--reason", "77"]);
-    assert!(err.contains("unknown justification reason id 77"), "{err}");
+    assert!(
+        err.contains("unknown justification reason id `77`"),
+        "{err}"
+    );
     assert_eq!(crm.json(&["decisions", &id]), serde_json::json!([]));
 }
 

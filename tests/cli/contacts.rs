@@ -87,7 +87,7 @@ fn an_unknown_contact_is_an_error() {
         &["check", "send", "99"],
     ] {
         let err = crm.err(args);
-        assert!(err.contains("unknown contact id 99"), "{args:?}: {err}");
+        assert!(err.contains("unknown contact id `99`"), "{args:?}: {err}");
     }
 }
 

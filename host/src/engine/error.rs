@@ -14,7 +14,8 @@ pub(crate) const CONTRACT: &str = "crm:consent@0.2.0";
 /// Errors of the engine module.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
-    /// `EngineOptions` that cannot work (zero memory, zero timeout, ...).
+    /// `EngineOptions` that cannot work (zero memory, zero timeout, ...);
+    /// the message names the option and what to set instead.
     #[error("invalid engine options: {0}")]
     Options(String),
     /// wasmtime refused the engine configuration.
@@ -72,8 +73,12 @@ pub enum EngineError {
     /// wasmtime could not instantiate the component (e.g. the instance pool is full).
     #[error("cannot instantiate the plugin: {0}")]
     Instantiate(String),
-    /// The plugin refused the config given to `policy.create`.
-    #[error("plugin refused the config: {}", describe_config_error(.0))]
+    /// The plugin refused the config given to `policy.create`; the message
+    /// names the entry.
+    #[error(
+        "plugin refused the config: {}; fix that entry of the catalog",
+        describe_config_error(.0)
+    )]
     Config(ConfigError),
     /// The plugin trapped, timed out or ran out of memory outside a decision
     /// (while instantiating or creating the policy).
@@ -84,7 +89,8 @@ pub enum EngineError {
         /// The fault.
         fault: Fault,
     },
-    /// The plugin refused a batch (row counts do not match the columns).
+    /// The plugin refused a batch (row counts do not match the columns):
+    /// a bug in the plugin or in the host's columns.
     #[error("plugin refused the batch: {0}")]
     Batch(String),
     /// The plugin faulted or answered against the contract when asked for

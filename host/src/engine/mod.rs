@@ -277,15 +277,20 @@ fn check_options(opts: &EngineOptions) -> Result<(), EngineError> {
     const PAGE: usize = 64 << 10;
     if opts.memory_limit_bytes < PAGE {
         return Err(EngineError::Options(format!(
-            "memory_limit_bytes is {}, below one WebAssembly page (65536 bytes)",
+            "`memory_limit_bytes` is {}, below one WebAssembly page; give it at least \
+             65536 bytes",
             opts.memory_limit_bytes
         )));
     }
     if opts.call_timeout.is_zero() {
-        return Err(EngineError::Options("call_timeout is zero".into()));
+        return Err(EngineError::Options(
+            "`call_timeout` is zero, so every call would time out; give calls some time".into(),
+        ));
     }
     if opts.max_instances == 0 {
-        return Err(EngineError::Options("max_instances is zero".into()));
+        return Err(EngineError::Options(
+            "`max_instances` is zero, so no plugin could run; allow at least one".into(),
+        ));
     }
     if let Some(fuel) = &opts.fuel {
         fuel.check()?;

@@ -54,7 +54,8 @@ fn instantiate(
             .is_some()
         {
             EngineError::Instantiate(format!(
-                "{e:#} (EngineOptions::max_instances; each Policy holds one)"
+                "{e:#}; each policy holds one instance: drop policies no longer used, \
+                 or raise the engine option `max_instances`"
             ))
         } else {
             EngineError::Instantiate(format!("{e:#}"))

@@ -204,7 +204,7 @@ fn a_zero_fuel_budget_is_refused_by_name() {
         ..EngineOptions::default()
     })
     .expect_err("refused");
-    assert!(error.to_string().contains("fuel.call is zero"), "{error}");
+    assert!(error.to_string().contains("`fuel.call` is zero"), "{error}");
 }
 
 #[test]

@@ -45,7 +45,8 @@ fn plain_text_is_refused_as_text() {
     let error = refusal(b"hello, I am a consent plugin");
     assert_eq!(
         error.to_string(),
-        "not a WebAssembly component: this is text (\"hello, I am a consent pl\"...), not WebAssembly"
+        "not a WebAssembly component: this is text (`hello, I am a consent pl`...), \
+         not WebAssembly; pass the plugin's .wasm file"
     );
 }
 
@@ -265,8 +266,8 @@ fn invalid_options_are_refused_by_name() {
     };
     for (opts, says) in [
         (zero_memory, "memory_limit_bytes"),
-        (zero_timeout, "call_timeout is zero"),
-        (zero_instances, "max_instances is zero"),
+        (zero_timeout, "`call_timeout` is zero"),
+        (zero_instances, "`max_instances` is zero"),
     ] {
         let error = crate::engine::Engine::new(opts).expect_err("refused");
         assert!(error.to_string().contains(says), "{error}");

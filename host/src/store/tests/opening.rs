@@ -354,6 +354,6 @@ fn dates_parse_from_days_and_rfc3339_and_bad_ones_are_named() {
     ));
     assert_eq!(
         err.to_string(),
-        "bad date in given_at: \"31/12/2023\" (expected YYYY-MM-DD or an RFC 3339 time)"
+        "bad date in `given_at`: `31/12/2023` (expected YYYY-MM-DD or an RFC 3339 time)"
     );
 }

@@ -86,7 +86,7 @@ fn installing_the_same_bytes_again_reactivates_the_stored_plugin() {
 fn activating_an_unknown_plugin_is_refused() {
     let mut f = fixture();
     let err = f.store.activate_plugin(PluginId(5), "admin").unwrap_err();
-    assert_eq!(err.to_string(), "unknown plugin id 5");
+    assert_eq!(err.to_string(), "unknown plugin id `5`");
 }
 
 #[test]
