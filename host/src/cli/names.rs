@@ -8,10 +8,11 @@ use crate::engine as wit;
 /// decision log's.
 pub(crate) fn outcome(decision: &wit::Decision) -> &'static str {
     match decision {
-        wit::Decision::Allow(_) => "allow",
-        wit::Decision::Deny(_) => "deny",
-        wit::Decision::Justify(_) => "justify",
+        wit::Decision::Allow(_) => wit::Outcome::Allow,
+        wit::Decision::Deny(_) => wit::Outcome::Deny,
+        wit::Decision::Justify(_) => wit::Outcome::Justify,
     }
+    .as_str()
 }
 
 /// The reason code of any decision.

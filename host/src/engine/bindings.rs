@@ -11,7 +11,7 @@
 wasmtime::component::bindgen!({
     path: "../wit",
     world: "consent-plugin",
-    additional_derives: [PartialEq, Eq, serde::Serialize, serde::Deserialize],
+    additional_derives: [PartialEq, Eq],
 });
 
 pub use exports::crm::consent::types::{
