@@ -463,15 +463,30 @@ impl<'e> StoredHooks<'e> {
             .plugin_sha256
             .clone()
             .ok_or_else(|| HookError::NotReplayable(id, "no plugin hash was logged".into()))?;
-        let evidence: Evidence = serde_json::from_value(logged.request.clone()).map_err(|e| {
-            HookError::NotReplayable(id, format!("it has no single-contact request ({e})"))
-        })?;
         let installed = self.store.plugin_by_sha256(&sha)?.ok_or_else(|| {
-            HookError::NotReplayable(id, format!("plugin {sha} is not installed"))
+            HookError::NotReplayable(id, format!("plugin `{sha}` is not installed"))
         })?;
         // Compiled from the stored bytes, not read from the cache, so that a
         // replay checks the decision independently of what the cache holds.
-        let plugin = self.engine.load_uncached(&installed.bytes)?;
+        // Loaded before the evidence is read: a decision made by a plugin of
+        // another contract version logged its config in that version's words
+        // (`allow_bulk` before 0.2.0), and the version is what to report.
+        let plugin = self
+            .engine
+            .load_uncached(&installed.bytes)
+            .map_err(|e| match e {
+                EngineError::IncompatibleVersion { found } => HookError::NotReplayable(
+                    id,
+                    format!(
+                        "it was made by a plugin for `crm:consent@{found}`, which this host \
+                         cannot run; replay it with the crm-consent release of that contract"
+                    ),
+                ),
+                other => other.into(),
+            })?;
+        let evidence: Evidence = serde_json::from_value(logged.request.clone()).map_err(|e| {
+            HookError::NotReplayable(id, format!("it has no single-contact request ({e})"))
+        })?;
         let mut policy = plugin.policy(&evidence.config)?;
         let replayed = policy.decide(&evidence.contact, &evidence.request);
         let code = match &replayed {
