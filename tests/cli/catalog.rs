@@ -261,7 +261,7 @@ fn purposes_can_be_added_edited_and_deleted() {
         "--name",
         "Sales and service",
         "--basis",
-        "legitimate-interest",
+        "legitimate_interest",
     ]);
     assert_eq!(p["legal_basis"], "legitimate_interest");
     assert_eq!(p["direct_marketing"], false);

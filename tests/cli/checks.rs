@@ -196,10 +196,10 @@ fn a_legal_basis_for_the_purpose_allows_a_call() {
         "--name",
         "Sales",
         "--basis",
-        "legitimate-interest",
+        "legitimate_interest",
     ]);
     let id = crm.contact("Anna", &[]);
-    crm.ok(&["contacts", "basis", &id, "sales", "legitimate-interest"]);
+    crm.ok(&["contacts", "basis", &id, "sales", "legitimate_interest"]);
     let out = crm.ok(&["check", "dial", &id, "--purpose", "sales"]);
     assert_eq!(out.trim(), "allow (legal basis: legitimate_interest)");
     let err = crm.err(&["check", "dial", &id, "--purpose", "nope"]);
@@ -241,8 +241,8 @@ fn subscription_choices_decide_who_gets_a_newsletter() {
     let anna = crm.contact("Anna", &["newsletter"]);
     let bob = crm.contact("Bob", &["newsletter"]);
     let cleo = crm.contact("Cleo", &["newsletter"]);
-    crm.ok(&["subscriptions", "set", &anna, "weekly", "opted-in"]);
-    crm.ok(&["subscriptions", "set", &bob, "weekly", "opted-in"]);
+    crm.ok(&["subscriptions", "set", &anna, "weekly", "opted_in"]);
+    crm.ok(&["subscriptions", "set", &bob, "weekly", "opted_in"]);
     crm.ok(&["subscriptions", "opt-out-all", &bob]);
     let bulk = crm.json(&["check", "bulk", "--subscription", "weekly", "--dry-run"]);
     assert_eq!(

@@ -14,7 +14,7 @@ fn a_contact_added_with_consents_shows_them_with_flags_and_bases() {
         "--name",
         "Sales",
         "--basis",
-        "legitimate-interest",
+        "legitimate_interest",
     ]);
     let id = crm.contact("Anna", &["newsletter", "email"]);
     crm.ok(&["contacts", "basis", &id, "sales", "contract"]);
