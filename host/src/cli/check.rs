@@ -163,6 +163,14 @@ impl Serialize for Checked {
     }
 }
 
+/// The JSON of `check bulk`: the send, with its channel like every check.
+#[derive(Serialize)]
+struct BulkJson<'a> {
+    channel: Channel,
+    #[serde(flatten)]
+    bulk: &'a BulkSend,
+}
+
 #[derive(Debug, Serialize)]
 pub(crate) struct Justified {
     pub decision: DecisionId,
@@ -195,7 +203,11 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: CheckCommand) -> Result<Finished> {
                 },
                 &op,
             )?;
-            ctx.emit(&bulk, |out| print_bulk(out, &bulk, show_skipped))?;
+            let json = BulkJson {
+                channel: Channel::BulkEmail,
+                bulk: &bulk,
+            };
+            ctx.emit(&json, |out| print_bulk(out, &bulk, show_skipped))?;
             Ok(Finished::Done)
         }
     }
