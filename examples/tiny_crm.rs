@@ -115,7 +115,7 @@ pub fn set_up(
 ) -> Result<(Store, [ContactId; 3])> {
     let mut store = Store::create(path).with_context(|| format!("creating {}", path.display()))?;
     setup::install(&mut store, engine, crm_consent::BUNDLED_PLUGIN, "admin")?;
-    for switch in [Switch::SingleMail, Switch::PerContact] {
+    for switch in [Switch::CheckSingleEmail, Switch::CheckPhone] {
         setup::set_switch(&mut store, switch, true, "admin")?;
     }
     store.add_consent_type(
@@ -125,9 +125,9 @@ pub fn set_up(
             description: None,
             text: "I agree to receive emails from Example Ltd.".into(),
             validity_days: Some(365),
-            allow_bulk: false,
-            allow_single: true,
-            allow_contact: true,
+            allow_bulk_email: false,
+            allow_single_email: true,
+            allow_phone: true,
             // This CRM already holds consents given before it installed
             // crm-consent: its text counts from a month back.
             text_valid_from: Some(now - chrono::Duration::days(30)),

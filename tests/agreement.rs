@@ -125,9 +125,9 @@ fn request() -> impl Strategy<Value = Request> {
 fn config() -> impl Strategy<Value = Config> {
     (any::<[bool; 4]>(), any::<bool>()).prop_map(|(s, no_reasons)| {
         let mut cfg = sample_config();
-        cfg.switches.single_mail = s[0];
-        cfg.switches.mailing_list = s[1];
-        cfg.switches.per_contact = s[2];
+        cfg.switches.check_single_email = s[0];
+        cfg.switches.check_bulk_email = s[1];
+        cfg.switches.check_phone = s[2];
         cfg.switches.e_marketing_privacy = s[3];
         if no_reasons {
             cfg.reasons.clear();

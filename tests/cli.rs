@@ -23,3 +23,5 @@ mod errors;
 mod opening;
 #[path = "cli/setup.rs"]
 mod setup;
+#[path = "cli/vocabulary.rs"]
+mod vocabulary;

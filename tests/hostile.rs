@@ -182,7 +182,7 @@ fn a_component_of_another_world_is_refused_naming_the_expected_interface() {
     )
     .unwrap();
     let msg = refused(&other);
-    assert!(msg.contains("crm:consent/rules@0.1"), "{msg}");
+    assert!(msg.contains("crm:consent/rules@0.2"), "{msg}");
     assert!(
         msg.contains("hello"),
         "the error lists what it found: {msg}"
@@ -190,18 +190,21 @@ fn a_component_of_another_world_is_refused_naming_the_expected_interface() {
 }
 
 #[test]
-fn a_component_of_an_incompatible_api_version_is_refused() {
-    let v2 = wat::parse_str(
+fn a_component_built_for_0_1_0_is_refused_saying_what_to_rebuild_against() {
+    let v1 = wat::parse_str(
         r#"(component
              (core module $m (func (export "f")))
              (core instance $i (instantiate $m))
              (func $f (canon lift (core func $i "f")))
              (instance $rules (export "explain" (func $f)))
-             (export "crm:consent/rules@0.2.0" (instance $rules)))"#,
+             (export "crm:consent/rules@0.1.0" (instance $rules)))"#,
     )
     .unwrap();
-    let msg = refused(&v2);
-    assert!(msg.contains("0.2.0"), "{msg}");
+    assert_eq!(
+        refused(&v1),
+        "the plugin targets `crm:consent@0.1.0`, but this host runs `crm:consent@0.2.x`; \
+         rebuild the plugin against `crm:consent@0.2.0`"
+    );
 }
 
 #[test]
@@ -210,9 +213,9 @@ fn the_reference_plugin_imports_nothing_and_exports_the_rules() {
     assert!(info.imports.is_empty(), "imports: {:?}", info.imports);
     assert_eq!(
         info.exports,
-        vec!["crm:consent/types@0.1.0", "crm:consent/rules@0.1.0"]
+        vec!["crm:consent/types@0.2.0", "crm:consent/rules@0.2.0"]
     );
-    assert_eq!(info.api_version, "0.1.0");
+    assert_eq!(info.api_version, "0.2.0");
     assert_eq!(info.sha256.len(), 64);
 }
 
@@ -240,7 +243,7 @@ fn an_allow_carrying_plugin_fault_sends_no_newsletter_to_a_withdrawn_contact() {
     assert_eq!(verdicts, vec![FAULT; 2]);
     assert_fault(
         &h.before_send(&withdrawn(), Context::at(time(NOW))),
-        "`plugin-fault`, a code only the host may set",
+        "`plugin_fault`, a code only the host may set",
     );
 }
 
@@ -250,7 +253,7 @@ fn a_deny_carrying_plugin_fault_is_logged_as_an_invalid_answer() {
     let log = logged(|| {
         assert_fault(
             &h.before_send(&withdrawn(), Context::at(time(NOW))),
-            "a deny with `plugin-fault`",
+            "a deny with `plugin_fault`",
         );
     });
     assert!(
@@ -268,7 +271,7 @@ fn an_allow_carrying_a_deny_code_fails_closed() {
     let h = hostile("allow-deny-code").unwrap();
     assert_fault(
         &h.before_send(&withdrawn(), Context::at(time(NOW))),
-        "an allow carrying the deny code `consent-withdrawn`",
+        "an allow carrying the deny code `consent_withdrawn`",
     );
     let verdicts = h
         .before_bulk_send(None, &[withdrawn()], Context::at(time(NOW)))
@@ -321,7 +324,7 @@ fn a_looping_explain_fails_the_self_test_on_its_fuel_budget() {
 fn a_trapping_reasons_fails_the_self_test() {
     match self_test("trap-reasons") {
         EngineError::SelfTest { call, fault } => {
-            assert_eq!(call, "reasons(bulk-email)");
+            assert_eq!(call, "reasons(bulk_email)");
             assert_eq!(fault.kind(), FaultKind::Trap);
         }
         other => panic!("expected a self-test failure, got {other}"),
@@ -343,9 +346,9 @@ fn setup_install_refuses_a_plugin_whose_explain_loops_and_keeps_none_active() {
                 description: None,
                 text: "I agree.".into(),
                 validity_days: Some(365),
-                allow_bulk: true,
-                allow_single: true,
-                allow_contact: true,
+                allow_bulk_email: true,
+                allow_single_email: true,
+                allow_phone: true,
                 text_valid_from: None,
             },
             "admin",

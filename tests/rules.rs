@@ -251,9 +251,9 @@ fn a_restriction_of_processing_denies_every_channel_even_with_switches_off() {
         .given(EVERYTHING, NOW - DAY)
         .build();
     for on in [true, false] {
-        cfg.switches.single_mail = on;
-        cfg.switches.mailing_list = on;
-        cfg.switches.per_contact = on;
+        cfg.switches.check_single_email = on;
+        cfg.switches.check_bulk_email = on;
+        cfg.switches.check_phone = on;
         let h = hooks_with(&cfg);
         assert_eq!(
             deny_code(&h.before_send(&c, Context::at(time(NOW)))),
@@ -358,7 +358,7 @@ fn soft_opt_in_on_legitimate_interest_reaches_newsletters_only_without_e_marketi
 fn each_switch_turned_off_allows_its_own_channel_unchecked_and_no_other() {
     let c = contact().build();
     let mut cfg = sample_config();
-    cfg.switches.mailing_list = false;
+    cfg.switches.check_bulk_email = false;
     let h = hooks_with(&cfg);
     assert_eq!(
         newsletter(&h, Some(WEEKLY), &c, NOW),
@@ -370,7 +370,7 @@ fn each_switch_turned_off_allows_its_own_channel_unchecked_and_no_other() {
     );
 
     let mut cfg = sample_config();
-    cfg.switches.single_mail = false;
+    cfg.switches.check_single_email = false;
     let h = hooks_with(&cfg);
     assert_eq!(
         allow_code(&h.before_send(&c, Context::at(time(NOW)))),
@@ -386,7 +386,7 @@ fn each_switch_turned_off_allows_its_own_channel_unchecked_and_no_other() {
     );
 
     let mut cfg = sample_config();
-    cfg.switches.per_contact = false;
+    cfg.switches.check_phone = false;
     let h = hooks_with(&cfg);
     assert_eq!(
         allow_code(&h.before_dial(&c, Context::at(time(NOW)))),
@@ -437,7 +437,7 @@ fn subscription_preferences_gate_newsletters() {
 #[test]
 fn an_unsubscribe_is_honoured_even_when_the_mailing_list_switch_is_off() {
     let mut cfg = sample_config();
-    cfg.switches.mailing_list = false;
+    cfg.switches.check_bulk_email = false;
     let c = contact()
         .preference(WEEKLY, SubscriptionState::OptedOut)
         .build();

@@ -48,9 +48,9 @@ fn crowd(dir: &std::path::Path, n: usize) -> (Store, Vec<ContactId>) {
                 description: None,
                 text: format!("I agree to {code}."),
                 validity_days: days,
-                allow_bulk: bulk,
-                allow_single: single,
-                allow_contact: phone,
+                allow_bulk_email: bulk,
+                allow_single_email: single,
+                allow_phone: phone,
                 text_valid_from: Some(now() - Duration::days(1000)),
             },
             "admin",
@@ -114,7 +114,11 @@ fn crowd(dir: &std::path::Path, n: usize) -> (Store, Vec<ContactId>) {
             .unwrap();
     }
     setup::install(&mut s, engine(), &plugin_bytes(), "admin").unwrap();
-    for switch in [Switch::MailingList, Switch::SingleMail, Switch::PerContact] {
+    for switch in [
+        Switch::CheckBulkEmail,
+        Switch::CheckSingleEmail,
+        Switch::CheckPhone,
+    ] {
         setup::set_switch(&mut s, switch, true, "admin").unwrap();
     }
     (s, ids)
@@ -330,9 +334,58 @@ fn a_config_change_reaches_the_next_decision_without_restarting() {
         hooks.before_send(ids[0], &op).unwrap().decision,
         Decision::Justify(_)
     ));
-    setup::set_switch(hooks.store_mut(), Switch::SingleMail, false, "admin").unwrap();
+    setup::set_switch(hooks.store_mut(), Switch::CheckSingleEmail, false, "admin").unwrap();
     assert!(matches!(
         hooks.before_send(ids[0], &op).unwrap().decision,
         Decision::Allow(_)
     ));
+}
+
+#[test]
+fn a_decision_made_by_a_0_1_0_plugin_says_which_contract_replays_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::create(dir.path().join("old.db")).unwrap();
+    // What a database from before crm:consent@0.2.0 holds: the plugin that
+    // decided, and the decision with the config in that version's words.
+    let old = wat::parse_str(
+        r#"(component
+             (core module $m (func (export "f")))
+             (core instance $i (instantiate $m))
+             (func $f (canon lift (core func $i "f")))
+             (instance $rules (export "explain" (func $f)))
+             (export "crm:consent/rules@0.1.0" (instance $rules)))"#,
+    )
+    .unwrap();
+    let plugin = store
+        .install_plugin(&old, "crm:consent@0.1.0", "admin")
+        .unwrap();
+    let id = store
+        .log_decision(&crm_consent::store::NewDecision {
+            at: now(),
+            contact: None,
+            channel: Channel::SingleEmail,
+            outcome: Outcome::Deny,
+            reason_code: "consent_withdrawn".into(),
+            subscription_type: None,
+            summary: None,
+            recipients: None,
+            plugin_sha256: Some(plugin.sha256),
+            request: serde_json::json!({
+                "config": { "switches": { "single_mail": true } },
+                "request": { "channel": "SingleEmail" }
+            }),
+            actor: "olivia".into(),
+        })
+        .unwrap();
+    let mut hooks = StoredHooks::new(engine(), store);
+    let error = hooks.replay(id).unwrap_err();
+    assert!(matches!(error, HookError::NotReplayable(..)), "{error:?}");
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "decision {id} cannot be replayed: it was made by a plugin for \
+             `crm:consent@0.1.0`, which this host cannot run; replay it with the \
+             crm-consent release of that contract"
+        )
+    );
 }

@@ -8,7 +8,7 @@
 
 use crate::engine::{Engine, EngineError};
 use crate::hooks::convert;
-use crate::store::{PluginInfo, Store, StoreError, Switches};
+use crate::store::{Channel, PluginInfo, Store, StoreError, Switches};
 
 /// Why an admin's setup step failed. A failed install leaves the active
 /// plugin exactly as it was.
@@ -21,29 +21,34 @@ pub enum SetupError {
     /// The store could not be read or written.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// A rollback has no earlier plugin to go back to; says why.
+    /// A rollback has no earlier plugin to go back to; says why (nothing is
+    /// installed, or the active plugin is the first one).
     #[error("nothing to roll back to: {0}")]
     NoPrevious(&'static str),
     /// The admin named a privacy switch that does not exist; holds the name
     /// as typed.
     #[error(
-        "unknown switch \"{0}\" (switches: single-mail, mailing-list, per-contact, e-marketing-privacy)"
+        "unknown switch `{0}`; the switches are check_single_email, check_bulk_email, \
+         check_phone and e_marketing_privacy"
     )]
     UnknownSwitch(String),
 }
 
 /// One of the admin's privacy switches (Italian CRM plugin, SuperOffice).
-/// With one of the first three off, consent is not checked on its channels
-/// (the allow says `not-checked`); restriction (Art. 18), objection
-/// (Art. 21(3)) and newsletter preferences still apply.
+/// The three checks are named after the channel they guard (the Italian CRM
+/// plugin calls them "single mail", "mailing list" and "per contact"). With
+/// one off, consent is not checked on its channels (the allow says
+/// `not_checked`); restriction (Art. 18), objection (Art. 21(3)) and
+/// newsletter preferences still apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Switch {
-    /// Check consent before every single email and SMS.
-    SingleMail,
-    /// Check consent before every newsletter.
-    MailingList,
-    /// Check consent before every call.
-    PerContact,
+    /// Check consent before every single email, and every SMS (which rides
+    /// on the single-email permission and this check).
+    CheckSingleEmail,
+    /// Check consent before every bulk email (newsletter).
+    CheckBulkEmail,
+    /// Check consent before every phone call.
+    CheckPhone,
     /// Newsletters need real consent; when off, a legitimate interest in the
     /// newsletter's purpose (ePrivacy soft opt-in) also allows them.
     EMarketingPrivacy,
@@ -52,37 +57,49 @@ pub enum Switch {
 impl Switch {
     /// Every switch, in a fixed order, for listing them.
     pub const ALL: [Switch; 4] = [
-        Switch::SingleMail,
-        Switch::MailingList,
-        Switch::PerContact,
+        Switch::CheckSingleEmail,
+        Switch::CheckBulkEmail,
+        Switch::CheckPhone,
         Switch::EMarketingPrivacy,
     ];
 
-    /// The switch's name as an admin types it, e.g. `single-mail`.
-    pub fn as_str(self) -> &'static str {
+    /// The switch's one spelling: its key in the JSON of [`Switches`], the
+    /// name an admin types and the name the CLI prints, e.g.
+    /// `check_single_email`.
+    pub const fn as_str(self) -> &'static str {
         match self {
-            Switch::SingleMail => "single-mail",
-            Switch::MailingList => "mailing-list",
-            Switch::PerContact => "per-contact",
-            Switch::EMarketingPrivacy => "e-marketing-privacy",
+            Switch::CheckSingleEmail => "check_single_email",
+            Switch::CheckBulkEmail => "check_bulk_email",
+            Switch::CheckPhone => "check_phone",
+            Switch::EMarketingPrivacy => "e_marketing_privacy",
+        }
+    }
+
+    /// The check that guards `channel`. SMS goes with single email, as its
+    /// consent does (Italian CRM plugin).
+    pub const fn for_channel(channel: Channel) -> Switch {
+        match channel {
+            Channel::BulkEmail => Switch::CheckBulkEmail,
+            Channel::SingleEmail | Channel::Sms => Switch::CheckSingleEmail,
+            Channel::Phone => Switch::CheckPhone,
         }
     }
 
     /// Whether this switch is on in `s`.
     pub fn get(self, s: &Switches) -> bool {
         match self {
-            Switch::SingleMail => s.single_mail,
-            Switch::MailingList => s.mailing_list,
-            Switch::PerContact => s.per_contact,
+            Switch::CheckSingleEmail => s.check_single_email,
+            Switch::CheckBulkEmail => s.check_bulk_email,
+            Switch::CheckPhone => s.check_phone,
             Switch::EMarketingPrivacy => s.e_marketing_privacy,
         }
     }
 
     fn slot(self, s: &mut Switches) -> &mut bool {
         match self {
-            Switch::SingleMail => &mut s.single_mail,
-            Switch::MailingList => &mut s.mailing_list,
-            Switch::PerContact => &mut s.per_contact,
+            Switch::CheckSingleEmail => &mut s.check_single_email,
+            Switch::CheckBulkEmail => &mut s.check_bulk_email,
+            Switch::CheckPhone => &mut s.check_phone,
             Switch::EMarketingPrivacy => &mut s.e_marketing_privacy,
         }
     }
@@ -91,8 +108,9 @@ impl Switch {
 impl std::str::FromStr for Switch {
     type Err = SetupError;
 
+    /// Accepts the snake_case name and its kebab-case (WIT) spelling.
     fn from_str(s: &str) -> Result<Self, SetupError> {
-        let wanted = s.trim().replace('_', "-").to_ascii_lowercase();
+        let wanted = s.trim().replace('-', "_").to_ascii_lowercase();
         Switch::ALL
             .into_iter()
             .find(|w| w.as_str() == wanted)
@@ -152,4 +170,36 @@ pub fn set_switch(
     *switch.slot(&mut switches) = on;
     store.set_switches(&switches, actor)?;
     Ok(switches)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_switch_is_spelled_like_its_json_key() {
+        let json = serde_json::to_value(Switches::default()).unwrap();
+        let mut keys: Vec<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut names: Vec<&str> = Switch::ALL.iter().map(|s| s.as_str()).collect();
+        keys.sort_unstable();
+        names.sort_unstable();
+        assert_eq!(keys, names);
+        for switch in Switch::ALL {
+            assert_eq!(switch.as_str().parse::<Switch>().unwrap(), switch);
+            let kebab = switch.as_str().replace('_', "-");
+            assert_eq!(kebab.parse::<Switch>().unwrap(), switch);
+        }
+    }
+
+    #[test]
+    fn the_old_switch_names_are_not_the_librarys() {
+        for old in ["single-mail", "mailing_list", "per-contact"] {
+            assert!(old.parse::<Switch>().is_err(), "{old}");
+        }
+    }
 }

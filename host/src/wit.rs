@@ -15,10 +15,12 @@ pub use crate::engine::bindings::{
 };
 pub use crate::engine::contact::ContactState;
 
-/// One list per enum gives both its `ALL` and its `as_str` (the snake_case
-/// of the WIT name, the one spelling of JSON, the CLI and the decision log).
-/// The match is exhaustive, so a case added to the WIT does not compile
-/// until it has a name here; a test checks the names against the WIT file.
+/// One list per enum gives its `ALL`, its `as_str` (the snake_case of the
+/// WIT name, the one spelling of JSON, the CLI and the decision log) and
+/// its serde, which uses that spelling (bindgen's derive would use the Rust
+/// variant names, `SingleEmail`). The match is exhaustive, so a case added
+/// to the WIT does not compile until it has a name here; a test checks the
+/// names against the WIT file.
 macro_rules! names {
     ($ty:ident { $($variant:ident => $name:literal,)* }) => {
         impl $ty {
@@ -32,8 +34,124 @@ macro_rules! names {
                 }
             }
         }
+
+        impl serde::Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                const NAMES: &[&str] = &[$($name),*];
+                let name = String::deserialize(deserializer)?;
+                $ty::ALL
+                    .iter()
+                    .copied()
+                    .find(|v| v.as_str() == name)
+                    .ok_or_else(|| serde::de::Error::unknown_variant(&name, NAMES))
+            }
+        }
     };
 }
+
+/// Serde for a WIT record, field by field under its WIT name (snake_case),
+/// for the records the decision log keeps and a CRM may serialize. The
+/// destructuring is exhaustive, so a field added to the WIT does not compile
+/// until it is listed here.
+macro_rules! record_serde {
+    ($ty:ident { $($field:ident),* $(,)? }) => {
+        // The field types are inferred from the record's own, so the type
+        // parameters are named after the fields.
+        #[allow(non_camel_case_types)]
+        const _: () = {
+            #[derive(serde::Serialize, serde::Deserialize)]
+            struct Fields<$($field),*> {
+                $($field: $field,)*
+            }
+
+            impl serde::Serialize for $ty {
+                fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                    let $ty { $($field),* } = self;
+                    Fields { $($field),* }.serialize(serializer)
+                }
+            }
+
+            impl<'de> serde::Deserialize<'de> for $ty {
+                fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                    let Fields { $($field),* } = Fields::deserialize(deserializer)?;
+                    Ok($ty { $($field),* })
+                }
+            }
+        };
+    };
+}
+
+record_serde!(Config {
+    consent_types,
+    reasons,
+    purposes,
+    subscription_types,
+    switches,
+});
+record_serde!(ConsentType {
+    id,
+    code,
+    title,
+    text_version,
+    validity_days,
+    allow_bulk_email,
+    allow_single_email,
+    allow_phone,
+});
+record_serde!(JustificationReason { id, code, label });
+record_serde!(Purpose {
+    id,
+    code,
+    name,
+    legal_basis,
+    direct_marketing,
+});
+record_serde!(SubscriptionType {
+    id,
+    code,
+    name,
+    requires_opt_in,
+});
+record_serde!(Switches {
+    check_single_email,
+    check_bulk_email,
+    check_phone,
+    e_marketing_privacy,
+});
+record_serde!(ConsentRecord {
+    type_id,
+    status,
+    legal_basis,
+    given_at,
+    method_id,
+});
+record_serde!(PurposeBasis {
+    purpose_id,
+    legal_basis
+});
+record_serde!(Preference {
+    subscription_type_id,
+    state
+});
+record_serde!(Request {
+    channel,
+    purpose,
+    subscription_type,
+    now,
+});
+record_serde!(Allowed {
+    code,
+    consent_type,
+    legal_basis,
+    valid_until,
+});
+record_serde!(Verdict { outcome, code });
 
 names!(Channel {
     BulkEmail => "bulk_email",
@@ -68,6 +186,12 @@ names!(SubscriptionState {
     OptedIn => "opted_in",
     NotSpecified => "not_specified",
     OptedOut => "opted_out",
+});
+
+names!(Outcome {
+    Allow => "allow",
+    Deny => "deny",
+    Justify => "justify",
 });
 
 names!(ReasonCode {
@@ -135,9 +259,9 @@ impl Config {
                 subscription(4, "surveys", "Surveys"),
             ],
             switches: Switches {
-                single_mail: false,
-                mailing_list: false,
-                per_contact: false,
+                check_single_email: false,
+                check_bulk_email: false,
+                check_phone: false,
                 e_marketing_privacy: true,
             },
         }
@@ -163,6 +287,23 @@ mod tests {
             panic!("`{name}` is not an enum");
         };
         e.cases.iter().map(|c| c.name.replace('-', "_")).collect()
+    }
+
+    /// The fields of one WIT record of `interface types`, snake_cased.
+    fn wit_fields(name: &str) -> Vec<String> {
+        let mut resolve = wit_parser::Resolve::default();
+        let wit = concat!(env!("CARGO_MANIFEST_DIR"), "/../wit/consent.wit");
+        resolve.push_path(wit).expect("the contract parses");
+        let ty = resolve
+            .types
+            .iter()
+            .find(|(_, t)| t.name.as_deref() == Some(name))
+            .unwrap_or_else(|| panic!("no record `{name}` in the contract"))
+            .1;
+        let wit_parser::TypeDefKind::Record(r) = &ty.kind else {
+            panic!("`{name}` is not a record");
+        };
+        r.fields.iter().map(|f| f.name.replace('-', "_")).collect()
     }
 
     fn names(all: &[impl Copy], as_str: impl Fn(usize) -> &'static str) -> Vec<String> {
@@ -191,8 +332,127 @@ mod tests {
                 .as_str())
         );
         assert_eq!(
+            wit_cases("outcome"),
+            names(Outcome::ALL, |i| Outcome::ALL[i].as_str())
+        );
+        assert_eq!(
             wit_cases("reason-code"),
             names(ReasonCode::ALL, |i| ReasonCode::ALL[i].as_str())
+        );
+    }
+
+    /// Each switch of the WIT is one of the admin's switches, spelled alike
+    /// in the WIT, the CLI, the store's JSON and the config's JSON.
+    #[test]
+    fn every_wit_switch_has_its_one_spelling() {
+        let switches: Vec<&str> = crate::setup::Switch::ALL
+            .iter()
+            .map(|s| s.as_str())
+            .collect();
+        assert_eq!(wit_fields("switches"), switches);
+        let json = serde_json::to_value(Config::builtin().switches).unwrap();
+        let mut keys: Vec<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut sorted = switches.clone();
+        keys.sort_unstable();
+        sorted.sort_unstable();
+        assert_eq!(keys, sorted);
+    }
+
+    /// A consent type's permissions are `allow_` and a channel's name, one
+    /// per channel but SMS (which rides on single email); the store's JSON
+    /// has the same keys.
+    #[test]
+    fn every_wit_permission_is_named_after_a_channel() {
+        let permissions: Vec<String> = wit_fields("consent-type")
+            .into_iter()
+            .filter(|f| f.starts_with("allow_"))
+            .collect();
+        let channels: Vec<String> = Channel::ALL
+            .iter()
+            .filter(|c| **c != Channel::Sms)
+            .map(|c| format!("allow_{}", c.as_str()))
+            .collect();
+        assert_eq!(permissions, channels);
+
+        let stored = crate::store::ConsentType {
+            id: crate::store::ConsentTypeId(1),
+            code: "email".into(),
+            title: "Email".into(),
+            description: None,
+            text_version: 1,
+            validity_days: None,
+            allow_bulk_email: false,
+            allow_single_email: true,
+            allow_phone: false,
+            created_at: chrono::DateTime::UNIX_EPOCH,
+        };
+        let json = serde_json::to_value(&stored).unwrap();
+        let mut stored_keys: Vec<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .filter(|k| k.starts_with("allow_"))
+            .collect();
+        stored_keys.sort_unstable();
+        let mut sorted = channels.clone();
+        sorted.sort_unstable();
+        assert_eq!(stored_keys, sorted);
+    }
+
+    /// The JSON of the contract's types, as the decision log keeps them, uses
+    /// the WIT's names: snake_case fields and enum cases.
+    #[test]
+    fn the_contracts_types_serialize_in_the_one_spelling() {
+        let record = ConsentRecord {
+            type_id: 1,
+            status: ConsentStatus::Withdrawn,
+            legal_basis: LegalBasis::LegitimateInterest,
+            given_at: 0,
+            method_id: 2,
+        };
+        let json = serde_json::to_value(record).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "type_id": 1,
+                "status": "withdrawn",
+                "legal_basis": "legitimate_interest",
+                "given_at": 0,
+                "method_id": 2,
+            })
+        );
+        assert_eq!(
+            serde_json::from_value::<ConsentRecord>(json).unwrap(),
+            record
+        );
+        let request = Request {
+            channel: Channel::SingleEmail,
+            purpose: None,
+            subscription_type: Some(3),
+            now: 9,
+        };
+        assert_eq!(
+            serde_json::to_value(request).unwrap(),
+            serde_json::json!({
+                "channel": "single_email",
+                "purpose": null,
+                "subscription_type": 3,
+                "now": 9,
+            })
+        );
+        let config = Config::builtin();
+        let back: Config = serde_json::from_value(serde_json::to_value(&config).unwrap()).unwrap();
+        assert_eq!(back, config);
+        let wrong = serde_json::from_value::<Channel>(serde_json::json!("SingleEmail"));
+        assert!(
+            wrong.unwrap_err().to_string().contains("expected one of"),
+            "only the one spelling is read"
         );
     }
 

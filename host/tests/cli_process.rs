@@ -68,7 +68,8 @@ fn a_restart_of_the_process_keeps_everything() {
         "Email",
         "--text",
         "You may email me",
-        "--single",
+        "--channels",
+        "single_email",
     ]);
     let added = bin.ok(&[
         "contacts",
@@ -162,7 +163,8 @@ fn three_contacts() -> Bin {
         "Email",
         "--text",
         "You may email me",
-        "--single",
+        "--channels",
+        "single_email",
     ]);
     for (name, consent) in [("Anna", Some("email")), ("Bob", None), ("Cleo", None)] {
         let email = format!("{}@example.com", name.to_lowercase());
@@ -307,7 +309,7 @@ fn a_file_that_is_not_a_database_is_named_once() {
         stderr,
         format!(
             "error: `{}` is not a crm-consent database: it is not an SQLite database; \
-             point --db at a database made by `crm-consent init`\n",
+             point `--db` at a database made by `crm-consent init`\n",
             bin.db().display()
         )
     );

@@ -53,7 +53,8 @@ fn ready(dir: &Path) -> PathBuf {
             "Email",
             "--text",
             "You may email me",
-            "--single",
+            "--channels",
+            "single_email",
         ],
     );
     db

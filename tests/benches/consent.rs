@@ -166,7 +166,7 @@ fn instantiate(c: &mut Criterion) {
 }
 
 /// A store with `n` contacts with an email and their consents, the active
-/// plugin installed and the mailing-list check on.
+/// plugin installed and the check_bulk_email switch on.
 fn stored_crowd(dir: &std::path::Path, n: usize) -> Store {
     let now = Utc.timestamp_opt(NOW, 0).unwrap();
     let mut s = Store::create(dir.join("bench.db")).unwrap();
@@ -183,9 +183,9 @@ fn stored_crowd(dir: &std::path::Path, n: usize) -> Store {
                 description: None,
                 text: format!("I agree to the {code}."),
                 validity_days: days,
-                allow_bulk: bulk,
-                allow_single: single,
-                allow_contact: false,
+                allow_bulk_email: bulk,
+                allow_single_email: single,
+                allow_phone: false,
                 text_valid_from: Some(now - chrono::Duration::days(500)),
             },
             "bench",
@@ -228,7 +228,7 @@ fn stored_crowd(dir: &std::path::Path, n: usize) -> Store {
         .collect();
     s.record_consents(&consents).unwrap();
     setup::install(&mut s, engine(), &plugin_bytes(), "bench").unwrap();
-    setup::set_switch(&mut s, setup::Switch::MailingList, true, "bench").unwrap();
+    setup::set_switch(&mut s, setup::Switch::CheckBulkEmail, true, "bench").unwrap();
     s
 }
 

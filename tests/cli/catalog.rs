@@ -37,13 +37,58 @@ fn editing_a_type_without_a_new_text_keeps_its_version() {
         "--title",
         "Calls",
         "--never-expires",
-        "--bulk",
-        "true",
+        "--channels",
+        "bulk_email,phone",
     ]);
     assert_eq!(t["title"], "Calls");
     assert_eq!(t["validity_days"], Value::Null);
-    assert_eq!(t["allow_bulk"], true);
+    assert_eq!(t["allow_bulk_email"], true);
+    assert_eq!(t["allow_single_email"], false);
+    assert_eq!(t["allow_phone"], true);
     assert_eq!(t["text_version"], 1);
+}
+
+#[test]
+fn the_old_channel_flags_are_deprecated_aliases_of_channels() {
+    let crm = Crm::ready();
+    let old = crm.json(&[
+        "types", "add", "old", "--title", "Old", "--text", "x", "--bulk", "--phone",
+    ]);
+    let new = crm.json(&[
+        "types",
+        "add",
+        "new",
+        "--title",
+        "Old",
+        "--text",
+        "x",
+        "--channels",
+        "bulk_email,phone",
+    ]);
+    for key in ["allow_bulk_email", "allow_single_email", "allow_phone"] {
+        assert_eq!(old[key], new[key], "{key}");
+    }
+    let edited = crm.json(&["types", "edit", "old", "--single", "true"]);
+    assert_eq!(edited["allow_single_email"], true);
+    let help = crm.ok(&["types", "add", "--help"]);
+    assert!(help.contains("--channels"), "{help}");
+    assert!(!help.contains("--bulk"), "hidden: {help}");
+    // The values are the JSON's channel names, and only those.
+    let err = crm.err(&[
+        "types",
+        "add",
+        "x",
+        "--title",
+        "X",
+        "--text",
+        "x",
+        "--channels",
+        "bulk",
+    ]);
+    assert!(
+        err.contains("[possible values: bulk_email, single_email, phone]"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -51,10 +96,18 @@ fn a_duplicate_type_code_is_refused_and_changes_nothing() {
     let crm = Crm::ready();
     let before = crm.json(&["types", "list"]);
     let err = crm.err(&[
-        "types", "add", "email", "--title", "Again", "--text", "x", "--single",
+        "types",
+        "add",
+        "email",
+        "--title",
+        "Again",
+        "--text",
+        "x",
+        "--channels",
+        "single_email",
     ]);
     assert!(
-        err.contains("duplicate consent type code \"email\""),
+        err.contains("duplicate consent type code `email`; choose another code"),
         "{err}"
     );
     assert_eq!(crm.json(&["types", "list"]), before);
@@ -68,6 +121,7 @@ fn a_type_that_allows_no_channel_is_refused() {
         "types", "add", "nothing", "--title", "Nothing", "--text", "x",
     ]);
     assert!(err.contains("at least one channel"), "{err}");
+    // `--channels` cannot name no channel; the deprecated flag can try.
     let err = crm.err(&["types", "edit", "email", "--single", "false"]);
     assert!(err.contains("at least one channel"), "{err}");
     assert_eq!(crm.json(&["types", "list"]), before);
@@ -175,7 +229,7 @@ fn editing_a_locked_built_in_method_is_refused_and_changes_nothing() {
     let before = crm.json(&["methods", "list"]);
     let err = crm.err(&["methods", "rename", "crm_form", "--name", "Form"]);
     assert!(
-        err.contains("\"crm_form\" is built in and cannot be edited"),
+        err.contains("`crm_form` is built in and cannot be edited"),
         "{err}"
     );
     let err = crm.err(&["methods", "delete", "crm_form"]);
@@ -207,7 +261,7 @@ fn purposes_can_be_added_edited_and_deleted() {
         "--name",
         "Sales and service",
         "--basis",
-        "legitimate-interest",
+        "legitimate_interest",
     ]);
     assert_eq!(p["legal_basis"], "legitimate_interest");
     assert_eq!(p["direct_marketing"], false);

@@ -137,7 +137,10 @@ fn justify_rejects_an_unknown_reason() {
         "{err}"
     );
     let err = crm.err(&["justify", &id, "dial", "--reason", "77"]);
-    assert!(err.contains("unknown justification reason id 77"), "{err}");
+    assert!(
+        err.contains("unknown justification reason id `77`"),
+        "{err}"
+    );
     assert_eq!(crm.json(&["decisions", &id]), serde_json::json!([]));
 }
 
@@ -170,11 +173,16 @@ fn a_restricted_contact_is_denied_on_every_channel() {
 fn a_switch_that_is_off_allows_without_checking() {
     let crm = Crm::ready();
     let id = crm.contact("Anna", &[]);
-    crm.ok(&["setup", "switch", "single-mail", "off"]);
+    crm.ok(&["setup", "switch", "check_single_email", "off"]);
     let out = crm.ok(&["check", "send", &id]);
     assert_eq!(
         out.trim(),
-        "allow (not checked: the single-mail switch is off)"
+        "allow (not checked: the check_single_email switch is off)"
+    );
+    crm.ok(&["setup", "switch", "check_phone", "off"]);
+    assert_eq!(
+        crm.ok(&["check", "dial", &id]).trim(),
+        "allow (not checked: the check_phone switch is off)"
     );
 }
 
@@ -188,10 +196,10 @@ fn a_legal_basis_for_the_purpose_allows_a_call() {
         "--name",
         "Sales",
         "--basis",
-        "legitimate-interest",
+        "legitimate_interest",
     ]);
     let id = crm.contact("Anna", &[]);
-    crm.ok(&["contacts", "basis", &id, "sales", "legitimate-interest"]);
+    crm.ok(&["contacts", "basis", &id, "sales", "legitimate_interest"]);
     let out = crm.ok(&["check", "dial", &id, "--purpose", "sales"]);
     assert_eq!(out.trim(), "allow (legal basis: legitimate_interest)");
     let err = crm.err(&["check", "dial", &id, "--purpose", "nope"]);
@@ -233,8 +241,8 @@ fn subscription_choices_decide_who_gets_a_newsletter() {
     let anna = crm.contact("Anna", &["newsletter"]);
     let bob = crm.contact("Bob", &["newsletter"]);
     let cleo = crm.contact("Cleo", &["newsletter"]);
-    crm.ok(&["subscriptions", "set", &anna, "weekly", "opted-in"]);
-    crm.ok(&["subscriptions", "set", &bob, "weekly", "opted-in"]);
+    crm.ok(&["subscriptions", "set", &anna, "weekly", "opted_in"]);
+    crm.ok(&["subscriptions", "set", &bob, "weekly", "opted_in"]);
     crm.ok(&["subscriptions", "opt-out-all", &bob]);
     let bulk = crm.json(&["check", "bulk", "--subscription", "weekly", "--dry-run"]);
     assert_eq!(
@@ -290,7 +298,8 @@ fn a_looping_plugin_is_denied_by_its_fuel_budget_through_the_cli() {
         "Loop",
         "--text",
         "x",
-        "--single",
+        "--channels",
+        "single_email",
         "--text-valid-from",
         "2020-01-01",
     ]);

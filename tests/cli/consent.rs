@@ -75,7 +75,7 @@ fn a_bad_date_is_refused_and_nothing_is_recorded() {
     let id = crm.contact("Anna", &[]);
     let err = crm.err(&["consent", "grant", &id, "email", "--given-at", "01/12/2025"]);
     assert!(
-        err.contains("bad date in --given-at") && err.contains("01/12/2025"),
+        err.contains("bad date in `--given-at`: `01/12/2025`"),
         "{err}"
     );
     assert_eq!(crm.history_len(&id), 0);

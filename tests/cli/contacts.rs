@@ -14,7 +14,7 @@ fn a_contact_added_with_consents_shows_them_with_flags_and_bases() {
         "--name",
         "Sales",
         "--basis",
-        "legitimate-interest",
+        "legitimate_interest",
     ]);
     let id = crm.contact("Anna", &["newsletter", "email"]);
     crm.ok(&["contacts", "basis", &id, "sales", "contract"]);
@@ -87,7 +87,7 @@ fn an_unknown_contact_is_an_error() {
         &["check", "send", "99"],
     ] {
         let err = crm.err(args);
-        assert!(err.contains("unknown contact id 99"), "{args:?}: {err}");
+        assert!(err.contains("unknown contact id `99`"), "{args:?}: {err}");
     }
 }
 

@@ -49,7 +49,15 @@ fn each_kind_of_failure_has_its_own_code() {
         ),
         (
             &[
-                "types", "add", "email", "--title", "E", "--text", "x", "--single",
+                "types",
+                "add",
+                "email",
+                "--title",
+                "E",
+                "--text",
+                "x",
+                "--channels",
+                "single_email",
             ],
             1,
             "duplicate_code",

@@ -18,7 +18,7 @@ fn setup_install_needs_init_first_and_then_lists_the_active_plugin() {
     assert_eq!(list.as_array().unwrap().len(), 1);
     assert_eq!(list[0]["active"], true);
     assert_eq!(list[0]["installed_by"], "tester");
-    assert_eq!(list[0]["api_version"], "crm:consent@0.1.0");
+    assert_eq!(list[0]["api_version"], "crm:consent@0.2.0");
 }
 
 #[test]
@@ -44,6 +44,38 @@ fn a_failed_plugin_install_leaves_the_active_plugin_untouched() {
     // The hooks still run on the old plugin.
     let id = crm.contact("Ann", &["email"]);
     assert!(crm.ok(&["check", "send", &id]).starts_with("allow"));
+}
+
+#[test]
+fn a_plugin_built_for_0_1_0_is_refused_in_one_line_saying_to_rebuild_it() {
+    let crm = Crm::ready();
+    let before = crm.json(&["setup", "list"]);
+    // The shape of a 0.1.0 plugin's exports is enough: the version is read first.
+    let old = wat::parse_str(
+        r#"(component
+             (core module $m (func (export "f")))
+             (core instance $i (instantiate $m))
+             (func $f (canon lift (core func $i "f")))
+             (instance $rules (export "explain" (func $f)))
+             (export "crm:consent/rules@0.1.0" (instance $rules)))"#,
+    )
+    .unwrap();
+    let path = crm.dir.path().join("old.wasm");
+    std::fs::write(&path, old).unwrap();
+    let path = path.to_str().unwrap();
+    let (status, err) = crm.fail(&["setup", "upgrade", path]);
+    assert_eq!(status, 1);
+    assert_eq!(
+        err,
+        format!(
+            "error: cannot install {path}: plugin refused: the plugin targets \
+             `crm:consent@0.1.0`, but this host runs `crm:consent@0.2.x`; rebuild the plugin \
+             against `crm:consent@0.2.0`\n"
+        )
+    );
+    let (_, json) = crm.json_err(&["setup", "install", path]);
+    assert_eq!(json["error"]["code"], "incompatible_version");
+    assert_eq!(crm.json(&["setup", "list"]), before);
 }
 
 #[test]
@@ -81,21 +113,46 @@ fn switches_are_off_until_enabled_and_can_be_set_one_by_one() {
     let crm = Crm::empty();
     crm.ok(&["init"]);
     let s = crm.json(&["setup", "switches"]);
-    assert_eq!(s["single_mail"], false);
+    assert_eq!(s["check_single_email"], false);
     assert_eq!(s["e_marketing_privacy"], true);
     let s = crm.json(&["setup", "enable"]);
     assert_eq!(
         (
-            s["single_mail"].clone(),
-            s["mailing_list"].clone(),
-            s["per_contact"].clone()
+            s["check_single_email"].clone(),
+            s["check_bulk_email"].clone(),
+            s["check_phone"].clone()
         ),
         (Value::Bool(true), Value::Bool(true), Value::Bool(true))
     );
-    crm.ok(&["setup", "switch", "per-contact", "off"]);
+    crm.ok(&["setup", "switch", "check_phone", "off"]);
     let out = crm.ok(&["setup", "switches"]);
-    assert!(out.contains("per-contact") && out.contains("off"), "{out}");
-    assert_eq!(crm.json(&["setup", "switches"])["per_contact"], false);
+    assert!(out.contains("check_phone          off"), "{out}");
+    assert_eq!(crm.json(&["setup", "switches"])["check_phone"], false);
+}
+
+#[test]
+fn the_old_switch_names_are_deprecated_aliases_of_the_new_ones() {
+    let crm = Crm::empty();
+    crm.ok(&["init"]);
+    for (old, new) in [
+        ("single-mail", "check_single_email"),
+        ("mailing_list", "check_bulk_email"),
+        ("per-contact", "check_phone"),
+    ] {
+        assert_eq!(
+            crm.json(&["setup", "switch", old, "on"])[new],
+            true,
+            "{old}"
+        );
+    }
+    // The kebab-case (WIT) spelling of a new name is the same switch.
+    assert_eq!(
+        crm.json(&["setup", "switch", "check-phone", "off"])["check_phone"],
+        false
+    );
+    let help = crm.ok(&["setup", "switch", "--help"]);
+    assert!(help.contains("check_single_email"), "{help}");
+    assert!(!help.contains("single-mail"), "{help}");
 }
 
 #[test]
@@ -104,6 +161,10 @@ fn an_unknown_switch_name_is_refused_and_changes_nothing() {
     crm.ok(&["init"]);
     let before = crm.json(&["setup", "switches"]);
     let err = crm.err(&["setup", "switch", "single_mial", "on"]);
-    assert!(err.contains("unknown switch \"single_mial\""), "{err}");
+    assert_eq!(
+        err,
+        "unknown switch `single_mial`; the switches are check_single_email, \
+         check_bulk_email, check_phone and e_marketing_privacy"
+    );
     assert_eq!(crm.json(&["setup", "switches"]), before);
 }

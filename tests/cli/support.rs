@@ -25,7 +25,8 @@ impl Crm {
     }
 
     /// A database with the bundled plugin, every check on, and three types:
-    /// newsletter (365 days, bulk), email (no expiry, single), phone (30 days).
+    /// newsletter (365 days, bulk_email), email (no expiry, single_email),
+    /// phone (30 days, phone).
     pub fn ready() -> Self {
         let crm = Crm::empty();
         crm.ok(&["init"]);
@@ -43,7 +44,8 @@ impl Crm {
             "I want the newsletter",
             "--validity-days",
             "365",
-            "--bulk",
+            "--channels",
+            "bulk_email",
         ]);
         crm.ok(&[
             "types",
@@ -55,7 +57,8 @@ impl Crm {
             "Email",
             "--text",
             "You may email me",
-            "--single",
+            "--channels",
+            "single_email",
         ]);
         crm.ok(&[
             "types",
@@ -69,7 +72,8 @@ impl Crm {
             "You may call me",
             "--validity-days",
             "30",
-            "--phone",
+            "--channels",
+            "phone",
         ]);
         crm
     }

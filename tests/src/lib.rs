@@ -90,18 +90,18 @@ pub fn consent_type(
         title: format!("{code} consent"),
         text_version: 1,
         validity_days: days,
-        allow_bulk: bulk,
-        allow_single: single,
-        allow_contact: phone,
+        allow_bulk_email: bulk,
+        allow_single_email: single,
+        allow_phone: phone,
     }
 }
 
 /// Every switch on, so every rule is checked.
 pub fn all_switches_on() -> Switches {
     Switches {
-        single_mail: true,
-        mailing_list: true,
-        per_contact: true,
+        check_single_email: true,
+        check_bulk_email: true,
+        check_phone: true,
         e_marketing_privacy: true,
     }
 }

@@ -84,9 +84,9 @@ pub(crate) enum PurposesCommand {
         code: String,
         #[arg(long)]
         name: String,
-        /// Its default legal basis: consent, contract, legal-obligation,
-        /// vital-interest, public-interest, official-authority,
-        /// legitimate-interest or withdrawn
+        /// Its default legal basis: consent, contract, legal_obligation,
+        /// vital_interest, public_interest, official_authority,
+        /// legitimate_interest or withdrawn
         #[arg(long, value_name = "BASIS", default_value = "consent")]
         basis: LegalBasis,
         /// Art. 21(3): an objection to direct marketing covers this purpose

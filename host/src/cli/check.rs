@@ -12,6 +12,7 @@ use serde::Serialize;
 use super::{Ctx, Finished, day, names};
 use crate::engine as wit;
 use crate::hooks::{BulkMode, BulkSend, HookDecision, Operator, StoredHooks};
+use crate::setup::Switch;
 use crate::store::{Channel, ConsentType, ContactId, DecisionId, Reason, ReasonId, Store};
 
 /// The exit statuses of a single check, in each one's `--help`.
@@ -162,6 +163,14 @@ impl Serialize for Checked {
     }
 }
 
+/// The JSON of `check bulk`: the send, with its channel like every check.
+#[derive(Serialize)]
+struct BulkJson<'a> {
+    channel: Channel,
+    #[serde(flatten)]
+    bulk: &'a BulkSend,
+}
+
 #[derive(Debug, Serialize)]
 pub(crate) struct Justified {
     pub decision: DecisionId,
@@ -194,7 +203,11 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: CheckCommand) -> Result<Finished> {
                 },
                 &op,
             )?;
-            ctx.emit(&bulk, |out| print_bulk(out, &bulk, show_skipped))?;
+            let json = BulkJson {
+                channel: Channel::BulkEmail,
+                bulk: &bulk,
+            };
+            ctx.emit(&json, |out| print_bulk(out, &bulk, show_skipped))?;
             Ok(Finished::Done)
         }
     }
@@ -282,14 +295,10 @@ pub(crate) fn describe(hook: &HookDecision, types: &[ConsentType]) -> String {
                     Some(b) => format!("legal basis: {}", b.as_str()),
                     None => "legal basis".to_owned(),
                 },
-                wit::ReasonCode::NotChecked => {
-                    let switch = match hook.channel {
-                        Channel::BulkEmail => "mailing-list",
-                        Channel::Phone => "per-contact",
-                        _ => "single-mail",
-                    };
-                    format!("not checked: the {switch} switch is off")
-                }
+                wit::ReasonCode::NotChecked => format!(
+                    "not checked: the {} switch is off",
+                    Switch::for_channel(hook.channel).as_str()
+                ),
                 other => other.as_str().to_owned(),
             };
             format!("allow ({why})")

@@ -57,7 +57,7 @@ pub(crate) enum ContactsCommand {
         id: i64,
         /// The purpose's code
         purpose: String,
-        /// consent, contract, legal-obligation, ..., legitimate-interest, withdrawn
+        /// consent, contract, legal_obligation, ..., legitimate_interest, withdrawn
         basis: LegalBasis,
     },
     /// Relate two contacts: "<from> is <kind> of <to>" (e.g. employee_company)

@@ -244,9 +244,9 @@ fn define_catalog(store: &mut Store, now: DateTime<Utc>) -> Result<()> {
                     title.to_lowercase()
                 ),
                 validity_days,
-                allow_bulk: bulk,
-                allow_single: single,
-                allow_contact: contact,
+                allow_bulk_email: bulk,
+                allow_single_email: single,
+                allow_phone: contact,
                 // The demo's sample consents were given up to a year ago, so
                 // its texts are backdated explicitly, as an import would.
                 text_valid_from: Some(now - Duration::days(400)),
@@ -332,7 +332,7 @@ fn print_demo(out: &mut dyn Write, r: &DemoReport) -> std::io::Result<()> {
     writeln!(out, "== crm-consent demo: {}", r.database.display())?;
     writeln!(
         out,
-        "plugin #{} {} ({} bytes), switches on: single-mail, mailing-list, per-contact",
+        "plugin #{} {} ({} bytes), switches on: check_single_email, check_bulk_email, check_phone",
         r.plugin.id,
         &r.plugin.sha256[..16],
         r.plugin.size

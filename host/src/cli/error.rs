@@ -20,6 +20,7 @@ use crate::store::{Catalog, StoreError};
 /// The errors the CLI itself raises, for what only the command line knows.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
+    /// No database at the `--db` path: only `init` creates one.
     #[error(
         "no consent database at `{}`: run `crm-consent init` first (or pass --db PATH)",
         .0.display()
@@ -28,17 +29,29 @@ pub enum CliError {
     /// A command whose options are all optional got none that it needs.
     #[error("{0}")]
     MissingArgument(&'static str),
+    /// `--evidence` is not JSON; holds serde_json's message.
     #[error(
-        "`--evidence` is not valid JSON ({0}); pass a JSON object, e.g. '{{\"ip\": \"192.0.2.1\"}}'"
+        "`--evidence` is not valid JSON ({0}); pass a JSON object, e.g. `{{\"ip\": \"192.0.2.1\"}}`"
     )]
     BadEvidence(String),
-    #[error("the ledger does not verify ({kind}): {message}")]
-    LedgerBroken { kind: &'static str, message: String },
+    /// `ledger verify` found a problem: the first thing that differs.
+    #[error(
+        "the ledger does not verify ({kind}): {message}; keep this file as it is for \
+         investigation, and restore a backup that verifies"
+    )]
+    LedgerBroken {
+        /// The kind of problem, snake_case (`edited`, `projection_differs`, ...).
+        kind: &'static str,
+        /// What differs, naming the entry or row.
+        message: String,
+    },
+    /// `setup upgrade` with no plugin installed: install one first.
     #[error(
         "nothing to upgrade: no plugin is installed in `{}`; use `crm-consent setup install`",
         .0.display()
     )]
     NothingToUpgrade(PathBuf),
+    /// `demo` would overwrite a file that is not a demo database.
     #[error(
         "`{}` exists and is not a demo database; the demo only replaces its own file \
          (pass another path with --db)",

@@ -8,10 +8,11 @@ use crate::engine as wit;
 /// decision log's.
 pub(crate) fn outcome(decision: &wit::Decision) -> &'static str {
     match decision {
-        wit::Decision::Allow(_) => "allow",
-        wit::Decision::Deny(_) => "deny",
-        wit::Decision::Justify(_) => "justify",
+        wit::Decision::Allow(_) => wit::Outcome::Allow,
+        wit::Decision::Deny(_) => wit::Outcome::Deny,
+        wit::Decision::Justify(_) => wit::Outcome::Justify,
     }
+    .as_str()
 }
 
 /// The reason code of any decision.
@@ -28,33 +29,9 @@ mod tests {
     use super::*;
     use crate::store::LegalBasis;
 
-    /// Every reason code; `as_str`'s exhaustive match covers new ones.
-    fn all_codes() -> impl Iterator<Item = wit::ReasonCode> {
-        use wit::ReasonCode as R;
-        [
-            R::Consent,
-            R::LegalBasis,
-            R::NotChecked,
-            R::NoConsent,
-            R::ConsentExpired,
-            R::ConsentWithdrawn,
-            R::ConsentRefused,
-            R::BasisWithdrawn,
-            R::Objected,
-            R::Restricted,
-            R::OptedOutOfAll,
-            R::OptedOut,
-            R::NotOptedIn,
-            R::UnknownSubscriptionType,
-            R::NoReasonsConfigured,
-            R::PluginFault,
-        ]
-        .into_iter()
-    }
-
     #[test]
     fn reason_codes_are_snake_case_and_agree_with_the_decision_log() {
-        for code in all_codes() {
+        for &code in wit::ReasonCode::ALL {
             let name = code.as_str();
             assert!(
                 name.chars().all(|c| c.is_ascii_lowercase() || c == '_'),

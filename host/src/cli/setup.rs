@@ -37,13 +37,13 @@ pub(crate) enum SetupCommand {
     List,
     /// Turn one privacy switch on or off
     Switch {
-        /// single-mail, mailing-list, per-contact or e-marketing-privacy
+        /// check_single_email, check_bulk_email, check_phone or e_marketing_privacy
         name: String,
         state: OnOff,
     },
     /// Show the privacy switches
     Switches,
-    /// Turn on all three checks: single mail, mailing list and per contact
+    /// Turn on all three checks: check_single_email, check_bulk_email and check_phone
     Enable,
     /// Where `crm-consent serve` posts staff notifications of changes
     /// contacts make on the pages; prints the new signing key once
@@ -126,7 +126,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: SetupCommand) -> Result<()> {
             ctx.emit(&plugins, |out| print_plugins(out, &plugins))
         }
         SetupCommand::Switch { name, state } => {
-            let switch: Switch = name.parse()?;
+            let switch = switch_named(&name)?;
             let mut store = ctx.open()?;
             let on = matches!(state, OnOff::On);
             let switches = admin::set_switch(&mut store, switch, on, &ctx.actor)?;
@@ -145,12 +145,30 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: SetupCommand) -> Result<()> {
     }
 }
 
+/// The switch names before `crm:consent@0.2.0`, the Italian CRM plugin's
+/// words: deprecated aliases, accepted for one release and removed in the
+/// next. Only the CLI takes them; the library knows the new names alone.
+const DEPRECATED_SWITCHES: [(&str, Switch); 3] = [
+    ("single-mail", Switch::CheckSingleEmail),
+    ("mailing-list", Switch::CheckBulkEmail),
+    ("per-contact", Switch::CheckPhone),
+];
+
+/// A switch by its name, or by a deprecated alias.
+fn switch_named(name: &str) -> Result<Switch, admin::SetupError> {
+    let kebab = name.trim().replace('_', "-").to_ascii_lowercase();
+    match DEPRECATED_SWITCHES.iter().find(|(old, _)| *old == kebab) {
+        Some(&(_, switch)) => Ok(switch),
+        None => name.parse(),
+    }
+}
+
 /// Turns on the three checks, leaving e-marketing privacy as it is.
 pub(crate) fn enable(store: &mut Store, actor: &str) -> Result<Switches> {
     let mut switches = store.switches()?;
-    switches.single_mail = true;
-    switches.mailing_list = true;
-    switches.per_contact = true;
+    switches.check_single_email = true;
+    switches.check_bulk_email = true;
+    switches.check_phone = true;
     store.set_switches(&switches, actor)?;
     Ok(switches)
 }

@@ -38,7 +38,7 @@ pub(crate) enum SubscriptionsCommand {
         contact: i64,
         /// The subscription type's code
         subscription: String,
-        /// opted-in, not-specified or opted-out
+        /// opted_in, not_specified or opted_out
         state: SubscriptionState,
     },
     /// Opt a contact out of all subscriptions

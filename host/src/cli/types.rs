@@ -4,11 +4,42 @@
 use std::io::Write;
 
 use anyhow::Result;
-use clap::{Args, Subcommand};
+use clap::builder::PossibleValue;
+use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
 
 use super::{Ctx, day, yes_no};
-use crate::store::{ConsentType, ConsentTypeEdit, ConsentTypeText, NewConsentType};
+use crate::store::{Channel, ConsentType, ConsentTypeEdit, ConsentTypeText, NewConsentType};
+
+/// A channel a consent type can allow, spelled as in the JSON
+/// (`bulk_email`). SMS is not one of them: it rides on `single_email`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Permission(Channel);
+
+impl Permission {
+    const ALL: [Permission; 3] = [
+        Permission(Channel::BulkEmail),
+        Permission(Channel::SingleEmail),
+        Permission(Channel::Phone),
+    ];
+}
+
+// By hand rather than derived, so that the values are the channels' own
+// `as_str` and cannot drift from the JSON.
+impl ValueEnum for Permission {
+    fn value_variants<'a>() -> &'a [Self] {
+        &Permission::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.0.as_str()))
+    }
+}
+
+/// The three permissions of a type from a `--channels` list.
+fn permissions(channels: &[Permission]) -> [bool; 3] {
+    Permission::ALL.map(|p| channels.contains(&p))
+}
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum TypesCommand {
@@ -40,14 +71,18 @@ pub(crate) struct AddType {
     /// Days a given consent stays valid; leave out for one that never expires
     #[arg(long, value_name = "N")]
     validity_days: Option<u32>,
-    /// Allows newsletters and other bulk sends
-    #[arg(long)]
+    /// The channels it allows, comma-separated: bulk_email (newsletters),
+    /// single_email (one email, and one SMS), phone
+    #[arg(long, value_delimiter = ',', value_name = "CHANNEL,...")]
+    channels: Vec<Permission>,
+    /// Deprecated alias of `--channels bulk_email`, removed in the next release
+    #[arg(long, hide = true)]
     bulk: bool,
-    /// Allows one email or SMS to one contact
-    #[arg(long)]
+    /// Deprecated alias of `--channels single_email`, removed in the next release
+    #[arg(long, hide = true)]
     single: bool,
-    /// Allows phone calls
-    #[arg(long)]
+    /// Deprecated alias of `--channels phone`, removed in the next release
+    #[arg(long, hide = true)]
     phone: bool,
     /// The date from which the text counts, for importing historical
     /// consents given before today [default: now]
@@ -74,11 +109,23 @@ pub(crate) struct EditType {
     /// Consents of this type never expire
     #[arg(long)]
     never_expires: bool,
-    #[arg(long, value_name = "BOOL")]
+    /// The channels it allows from now on, comma-separated, replacing the
+    /// ones it allowed: bulk_email, single_email (and SMS), phone
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "CHANNEL,...",
+        conflicts_with_all = ["bulk", "single", "phone"]
+    )]
+    channels: Option<Vec<Permission>>,
+    /// Deprecated: use --channels; removed in the next release
+    #[arg(long, value_name = "BOOL", hide = true)]
     bulk: Option<bool>,
-    #[arg(long, value_name = "BOOL")]
+    /// Deprecated: use --channels; removed in the next release
+    #[arg(long, value_name = "BOOL", hide = true)]
     single: Option<bool>,
-    #[arg(long, value_name = "BOOL")]
+    /// Deprecated: use --channels; removed in the next release
+    #[arg(long, value_name = "BOOL", hide = true)]
     phone: Option<bool>,
 }
 
@@ -100,15 +147,16 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: TypesCommand) -> Result<()> {
 
 fn add(ctx: &mut Ctx<'_>, a: AddType) -> Result<()> {
     let mut store = ctx.open()?;
+    let [bulk_email, single_email, phone] = permissions(&a.channels);
     let new = NewConsentType {
         code: a.code,
         title: a.title,
         description: a.description,
         text: a.text,
         validity_days: a.validity_days,
-        allow_bulk: a.bulk,
-        allow_single: a.single,
-        allow_contact: a.phone,
+        allow_bulk_email: bulk_email || a.bulk,
+        allow_single_email: single_email || a.single,
+        allow_phone: phone || a.phone,
         text_valid_from: a
             .text_valid_from
             .as_deref()
@@ -125,6 +173,10 @@ fn add(ctx: &mut Ctx<'_>, a: AddType) -> Result<()> {
 fn edit(ctx: &mut Ctx<'_>, e: EditType) -> Result<()> {
     let mut store = ctx.open()?;
     let before = store.consent_type(&e.code)?;
+    let [allow_bulk_email, allow_single_email, allow_phone] = match &e.channels {
+        Some(channels) => permissions(channels).map(Some),
+        None => [e.bulk, e.single, e.phone],
+    };
     let edit = ConsentTypeEdit {
         title: e.title,
         description: if e.no_description {
@@ -138,9 +190,9 @@ fn edit(ctx: &mut Ctx<'_>, e: EditType) -> Result<()> {
         } else {
             e.validity_days.map(Some)
         },
-        allow_bulk: e.bulk,
-        allow_single: e.single,
-        allow_contact: e.phone,
+        allow_bulk_email,
+        allow_single_email,
+        allow_phone,
     };
     let t = store.edit_consent_type(&e.code, &edit, &ctx.actor)?;
     ctx.emit(&t, |out| {
@@ -182,13 +234,11 @@ fn show(ctx: &mut Ctx<'_>, code: &str) -> Result<()> {
         if let Some(d) = &t.description {
             writeln!(out, "  description: {d}")?;
         }
-        writeln!(
-            out,
-            "  bulk: {}  single: {}  phone: {}",
-            yes_no(t.allow_bulk),
-            yes_no(t.allow_single),
-            yes_no(t.allow_contact)
-        )?;
+        let allowed: Vec<String> = Permission::ALL
+            .iter()
+            .map(|p| format!("{}: {}", p.0, yes_no(t.allows(p.0))))
+            .collect();
+        writeln!(out, "  {}", allowed.join("  "))?;
         for text in &shown.texts {
             writeln!(
                 out,
@@ -202,21 +252,17 @@ fn show(ctx: &mut Ctx<'_>, code: &str) -> Result<()> {
     })
 }
 
-/// One line: `newsletter  "Newsletter"  365 days  bulk  (text v2)`.
+/// One line: `newsletter  "Newsletter"  365 days  bulk_email  (text v2)`.
 pub(crate) fn print_type(out: &mut dyn Write, t: &ConsentType) -> std::io::Result<()> {
     let validity = match t.validity_days {
         Some(days) => format!("{days} days"),
         None => "no expiry".to_owned(),
     };
-    let channels: Vec<&str> = [
-        (t.allow_bulk, "bulk"),
-        (t.allow_single, "single"),
-        (t.allow_contact, "phone"),
-    ]
-    .iter()
-    .filter(|(on, _)| *on)
-    .map(|(_, name)| *name)
-    .collect();
+    let channels: Vec<&str> = Permission::ALL
+        .iter()
+        .filter(|p| t.allows(p.0))
+        .map(|p| p.0.as_str())
+        .collect();
     let channels = if channels.is_empty() {
         "no channel".to_owned()
     } else {

@@ -4,7 +4,7 @@
 //! reasons the config has. Trusting an allow carrying `plugin-fault` once
 //! sent a newsletter to a contact who had withdrawn consent.
 
-use super::bindings::{self, Channel, Outcome, ReasonCode, wit};
+use super::bindings::{Channel, Outcome, ReasonCode, wit};
 use super::error::InvalidAnswer;
 
 /// The codes an allow may carry: what allowed it. The contract splits the
@@ -37,18 +37,19 @@ pub(crate) fn dishonest_answer(outcome: Outcome, code: ReasonCode) -> String {
     let outcome = outcome_phrase(outcome);
     if code == ReasonCode::PluginFault {
         format!(
-            "returned {outcome} with `plugin-fault`, a code only the host may set; \
-             the answer was not trusted"
+            "returned {outcome} with `{}`, a code only the host may set; \
+             the answer was not trusted",
+            code.as_str()
         )
     } else if is_allow_code(code) {
         format!(
             "returned {outcome} carrying the allow code `{}`; the answer was not trusted",
-            bindings::reason_code_name(code)
+            code.as_str()
         )
     } else {
         format!(
             "returned an allow carrying the deny code `{}`; the answer was not trusted",
-            bindings::reason_code_name(code)
+            code.as_str()
         )
     }
 }
@@ -81,7 +82,7 @@ pub(crate) fn check_reasons(
         Some(id) => Err(InvalidAnswer(format!(
             "returned reason id `{id}` for `{}`, which is not a justification reason \
              of the config; the answer was not trusted",
-            bindings::channel_name(channel)
+            channel.as_str()
         ))),
     }
 }

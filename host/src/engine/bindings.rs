@@ -11,7 +11,7 @@
 wasmtime::component::bindgen!({
     path: "../wit",
     world: "consent-plugin",
-    additional_derives: [PartialEq, Eq, serde::Serialize, serde::Deserialize],
+    additional_derives: [PartialEq, Eq],
 });
 
 pub use exports::crm::consent::types::{
@@ -159,43 +159,3 @@ impl ContactBatch {
 fn count(n: usize) -> u16 {
     u16::try_from(n).expect("at most 65535 entries per contact and column")
 }
-
-/// The WIT name of a reason code, for messages.
-pub(crate) fn reason_code_name(code: ReasonCode) -> &'static str {
-    match code {
-        ReasonCode::Consent => "consent",
-        ReasonCode::LegalBasis => "legal-basis",
-        ReasonCode::NotChecked => "not-checked",
-        ReasonCode::NoConsent => "no-consent",
-        ReasonCode::ConsentExpired => "consent-expired",
-        ReasonCode::ConsentWithdrawn => "consent-withdrawn",
-        ReasonCode::ConsentRefused => "consent-refused",
-        ReasonCode::BasisWithdrawn => "basis-withdrawn",
-        ReasonCode::Objected => "objected",
-        ReasonCode::Restricted => "restricted",
-        ReasonCode::OptedOutOfAll => "opted-out-of-all",
-        ReasonCode::OptedOut => "opted-out",
-        ReasonCode::NotOptedIn => "not-opted-in",
-        ReasonCode::UnknownSubscriptionType => "unknown-subscription-type",
-        ReasonCode::NoReasonsConfigured => "no-reasons-configured",
-        ReasonCode::PluginFault => "plugin-fault",
-    }
-}
-
-/// The WIT name of a channel, for messages.
-pub(crate) fn channel_name(channel: Channel) -> &'static str {
-    match channel {
-        Channel::BulkEmail => "bulk-email",
-        Channel::SingleEmail => "single-email",
-        Channel::Phone => "phone",
-        Channel::Sms => "sms",
-    }
-}
-
-/// Every channel, in WIT order.
-pub(crate) const CHANNELS: [Channel; 4] = [
-    Channel::BulkEmail,
-    Channel::SingleEmail,
-    Channel::Phone,
-    Channel::Sms,
-];

@@ -55,6 +55,7 @@ impl ContactState {
 /// the plugin's decision with the sentence of a denial (from `explain`) and
 /// the reasons of a justification (from `policy.reasons`) filled in.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")] // `allow`, like every outcome in JSON
 pub enum Decision {
     /// Go ahead: says what allowed it (a valid consent and until when, a
     /// legal basis, or `not-checked` when the admin switched the check off).

@@ -5,13 +5,17 @@ use std::time::Duration;
 
 use super::bindings::{ConfigError, describe_config_error};
 
-/// The interface and versions this host accepts, for error messages.
-pub(crate) const SUPPORTED_RULES: &str = "crm:consent/rules@0.1.x";
+/// The contract versions this host accepts, for error messages.
+pub(crate) const SUPPORTED: &str = "crm:consent@0.2.x";
+
+/// The contract a plugin is rebuilt against, for error messages.
+pub(crate) const CONTRACT: &str = "crm:consent@0.2.0";
 
 /// Errors of the engine module.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
-    /// `EngineOptions` that cannot work (zero memory, zero timeout, ...).
+    /// `EngineOptions` that cannot work (zero memory, zero timeout, ...);
+    /// the message names the option and what to set instead.
     #[error("invalid engine options: {0}")]
     Options(String),
     /// wasmtime refused the engine configuration.
@@ -21,30 +25,45 @@ pub enum EngineError {
     #[error("not a WebAssembly component: {0}")]
     NotAComponent(String),
     /// The bytes claim to be a component but do not validate or compile.
-    #[error("invalid WebAssembly component: {0}")]
+    #[error("invalid WebAssembly component: {0}; rebuild the plugin")]
     InvalidComponent(String),
     /// The component does not export an interface of the world at all.
-    #[error("component does not export {expected} (exports: {found})")]
+    #[error(
+        "the component does not export `{expected}` (its exports: {found}); \
+         build it against the `consent-plugin` world of `{CONTRACT}`"
+    )]
     MissingExport {
-        /// The missing interface, e.g. `crm:consent/rules@0.1.x`.
+        /// The missing interface, e.g. `crm:consent/rules@0.2.x`.
         expected: String,
         /// The component's exports, comma-separated, or `none`.
         found: String,
     },
-    /// The component exports the rules interface in a version this host cannot run.
-    #[error("incompatible API version {found}: this host supports {SUPPORTED_RULES}")]
+    /// The component exports the rules interface in a version this host
+    /// cannot run, such as a plugin built for `crm:consent@0.1.0`, whose
+    /// records name their fields otherwise.
+    #[error(
+        "the plugin targets {}, but this host runs `{SUPPORTED}`; \
+         rebuild the plugin against `{CONTRACT}`",
+        Targets(found)
+    )]
     IncompatibleVersion {
         /// The version the component exports (`none` when unversioned).
         found: String,
     },
     /// The component imports something callable; the contract says a plugin imports nothing.
-    #[error("component imports {found}, but a consent plugin must import nothing")]
+    #[error(
+        "the component imports {found}, but a consent plugin must import nothing; \
+         build it against the `consent-plugin` world, without WASI"
+    )]
     HasImports {
         /// The offending imports, comma-separated.
         found: String,
     },
     /// The rules interface is there, but its functions or types are not the contract's.
-    #[error("component exports crm:consent/rules@{version} with unexpected types: {detail}")]
+    #[error(
+        "the component exports `crm:consent/rules@{version}` with types other than the \
+         contract's ({detail}); rebuild it against `{CONTRACT}`"
+    )]
     WrongTypes {
         /// The exported interface version.
         version: String,
@@ -54,8 +73,12 @@ pub enum EngineError {
     /// wasmtime could not instantiate the component (e.g. the instance pool is full).
     #[error("cannot instantiate the plugin: {0}")]
     Instantiate(String),
-    /// The plugin refused the config given to `policy.create`.
-    #[error("plugin refused the config: {}", describe_config_error(.0))]
+    /// The plugin refused the config given to `policy.create`; the message
+    /// names the entry.
+    #[error(
+        "plugin refused the config: {}; fix that entry of the catalog",
+        describe_config_error(.0)
+    )]
     Config(ConfigError),
     /// The plugin trapped, timed out or ran out of memory outside a decision
     /// (while instantiating or creating the policy).
@@ -66,7 +89,8 @@ pub enum EngineError {
         /// The fault.
         fault: Fault,
     },
-    /// The plugin refused a batch (row counts do not match the columns).
+    /// The plugin refused a batch (row counts do not match the columns):
+    /// a bug in the plugin or in the host's columns.
     #[error("plugin refused the batch: {0}")]
     Batch(String),
     /// The plugin faulted or answered against the contract when asked for
@@ -76,11 +100,23 @@ pub enum EngineError {
          or keep the one installed now"
     )]
     SelfTest {
-        /// The call that failed, e.g. `explain(opted-out)` or `reasons(phone)`.
+        /// The call that failed, e.g. `explain(opted_out)` or `reasons(phone)`.
         call: String,
         /// What went wrong.
         fault: Fault,
     },
+}
+
+/// `` `crm:consent@0.1.0` ``, or an unversioned contract.
+struct Targets<'a>(&'a str);
+
+impl fmt::Display for Targets<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            "none" => f.write_str("an unversioned `crm:consent`"),
+            version => write!(f, "`crm:consent@{version}`"),
+        }
+    }
 }
 
 /// The kind of a plugin fault.

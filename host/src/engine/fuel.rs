@@ -91,7 +91,7 @@ impl FuelBudget {
         ] {
             if value == 0 {
                 return Err(EngineError::Options(format!(
-                    "{name} is zero, so every call would fail; leave `fuel` at its default \
+                    "`{name}` is zero, so every call would fail; leave `fuel` at its default \
                      or set `fuel: None` to turn metering off"
                 )));
             }

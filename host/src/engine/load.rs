@@ -20,7 +20,7 @@ use wasmtime::component::ComponentExportIndex;
 pub struct ComponentInfo {
     /// SHA-256 of the component bytes, lowercase hex.
     pub sha256: String,
-    /// The version of `crm:consent/rules` the component exports, e.g. "0.1.0".
+    /// The version of `crm:consent/rules` the component exports, e.g. "0.2.0".
     pub api_version: String,
     /// The component's top-level export names.
     pub exports: Vec<String>,
@@ -175,8 +175,8 @@ fn check_header(bytes: &[u8]) -> Result<(), EngineError> {
                 not("this is WebAssembly text (WAT); compile it to a binary component first".into())
             }
             Ok(text) if !text.contains('\0') => not(format!(
-                "this is text ({:?}...), not WebAssembly",
-                text.chars().take(24).collect::<String>()
+                "this is text (`{}`...), not WebAssembly; pass the plugin's .wasm file",
+                text.chars().take(24).collect::<String>().escape_debug()
             )),
             _ => not(format!(
                 "the bytes do not start with the WebAssembly magic number 00 61 73 6d (found {})",

@@ -56,8 +56,8 @@ use limits::StoreState;
 /// The WIT package the plugin implements.
 pub const API_PACKAGE: &str = "crm:consent";
 /// The version of the contract this host was built against; plugins exporting
-/// any semver-compatible version (`0.1.x`) are accepted.
-pub const API_VERSION: &str = "0.1.0";
+/// any semver-compatible version (`0.2.x`) are accepted.
+pub const API_VERSION: &str = "0.2.0";
 
 /// How often the ticker thread advances the engine's epoch. Deadlines are
 /// counted in ticks, so this is the resolution of `call_timeout`.
@@ -244,7 +244,7 @@ impl Engine {
     }
 
     /// Checks that `bytes` are a consent plugin this host can run: a
-    /// component exporting `crm:consent/rules@0.1.x` with the contract's
+    /// component exporting `crm:consent/rules@0.2.x` with the contract's
     /// types and importing nothing callable. Compiles it (through the cache)
     /// and instantiates it once in a throwaway store, because wasmtime
     /// type-checks typed exports against an instance.
@@ -280,15 +280,20 @@ fn check_options(opts: &EngineOptions) -> Result<(), EngineError> {
     const PAGE: usize = 64 << 10;
     if opts.memory_limit_bytes < PAGE {
         return Err(EngineError::Options(format!(
-            "memory_limit_bytes is {}, below one WebAssembly page (65536 bytes)",
+            "`memory_limit_bytes` is {}, below one WebAssembly page; give it at least \
+             65536 bytes",
             opts.memory_limit_bytes
         )));
     }
     if opts.call_timeout.is_zero() {
-        return Err(EngineError::Options("call_timeout is zero".into()));
+        return Err(EngineError::Options(
+            "`call_timeout` is zero, so every call would time out; give calls some time".into(),
+        ));
     }
     if opts.max_instances == 0 {
-        return Err(EngineError::Options("max_instances is zero".into()));
+        return Err(EngineError::Options(
+            "`max_instances` is zero, so no plugin could run; allow at least one".into(),
+        ));
     }
     if let Some(fuel) = &opts.fuel {
         fuel.check()?;

@@ -9,8 +9,8 @@ use wasmtime::component::{Func, InstancePre, ResourceAny, TypedFunc};
 
 use super::answers::{check_decision, check_reasons};
 use super::bindings::{
-    self, BatchError, Channel, Config, ConsentPlugin, ContactBatch, Outcome, REASON_CODES,
-    ReasonCode, Request, Verdict, wit,
+    BatchError, Channel, Config, ConsentPlugin, ContactBatch, Outcome, REASON_CODES, ReasonCode,
+    Request, Verdict, wit,
 };
 use super::contact::{ContactState, Decision, Denied, JustifyNeeded};
 use super::limits::{Limit, StoreState, arm, fault_of, is_guest_fault, new_store};
@@ -54,7 +54,8 @@ fn instantiate(
             .is_some()
         {
             EngineError::Instantiate(format!(
-                "{e:#} (EngineOptions::max_instances; each Policy holds one)"
+                "{e:#}; each policy holds one instance: drop policies no longer used, \
+                 or raise the engine option `max_instances`"
             ))
         } else {
             EngineError::Instantiate(format!("{e:#}"))
@@ -307,14 +308,14 @@ impl Policy {
         for &code in CODES {
             self.explain_checked(code)
                 .map_err(|fault| EngineError::SelfTest {
-                    call: format!("explain({})", bindings::reason_code_name(code)),
+                    call: format!("explain({})", code.as_str()),
                     fault,
                 })?;
         }
-        for channel in bindings::CHANNELS {
+        for &channel in Channel::ALL {
             self.reasons_checked(channel)
                 .map_err(|fault| EngineError::SelfTest {
-                    call: format!("reasons({})", bindings::channel_name(channel)),
+                    call: format!("reasons({})", channel.as_str()),
                     fault,
                 })?;
         }

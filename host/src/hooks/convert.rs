@@ -144,9 +144,9 @@ pub fn config(c: &store::StoredConfig) -> wit::Config {
                 title: t.title.clone(),
                 text_version: t.text_version,
                 validity_days: t.validity_days,
-                allow_bulk: t.allow_bulk,
-                allow_single: t.allow_single,
-                allow_contact: t.allow_contact,
+                allow_bulk_email: t.allow_bulk_email,
+                allow_single_email: t.allow_single_email,
+                allow_phone: t.allow_phone,
             })
             .collect(),
         reasons: c
@@ -180,9 +180,9 @@ pub fn config(c: &store::StoredConfig) -> wit::Config {
             })
             .collect(),
         switches: wit::Switches {
-            single_mail: c.switches.single_mail,
-            mailing_list: c.switches.mailing_list,
-            per_contact: c.switches.per_contact,
+            check_single_email: c.switches.check_single_email,
+            check_bulk_email: c.switches.check_bulk_email,
+            check_phone: c.switches.check_phone,
             e_marketing_privacy: c.switches.e_marketing_privacy,
         },
     }

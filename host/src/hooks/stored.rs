@@ -36,7 +36,9 @@ pub enum HookError {
     /// The operator picked a justification reason the plugin did not offer
     /// for this contact and channel; only an offered reason is recorded.
     #[error(
-        "justification reason {reason} was not offered for this contact (offered: {offered:?})"
+        "justification reason `{reason}` was not offered for this contact; pick one of the \
+         offered reasons: {}",
+        Offered(offered)
     )]
     ReasonNotOffered {
         /// The reason the operator picked.
@@ -47,12 +49,16 @@ pub enum HookError {
     /// Taken again at justify time, the decision is not a justify: an allow
     /// needs no reason, and a deny (a withdrawal, an Art. 21(3) objection, an
     /// Art. 18 restriction) cannot be overridden by one. Holds the decision.
-    #[error("nothing to justify: the plugin answers {0} for this contact")]
+    #[error(
+        "nothing to justify: the plugin answers {0} for this contact; an allow needs no \
+         reason, and a deny cannot be overridden"
+    )]
     NothingToJustify(String),
     /// The operator's justification text is longer than the 2000 characters
     /// of `MAX_JUSTIFICATION_CHARS`; holds its length in characters.
     #[error(
-        "the justification text is {0} characters long; the limit is {MAX_JUSTIFICATION_CHARS}"
+        "the justification text is {0} characters long; shorten it to at most \
+         {MAX_JUSTIFICATION_CHARS}"
     )]
     TextTooLong(usize),
     /// An auditor's replay cannot run: no such decision, no plugin hash or
@@ -60,6 +66,19 @@ pub enum HookError {
     /// plugin bytes are no longer installed. Holds the decision and why.
     #[error("decision {0} cannot be replayed: {1}")]
     NotReplayable(DecisionId, String),
+}
+
+/// The reasons offered, for a message: `` `1`, `3` `` or `none`.
+struct Offered<'a>(&'a [ReasonId]);
+
+impl std::fmt::Display for Offered<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0.is_empty() {
+            return f.write_str("none");
+        }
+        let ids: Vec<String> = self.0.iter().map(|id| format!("`{id}`")).collect();
+        f.write_str(&ids.join(", "))
+    }
 }
 
 /// Whether a bulk send is for real (logged with its recipients) or a dry
@@ -332,7 +351,10 @@ impl StoredHooks {
                 )));
             }
             wit::Decision::Deny(d) => {
-                return Err(HookError::NothingToJustify(format!("deny: {}", d.message)));
+                return Err(HookError::NothingToJustify(format!(
+                    "deny ({})",
+                    convert::reason_code(d.code)
+                )));
             }
         };
         Ok(self.store.log_justification(&NewJustification {
@@ -447,15 +469,30 @@ impl StoredHooks {
             .plugin_sha256
             .clone()
             .ok_or_else(|| HookError::NotReplayable(id, "no plugin hash was logged".into()))?;
-        let evidence: Evidence = serde_json::from_value(logged.request.clone()).map_err(|e| {
-            HookError::NotReplayable(id, format!("it has no single-contact request ({e})"))
-        })?;
         let installed = self.store.plugin_by_sha256(&sha)?.ok_or_else(|| {
-            HookError::NotReplayable(id, format!("plugin {sha} is not installed"))
+            HookError::NotReplayable(id, format!("plugin `{sha}` is not installed"))
         })?;
         // Compiled from the stored bytes, not read from the cache, so that a
         // replay checks the decision independently of what the cache holds.
-        let plugin = self.engine.load_uncached(&installed.bytes)?;
+        // Loaded before the evidence is read: a decision made by a plugin of
+        // another contract version logged its config in that version's words
+        // (`allow_bulk` before 0.2.0), and the version is what to report.
+        let plugin = self
+            .engine
+            .load_uncached(&installed.bytes)
+            .map_err(|e| match e {
+                EngineError::IncompatibleVersion { found } => HookError::NotReplayable(
+                    id,
+                    format!(
+                        "it was made by a plugin for `crm:consent@{found}`, which this host \
+                         cannot run; replay it with the crm-consent release of that contract"
+                    ),
+                ),
+                other => other.into(),
+            })?;
+        let evidence: Evidence = serde_json::from_value(logged.request.clone()).map_err(|e| {
+            HookError::NotReplayable(id, format!("it has no single-contact request ({e})"))
+        })?;
         let mut policy = plugin.policy(&evidence.config)?;
         let replayed = policy.decide(&evidence.contact, &evidence.request);
         let code = match &replayed {

@@ -23,11 +23,11 @@ use super::{Result, Store, secs};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Switches {
     /// Check consent before every single email and SMS.
-    pub single_mail: bool,
+    pub check_single_email: bool,
     /// Check consent before every newsletter.
-    pub mailing_list: bool,
+    pub check_bulk_email: bool,
     /// Check consent before every call.
-    pub per_contact: bool,
+    pub check_phone: bool,
     /// Newsletters need real consent; off lets a legitimate interest in the
     /// newsletter's purpose (ePrivacy soft opt-in) allow them too.
     pub e_marketing_privacy: bool,
@@ -36,9 +36,9 @@ pub struct Switches {
 impl Default for Switches {
     fn default() -> Self {
         Switches {
-            single_mail: false,
-            mailing_list: false,
-            per_contact: false,
+            check_single_email: false,
+            check_bulk_email: false,
+            check_phone: false,
             e_marketing_privacy: true,
         }
     }
@@ -60,6 +60,12 @@ pub struct StoredConfig {
     pub switches: Switches,
 }
 
+// The columns keep their first names (`single_mail`, `mailing_list`,
+// `per_contact`, the Italian CRM plugin's words) while the fields use the
+// channel words: the ledger's `row_put` entries hold rows keyed by column
+// name and `ledger verify` replays them into the schema, so a renamed column
+// would break the replay of every existing ledger. `read_switches` and
+// `set_switches` are the one place that maps them.
 fn read_switches(conn: &rusqlite::Connection) -> Result<Switches> {
     let switches = conn
         .prepare_cached(
@@ -68,9 +74,9 @@ fn read_switches(conn: &rusqlite::Connection) -> Result<Switches> {
         )?
         .query_row([], |row| {
             Ok(Switches {
-                single_mail: row.get(0)?,
-                mailing_list: row.get(1)?,
-                per_contact: row.get(2)?,
+                check_single_email: row.get(0)?,
+                check_bulk_email: row.get(1)?,
+                check_phone: row.get(2)?,
                 e_marketing_privacy: row.get(3)?,
             })
         })?;
@@ -92,9 +98,9 @@ impl Store {
                      e_marketing_privacy = ?4
                  WHERE id = 1",
                 params![
-                    switches.single_mail,
-                    switches.mailing_list,
-                    switches.per_contact,
+                    switches.check_single_email,
+                    switches.check_bulk_email,
+                    switches.check_phone,
                     switches.e_marketing_privacy
                 ],
             )?;

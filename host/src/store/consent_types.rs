@@ -11,7 +11,9 @@ use super::catalog::{check_new_code, id_of, unknown_code};
 use super::contacts::check_actor;
 use super::ledger::event::{Table, put_row};
 use super::limits::{self, check_len};
-use super::{Catalog, ConsentTypeId, Result, Store, StoreError, check_not_empty, secs, time};
+use super::{
+    Catalog, Channel, ConsentTypeId, Result, Store, StoreError, check_not_empty, secs, time,
+};
 
 /// A kind of consent an admin defines ("Newsletter", "Phone marketing").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -29,11 +31,11 @@ pub struct ConsentType {
     /// Days a given consent stays valid; `None` never expires.
     pub validity_days: Option<u32>,
     /// Allows newsletters and other bulk sends.
-    pub allow_bulk: bool,
+    pub allow_bulk_email: bool,
     /// Allows one email (or SMS) to one contact.
-    pub allow_single: bool,
+    pub allow_single_email: bool,
     /// Allows phone calls.
-    pub allow_contact: bool,
+    pub allow_phone: bool,
     /// When the admin added it.
     pub created_at: DateTime<Utc>,
 }
@@ -53,11 +55,11 @@ pub struct NewConsentType {
     /// Days a given consent stays valid; `None` never expires.
     pub validity_days: Option<u32>,
     /// Allows newsletters and other bulk sends.
-    pub allow_bulk: bool,
+    pub allow_bulk_email: bool,
     /// Allows one email (or SMS) to one contact.
-    pub allow_single: bool,
+    pub allow_single_email: bool,
     /// Allows phone calls.
-    pub allow_contact: bool,
+    pub allow_phone: bool,
     /// From when the first text counts; `None` means from now. Only an
     /// import of historical consents needs an earlier date (Art. 7(1): no
     /// one agrees to a text before it existed).
@@ -77,11 +79,11 @@ pub struct ConsentTypeEdit {
     /// `Some(None)` makes the consent never expire.
     pub validity_days: Option<Option<u32>>,
     /// Allows newsletters and other bulk sends.
-    pub allow_bulk: Option<bool>,
+    pub allow_bulk_email: Option<bool>,
     /// Allows one email (or SMS) to one contact.
-    pub allow_single: Option<bool>,
+    pub allow_single_email: Option<bool>,
     /// Allows phone calls.
-    pub allow_contact: Option<bool>,
+    pub allow_phone: Option<bool>,
 }
 
 /// One version of a consent type's text.
@@ -97,6 +99,24 @@ pub struct ConsentTypeText {
     pub valid_from: DateTime<Utc>,
 }
 
+impl ConsentType {
+    /// Whether consent of this type covers `channel`. An SMS is a written
+    /// message to one person, so it rides on `allow_single_email` (the rules
+    /// in `plugin/src/rules/consent.rs` do the same).
+    pub const fn allows(&self, channel: Channel) -> bool {
+        match channel {
+            Channel::BulkEmail => self.allow_bulk_email,
+            Channel::SingleEmail | Channel::Sms => self.allow_single_email,
+            Channel::Phone => self.allow_phone,
+        }
+    }
+}
+
+// The columns keep their first names (`allow_bulk`, `allow_single`,
+// `allow_contact`) while the fields use the channel words: the ledger's
+// `row_put` entries hold rows keyed by column name and `ledger verify`
+// replays them into this schema, so a renamed column would break the replay
+// of every existing ledger. This module is the one place that maps them.
 pub(super) const TYPE_COLUMNS: &str = "SELECT t.id, t.code, t.title, t.description,
         (SELECT version FROM consent_type_texts WHERE type_id = t.id
          ORDER BY valid_from DESC, version DESC LIMIT 1),
@@ -111,17 +131,17 @@ pub(super) fn type_from_row(row: &Row<'_>) -> rusqlite::Result<ConsentType> {
         description: row.get(3)?,
         text_version: row.get(4)?,
         validity_days: row.get(5)?,
-        allow_bulk: row.get(6)?,
-        allow_single: row.get(7)?,
-        allow_contact: row.get(8)?,
+        allow_bulk_email: row.get(6)?,
+        allow_single_email: row.get(7)?,
+        allow_phone: row.get(8)?,
         created_at: time(row.get(9)?)?,
     })
 }
 
 /// A type that allows no channel can never allow anything: almost surely a
 /// mistake on the command line.
-fn check_channels(bulk: bool, single: bool, contact: bool) -> Result<()> {
-    if bulk || single || contact {
+fn check_channels(bulk_email: bool, single_email: bool, phone: bool) -> Result<()> {
+    if bulk_email || single_email || phone {
         return Ok(());
     }
     Err(StoreError::Invalid {
@@ -205,7 +225,11 @@ impl Store {
         }
         check_text(&new.text)?;
         check_validity(new.validity_days)?;
-        check_channels(new.allow_bulk, new.allow_single, new.allow_contact)?;
+        check_channels(
+            new.allow_bulk_email,
+            new.allow_single_email,
+            new.allow_phone,
+        )?;
         check_actor(actor)?;
         self.write_recorded(|tx, now| {
             check_new_code(tx, Catalog::ConsentType, &new.code)?;
@@ -218,9 +242,9 @@ impl Store {
                     new.title.trim(),
                     new.description,
                     new.validity_days,
-                    new.allow_bulk,
-                    new.allow_single,
-                    new.allow_contact,
+                    new.allow_bulk_email,
+                    new.allow_single_email,
+                    new.allow_phone,
                     secs(now)
                 ],
             )?;
@@ -264,9 +288,9 @@ impl Store {
         self.write_recorded(|tx, now| {
             let old = type_by_code(tx, code)?;
             check_channels(
-                edit.allow_bulk.unwrap_or(old.allow_bulk),
-                edit.allow_single.unwrap_or(old.allow_single),
-                edit.allow_contact.unwrap_or(old.allow_contact),
+                edit.allow_bulk_email.unwrap_or(old.allow_bulk_email),
+                edit.allow_single_email.unwrap_or(old.allow_single_email),
+                edit.allow_phone.unwrap_or(old.allow_phone),
             )?;
             tx.execute(
                 "UPDATE consent_types SET title = ?2, description = ?3, validity_days = ?4,
@@ -277,9 +301,9 @@ impl Store {
                     edit.title.as_deref().map(str::trim).unwrap_or(&old.title),
                     edit.description.clone().unwrap_or(old.description.clone()),
                     edit.validity_days.unwrap_or(old.validity_days),
-                    edit.allow_bulk.unwrap_or(old.allow_bulk),
-                    edit.allow_single.unwrap_or(old.allow_single),
-                    edit.allow_contact.unwrap_or(old.allow_contact),
+                    edit.allow_bulk_email.unwrap_or(old.allow_bulk_email),
+                    edit.allow_single_email.unwrap_or(old.allow_single_email),
+                    edit.allow_phone.unwrap_or(old.allow_phone),
                 ],
             )?;
             put_row(

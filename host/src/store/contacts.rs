@@ -101,7 +101,7 @@ fn check_email(email: Option<&str>) -> Result<()> {
         Some(e) if !e.contains('@') || e.chars().any(char::is_whitespace) => {
             Err(StoreError::Invalid {
                 field: "email",
-                why: format!("\"{e}\" is not an email address"),
+                why: format!("`{e}` is not an email address; give one like `name@example.com`"),
             })
         }
         _ => Ok(()),

@@ -460,7 +460,8 @@ impl Store {
         if d.outcome == Outcome::Justified {
             return Err(StoreError::Invalid {
                 field: "outcome",
-                why: "a justification needs a reason: use log_justification".to_owned(),
+                why: "a justification needs a reason: record it with `log_justification`"
+                    .to_owned(),
             });
         }
         let summary = d.summary.as_ref().map(serde_json::to_string).transpose()?;

@@ -54,11 +54,14 @@ impl fmt::Display for Catalog {
 pub enum StoreError {
     /// No database file at the path. Opening never creates one, so a typo in
     /// `--db` cannot start an empty ledger next to the real one.
-    #[error("database {} does not exist; create it first", .0.display())]
+    #[error(
+        "database `{}` does not exist; create it with `crm-consent init` first",
+        .0.display()
+    )]
     MissingDatabase(PathBuf),
     /// `init` found a file at the path already: creating never overwrites a
     /// ledger.
-    #[error("database {} already exists; open it instead", .0.display())]
+    #[error("database `{}` already exists; open it instead", .0.display())]
     DatabaseExists(PathBuf),
     /// A code that is not in the catalog, as typed by an admin or named by
     /// an import.
@@ -77,7 +80,7 @@ pub enum StoreError {
     },
     /// No catalog entry has this id: a hook or an import named an entry that
     /// was deleted or never existed.
-    #[error("unknown {kind} id {id}")]
+    #[error("unknown {kind} id `{id}`")]
     UnknownId {
         /// The catalog that was searched.
         kind: Catalog,
@@ -86,7 +89,10 @@ pub enum StoreError {
     },
     /// A consent names a text version its type never had: nobody can have
     /// agreed to words that did not exist (Art. 7(1)).
-    #[error("consent type {type_id} has no text version {version}")]
+    #[error(
+        "consent type #{type_id} has no text version `{version}`; \
+         name one of the versions `crm-consent types show` lists"
+    )]
     UnknownTextVersion {
         /// The consent type.
         type_id: ConsentTypeId,
@@ -94,17 +100,17 @@ pub enum StoreError {
         version: u32,
     },
     /// No contact has this id.
-    #[error("unknown contact id {0}")]
+    #[error("unknown contact id `{0}`")]
     UnknownContact(ContactId),
     /// A justification names a reason id that is not in the catalog.
-    #[error("unknown justification reason id {0}")]
+    #[error("unknown justification reason id `{0}`")]
     UnknownReason(ReasonId),
     /// No installed plugin has this id.
-    #[error("unknown plugin id {0}")]
+    #[error("unknown plugin id `{0}`")]
     UnknownPlugin(PluginId),
     /// A new or renamed catalog entry would take a code already in use;
     /// codes are stable identifiers in imports, URLs and the CLI.
-    #[error("duplicate {kind} code \"{code}\"")]
+    #[error("duplicate {kind} code `{code}`; choose another code")]
     DuplicateCode {
         /// The catalog.
         kind: Catalog,
@@ -113,7 +119,9 @@ pub enum StoreError {
     },
     /// The entry is built in and locked (Livespace: the four built-in
     /// statuses and "via the CRM form" can be neither edited nor deleted).
-    #[error("{kind} \"{code}\" is built in and cannot be edited or deleted")]
+    #[error(
+        "{kind} `{code}` is built in and cannot be edited or deleted; add one of your own instead"
+    )]
     Locked {
         /// The catalog.
         kind: Catalog,
@@ -122,7 +130,10 @@ pub enum StoreError {
     },
     /// The ledger or the decision log still cites the entry and must keep
     /// resolving it: the proof of consent (Art. 7(1)) outlives catalog edits.
-    #[error("{kind} \"{code}\" is used by {uses} record(s) and cannot be {action}")]
+    #[error(
+        "{kind} `{code}` is used by {uses} record(s) and cannot be {action}: \
+         the proof of consent must keep resolving it; add a new one instead"
+    )]
     InUse {
         /// The catalog.
         kind: Catalog,
@@ -135,7 +146,7 @@ pub enum StoreError {
     },
     /// A date that cannot be used: not RFC 3339 or `YYYY-MM-DD`, a consent
     /// given in the future, or one given before its text existed (Art. 7(1)).
-    #[error("bad date in {field}: \"{value}\" ({why})")]
+    #[error("bad date in `{field}`: `{value}` ({why})")]
     BadDate {
         /// The input that held it, e.g. `given_at`.
         field: &'static str,
@@ -145,7 +156,8 @@ pub enum StoreError {
         why: &'static str,
     },
     /// A name outside one of the store's closed vocabularies (a status
-    /// meaning, legal basis, channel, ...), as typed or imported.
+    /// meaning, legal basis, channel, ...), as typed or imported; the message
+    /// lists the valid names.
     #[error(transparent)]
     Parse(#[from] ParseError),
     /// A required field, such as a name or the actor, was empty or blank.
@@ -163,7 +175,10 @@ pub enum StoreError {
     /// A stored value the store cannot read back: only a hand-edited or
     /// damaged file holds one. `crm-consent ledger verify` tells what else
     /// changed.
-    #[error("unknown {what} \"{value}\" stored in the database")]
+    #[error(
+        "unknown {what} `{value}` stored in the database; \
+         run `crm-consent ledger verify` to see what else changed"
+    )]
     CorruptValue {
         /// What was being read, e.g. `ledger entry body`.
         what: &'static str,
@@ -191,7 +206,7 @@ pub enum StoreError {
     /// The file is not a crm-consent database (another program's SQLite
     /// file, not SQLite at all, or not a regular file). It is refused before
     /// a byte of it is written.
-    #[error("`{}` is not a crm-consent database: {why}; point --db at a database made by `crm-consent init`", path.display())]
+    #[error("`{}` is not a crm-consent database: {why}; point `--db` at a database made by `crm-consent init`", path.display())]
     NotOurDatabase {
         /// The file that was opened.
         path: PathBuf,
@@ -234,7 +249,7 @@ pub enum StoreError {
     IdempotencyKeyReused(String),
     /// A typed value exceeds its limit in [`limits`](super::limits): values
     /// that enter the hash chain are kept and replayed forever.
-    #[error("{field} is {len} characters long; at most {max} are allowed")]
+    #[error("{field} is {len} characters long; shorten it to at most {max}")]
     TooLong {
         /// The input, e.g. `actor`.
         field: &'static str,
@@ -244,7 +259,7 @@ pub enum StoreError {
         max: usize,
     },
     /// A JSON value (evidence, a logged request or summary) could not be
-    /// written or read back.
+    /// written or read back; the message is serde_json's.
     #[error("JSON: {0}")]
     Json(#[from] serde_json::Error),
 }

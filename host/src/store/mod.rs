@@ -267,7 +267,8 @@ fn check_code(kind: Catalog, code: &str) -> Result<()> {
         Err(StoreError::Invalid {
             field: "code",
             why: format!(
-                "{kind} code \"{code}\" may hold at most 64 letters, digits, '_', '-' or '.'"
+                "{kind} code `{code}` may hold at most 64 letters, digits, `_`, `-` or `.`; \
+                 choose one without other characters"
             ),
         })
     }

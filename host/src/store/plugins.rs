@@ -20,7 +20,7 @@ pub struct PluginInfo {
     pub sha256: String,
     /// Size of the component in bytes.
     pub size: u64,
-    /// The WIT package the component speaks, e.g. `crm:consent@0.1.0`.
+    /// The WIT package the component speaks, e.g. `crm:consent@0.2.0`.
     pub api_version: String,
     /// When it was installed.
     pub installed_at: DateTime<Utc>,

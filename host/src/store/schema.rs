@@ -80,6 +80,11 @@ CREATE TABLE contact_relations (
 CREATE INDEX contact_relations_to ON contact_relations(to_contact);
 "#;
 
+// `consent_types.allow_bulk/allow_single/allow_contact` and the switches'
+// `single_mail/mailing_list/per_contact` keep their first names, though the
+// API says `allow_bulk_email`, `check_phone`, ...: ledger entries store rows
+// by column name and `ledger verify` replays them into this schema. The store
+// maps them in one place each (`consent_types.rs`, `config.rs`).
 const CATALOG: &str = r#"
 CREATE TABLE consent_types (
     id INTEGER PRIMARY KEY,

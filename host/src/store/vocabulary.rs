@@ -15,12 +15,14 @@ use serde::{Deserialize, Serialize};
 
 /// A name that is not part of a closed vocabulary.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown {what} \"{value}\"")]
+#[error("unknown {what} `{value}`; use one of: {}", valid.join(", "))]
 pub struct ParseError {
     /// The vocabulary, e.g. `legal basis`.
     pub what: &'static str,
     /// The name as given.
     pub value: String,
+    /// The vocabulary's names.
+    pub valid: &'static [&'static str],
 }
 
 /// Reads a text column holding one of our enum names.
@@ -52,6 +54,9 @@ macro_rules! closed_enum {
             /// Every value, in code order: for pick lists, help texts and
             /// parsing.
             pub const ALL: &'static [$name] = &[$($name::$variant),*];
+
+            /// The name of every value, in code order.
+            pub const NAMES: &'static [&'static str] = &[$($text),*];
 
             /// The snake_case name, as the ledger and the decision log store
             /// it and as people read it.
@@ -92,7 +97,11 @@ macro_rules! closed_enum {
                     .iter()
                     .copied()
                     .find(|v| v.as_str() == wanted)
-                    .ok_or_else(|| ParseError { what: $what, value: s.to_owned() })
+                    .ok_or_else(|| ParseError {
+                        what: $what,
+                        value: s.to_owned(),
+                        valid: $name::NAMES,
+                    })
             }
         }
     };
@@ -262,7 +271,7 @@ impl fmt::Display for ContactFlags {
 macro_rules! open_enum {
     (
         $(#[$meta:meta])*
-        $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal,)* }
+        $name:ident, $what:literal { $($(#[$vmeta:meta])* $variant:ident => $text:literal,)* }
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -304,8 +313,14 @@ macro_rules! open_enum {
 
             fn from_str(s: &str) -> Result<Self, ParseError> {
                 let text = s.trim();
+                // Any other name is an admin's own kind; only a blank one is
+                // refused.
                 if text.is_empty() {
-                    return Err(ParseError { what: stringify!($name), value: s.to_owned() });
+                    return Err(ParseError {
+                        what: $what,
+                        value: s.to_owned(),
+                        valid: &[$($text),*],
+                    });
                 }
                 Ok(match text {
                     $($text => $name::$variant,)*
@@ -332,7 +347,7 @@ macro_rules! open_enum {
 
 open_enum!(
     /// What a contact is (iPresso: person, company, device, car, ...).
-    ContactKind {
+    ContactKind, "contact kind" {
         /// A natural person: the data subject of the GDPR.
         Person => "person",
         /// A company or other organisation.
@@ -345,7 +360,7 @@ open_enum!(
 open_enum!(
     /// How two contacts are related, read as "from is `<kind>` of to"
     /// (iPresso: employee–company, parent–child, user–device, ...).
-    RelationKind {
+    RelationKind, "relation kind" {
         /// `from` works for the company `to`.
         EmployeeCompany => "employee_company",
         /// `from` is a parent of `to`.

@@ -192,7 +192,7 @@ impl Policy {
                     id: t.id,
                     // u32 days * 86 400 < 2^49: cannot overflow an i64.
                     validity_secs: t.validity_days.map(|d| i64::from(d) * SECONDS_PER_DAY),
-                    channels: channel_mask(t.allow_bulk, t.allow_single, t.allow_contact),
+                    channels: channel_mask(t.allow_bulk_email, t.allow_single_email, t.allow_phone),
                 }
             })
             .collect();

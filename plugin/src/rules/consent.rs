@@ -3,36 +3,42 @@
 use super::config::Policy;
 use super::types::{Channel, ConsentStatus, Switches, Timestamp};
 
-/// Channel classes as a consent type sees them (Italian CRM plugin: "allow
-/// bulk sends", "allow single email", "allow contact by phone").
-const BULK: u8 = 1;
-const SINGLE: u8 = 2;
-const CONTACT: u8 = 4;
+/// The permissions of a consent type, one bit per channel it can allow
+/// (Italian CRM plugin: "allow bulk sends", "allow single email", "allow
+/// contact by phone").
+const BULK_EMAIL: u8 = 1;
+const SINGLE_EMAIL: u8 = 2;
+const PHONE: u8 = 4;
 
-/// The bit set of channel classes a consent type allows.
-pub(crate) fn channel_mask(allow_bulk: bool, allow_single: bool, allow_contact: bool) -> u8 {
-    (if allow_bulk { BULK } else { 0 })
-        | (if allow_single { SINGLE } else { 0 })
-        | (if allow_contact { CONTACT } else { 0 })
+/// The bit set of the channels a consent type allows.
+pub(crate) fn channel_mask(
+    allow_bulk_email: bool,
+    allow_single_email: bool,
+    allow_phone: bool,
+) -> u8 {
+    (if allow_bulk_email { BULK_EMAIL } else { 0 })
+        | (if allow_single_email { SINGLE_EMAIL } else { 0 })
+        | (if allow_phone { PHONE } else { 0 })
 }
 
-/// The class a channel belongs to. An SMS is a written message to one person,
-/// so it goes with single email, not with the phone call.
+/// The permission a channel needs. An SMS is a written message to one
+/// person, so it rides on single email, not on the phone call.
 pub(crate) fn channel_bit(channel: Channel) -> u8 {
     match channel {
-        Channel::BulkEmail => BULK,
-        Channel::SingleEmail | Channel::Sms => SINGLE,
-        Channel::Phone => CONTACT,
+        Channel::BulkEmail => BULK_EMAIL,
+        Channel::SingleEmail | Channel::Sms => SINGLE_EMAIL,
+        Channel::Phone => PHONE,
     }
 }
 
-/// Whether the admin asked for consent to be checked on this channel
-/// (Italian CRM plugin: mailing list, single mail, per contact).
+/// Whether the admin asked for consent to be checked on this channel; SMS
+/// goes with single email (Italian CRM plugin: "single mail", "mailing
+/// list", "per contact").
 pub fn switch_on(switches: &Switches, channel: Channel) -> bool {
     match channel {
-        Channel::BulkEmail => switches.mailing_list,
-        Channel::SingleEmail | Channel::Sms => switches.single_mail,
-        Channel::Phone => switches.per_contact,
+        Channel::BulkEmail => switches.check_bulk_email,
+        Channel::SingleEmail | Channel::Sms => switches.check_single_email,
+        Channel::Phone => switches.check_phone,
     }
 }
 

@@ -1,5 +1,5 @@
 //! Plain Rust mirrors of the types in `wit/consent.wit` (package
-//! `crm:consent@0.1.0`). The WIT is the contract; these exist so the rules can
+//! `crm:consent@0.2.0`). The WIT is the contract; these exist so the rules can
 //! be compiled and tested natively, and so the host can use them as a native
 //! baseline. Field names and variants follow the WIT one to one.
 
@@ -113,11 +113,11 @@ pub struct ConsentType {
     /// Zero is refused, as it would expire every consent the second it is given.
     pub validity_days: Option<u32>,
     /// Covers newsletters (Italian CRM plugin: "allow bulk sends").
-    pub allow_bulk: bool,
+    pub allow_bulk_email: bool,
     /// Covers one-to-one email and SMS (Italian CRM plugin: "allow single email").
-    pub allow_single: bool,
+    pub allow_single_email: bool,
     /// Covers phone calls (Italian CRM plugin: "allow contact by phone").
-    pub allow_contact: bool,
+    pub allow_phone: bool,
 }
 
 /// A reason an operator may give to contact someone without valid consent
@@ -163,15 +163,17 @@ pub struct SubscriptionType {
     pub requires_opt_in: bool,
 }
 
-/// The admin's privacy switches (Italian CRM plugin, SuperOffice).
+/// The admin's privacy switches (Italian CRM plugin, SuperOffice), each
+/// named after the channel it guards.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Switches {
-    /// Check consent before every single email and SMS.
-    pub single_mail: bool,
-    /// Check consent before every newsletter.
-    pub mailing_list: bool,
-    /// Check consent before every call.
-    pub per_contact: bool,
+    /// Check consent before every single email and SMS (Italian CRM plugin:
+    /// "single mail").
+    pub check_single_email: bool,
+    /// Check consent before every newsletter ("mailing list").
+    pub check_bulk_email: bool,
+    /// Check consent before every call ("per contact").
+    pub check_phone: bool,
     /// Newsletters need real consent; when off, a legitimate interest also
     /// allows them (ePrivacy soft opt-in).
     pub e_marketing_privacy: bool,

@@ -152,7 +152,7 @@ fn an_unwritable_cache_dir_is_not_fatal() {
 /// Two plugins with different bytes (and so different hashes).
 fn two_plugins() -> (Vec<u8>, Vec<u8>) {
     let other = scripted(&Script {
-        version: "0.1.5",
+        version: "0.2.5",
         ..Script::default()
     });
     let active = scripted_plugin();
@@ -177,7 +177,7 @@ fn a_valid_cache_file_of_another_plugin_under_this_plugins_name_is_recompiled() 
     );
     assert_eq!(
         reloaded.info().api_version,
-        "0.1.0",
+        "0.2.0",
         "the active plugin runs"
     );
     assert_eq!(

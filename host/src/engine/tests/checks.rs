@@ -105,7 +105,7 @@ fn the_fault_kind_of_a_loop_says_the_fuel_ran_out() {
         .unwrap();
     match policy.self_test() {
         Err(EngineError::SelfTest { call, fault }) => {
-            assert_eq!(call, "explain(opted-out-of-all)");
+            assert_eq!(call, "explain(opted_out_of_all)");
             assert_eq!(fault.kind(), FaultKind::OutOfFuel);
         }
         other => panic!("expected a self-test failure, got {other:?}"),
@@ -117,7 +117,7 @@ fn a_plugin_fault_code_from_the_plugin_fails_closed() {
     let mut policy = scripted_policy();
     assert_eq!(
         fault_message(policy.decide(&contact(), &request(ALLOW_FAULT))),
-        "plugin returned an allow with `plugin-fault`, a code only the host may set; \
+        "plugin returned an allow with `plugin_fault`, a code only the host may set; \
          the answer was not trusted"
     );
     assert_eq!(served(&policy.decide(&contact(), &request(0))), Some(1));
@@ -172,7 +172,7 @@ fn reason_ids_that_are_not_in_the_config_fail_closed() {
         .unwrap();
     assert_eq!(
         fault_message(policy.decide(&contact(), &request(JUSTIFY))),
-        "plugin returned reason id `7` for `single-email`, which is not a justification \
+        "plugin returned reason id `7` for `single_email`, which is not a justification \
          reason of the config; the answer was not trusted"
     );
     assert!(policy.reasons(crate::engine::Channel::SingleEmail).is_err());
@@ -188,7 +188,7 @@ fn a_self_test_failure_names_the_call_and_what_to_do() {
     let error = policy.self_test().expect_err("the scripted explain loops");
     assert_eq!(
         error.to_string(),
-        "plugin failed its self-test: `explain(opted-out-of-all)`: plugin used up its budget \
+        "plugin failed its self-test: `explain(opted_out_of_all)`: plugin used up its budget \
          of 10,000,000 fuel units (it probably loops); fix the plugin, or keep the one \
          installed now"
     );
@@ -204,7 +204,7 @@ fn a_zero_fuel_budget_is_refused_by_name() {
         ..EngineOptions::default()
     })
     .expect_err("refused");
-    assert!(error.to_string().contains("fuel.call is zero"), "{error}");
+    assert!(error.to_string().contains("`fuel.call` is zero"), "{error}");
 }
 
 #[test]

@@ -205,7 +205,7 @@ const SCRIPTED_CORE: &str = r#"
 /// Variations of the scripted plugin.
 #[derive(Default)]
 pub struct Script<'a> {
-    /// The contract version it claims, "0.1.0" when empty.
+    /// The contract version it claims, "0.2.0" when empty.
     pub version: &'a str,
     /// Extra WIT lines inside the world.
     pub world_extra: &'a str,
@@ -222,12 +222,12 @@ pub fn scripted_plugin() -> Vec<u8> {
 
 pub fn scripted(script: &Script<'_>) -> Vec<u8> {
     let version = if script.version.is_empty() {
-        "0.1.0"
+        "0.2.0"
     } else {
         script.version
     };
     let mut wit = CONTRACT.replace(
-        "package crm:consent@0.1.0;",
+        "package crm:consent@0.2.0;",
         &format!("package crm:consent@{version};"),
     );
     if let Some((from, to)) = script.contract_edit {
@@ -278,9 +278,9 @@ pub fn config() -> Config {
             title: "Newsletter".into(),
             text_version: 1,
             validity_days: Some(365),
-            allow_bulk: true,
-            allow_single: true,
-            allow_contact: false,
+            allow_bulk_email: true,
+            allow_single_email: true,
+            allow_phone: false,
         }],
         // Every id the scripted `reasons` answers with in the tests.
         reasons: SCRIPTED_REASONS
@@ -294,9 +294,9 @@ pub fn config() -> Config {
         purposes: vec![],
         subscription_types: vec![],
         switches: Switches {
-            single_mail: true,
-            mailing_list: true,
-            per_contact: true,
+            check_single_email: true,
+            check_bulk_email: true,
+            check_phone: true,
             e_marketing_privacy: true,
         },
     }

@@ -1,6 +1,6 @@
 use super::fixtures::{Script, component_wat, scripted, scripted_plugin};
 use super::{engine, engine_with};
-use crate::engine::error::SUPPORTED_RULES;
+use crate::engine::error::{CONTRACT, SUPPORTED};
 use crate::engine::{
     API_PACKAGE, API_VERSION, ContactFlags, ContactState, EngineError, EngineOptions, Plugin,
     Policy,
@@ -45,7 +45,8 @@ fn plain_text_is_refused_as_text() {
     let error = refusal(b"hello, I am a consent plugin");
     assert_eq!(
         error.to_string(),
-        "not a WebAssembly component: this is text (\"hello, I am a consent pl\"...), not WebAssembly"
+        "not a WebAssembly component: this is text (`hello, I am a consent pl`...), \
+         not WebAssembly; pass the plugin's .wasm file"
     );
 }
 
@@ -89,7 +90,8 @@ fn a_component_without_the_rules_export_is_refused_listing_its_exports() {
     let error = refusal(&bytes);
     assert_eq!(
         error.to_string(),
-        "component does not export crm:consent/rules@0.1.x (exports: hello)"
+        "the component does not export `crm:consent/rules@0.2.x` (its exports: hello); \
+         build it against the `consent-plugin` world of `crm:consent@0.2.0`"
     );
 }
 
@@ -98,41 +100,82 @@ fn an_empty_component_is_refused_as_exporting_nothing() {
     let error = refusal(&component_wat("(component)"));
     assert_eq!(
         error.to_string(),
-        "component does not export crm:consent/rules@0.1.x (exports: none)"
+        "the component does not export `crm:consent/rules@0.2.x` (its exports: none); \
+         build it against the `consent-plugin` world of `crm:consent@0.2.0`"
     );
 }
 
 #[test]
-fn rules_0_2_0_is_an_incompatible_api_version() {
+fn a_plugin_built_for_0_1_0_is_told_to_rebuild_against_0_2_0() {
+    // 0.1.0 spelled the consent-type and switches fields otherwise
+    // (`allow-bulk`, `single-mail`, ...): the same layout, another contract.
+    let bytes = scripted(&Script {
+        version: "0.1.0",
+        ..Script::default()
+    });
+    let error = refusal(&bytes);
+    assert!(
+        matches!(&error, EngineError::IncompatibleVersion { found } if found == "0.1.0"),
+        "{error:?}"
+    );
+    assert_eq!(
+        error.to_string(),
+        "the plugin targets `crm:consent@0.1.0`, but this host runs `crm:consent@0.2.x`; \
+         rebuild the plugin against `crm:consent@0.2.0`"
+    );
+    assert_eq!(
+        engine()
+            .load(&bytes)
+            .expect_err("load refuses it too")
+            .to_string(),
+        error.to_string()
+    );
+}
+
+#[test]
+fn rules_0_3_0_is_an_incompatible_api_version() {
     let error = refusal(&scripted(&Script {
-        version: "0.2.0",
+        version: "0.3.0",
         ..Script::default()
     }));
     assert_eq!(
         error.to_string(),
-        "incompatible API version 0.2.0: this host supports crm:consent/rules@0.1.x"
+        "the plugin targets `crm:consent@0.3.0`, but this host runs `crm:consent@0.2.x`; \
+         rebuild the plugin against `crm:consent@0.2.0`"
     );
 }
 
 #[test]
-fn an_empty_instance_named_rules_0_2_0_is_an_incompatible_api_version() {
+fn an_empty_instance_named_rules_0_3_0_is_an_incompatible_api_version() {
     let bytes = component_wat(
-        r#"(component (instance $rules) (export "crm:consent/rules@0.2.0" (instance $rules)))"#,
+        r#"(component (instance $rules) (export "crm:consent/rules@0.3.0" (instance $rules)))"#,
     );
     assert!(
-        matches!(refusal(&bytes), EngineError::IncompatibleVersion { found } if found == "0.2.0")
+        matches!(refusal(&bytes), EngineError::IncompatibleVersion { found } if found == "0.3.0")
     );
 }
 
 #[test]
-fn rules_0_1_5_is_accepted_as_semver_compatible() {
+fn an_unversioned_rules_export_is_told_which_version_to_build_against() {
+    let bytes = component_wat(
+        r#"(component (instance $rules) (export "crm:consent/rules" (instance $rules)))"#,
+    );
+    assert_eq!(
+        refusal(&bytes).to_string(),
+        "the plugin targets an unversioned `crm:consent`, but this host runs \
+         `crm:consent@0.2.x`; rebuild the plugin against `crm:consent@0.2.0`"
+    );
+}
+
+#[test]
+fn rules_0_2_5_is_accepted_as_semver_compatible() {
     let info = engine()
         .validate(&scripted(&Script {
-            version: "0.1.5",
+            version: "0.2.5",
             ..Script::default()
         }))
-        .expect("0.1.5 is compatible with 0.1.0");
-    assert_eq!(info.api_version, "0.1.5");
+        .expect("0.2.5 is compatible with 0.2.0");
+    assert_eq!(info.api_version, "0.2.5");
 }
 
 #[test]
@@ -144,7 +187,8 @@ fn a_component_importing_a_function_is_refused() {
     }));
     assert_eq!(
         error.to_string(),
-        "component imports log (a function), but a consent plugin must import nothing"
+        "the component imports log (a function), but a consent plugin must import nothing; \
+         build it against the `consent-plugin` world, without WASI"
     );
 }
 
@@ -159,9 +203,10 @@ fn a_rules_export_with_other_types_is_refused() {
     }));
     assert!(matches!(error, EngineError::WrongTypes { .. }), "{error:?}");
     assert!(
-        error
-            .to_string()
-            .starts_with("component exports crm:consent/rules@0.1.0 with unexpected types"),
+        error.to_string().starts_with(
+            "the component exports `crm:consent/rules@0.2.0` with types other than the \
+                 contract's ("
+        ),
         "{error}"
     );
 }
@@ -178,10 +223,10 @@ fn a_valid_plugin_reports_its_hash_version_and_exports_and_imports_nothing() {
             .bytes()
             .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
     );
-    assert_eq!(info.api_version, "0.1.0");
+    assert_eq!(info.api_version, "0.2.0");
     assert_eq!(
         info.exports,
-        ["crm:consent/types@0.1.0", "crm:consent/rules@0.1.0"]
+        ["crm:consent/types@0.2.0", "crm:consent/rules@0.2.0"]
     );
     assert!(info.imports.is_empty(), "{:?}", info.imports);
 
@@ -199,7 +244,9 @@ fn a_plugin_built_against_the_world_without_export_types_is_refused() {
     }));
     assert_eq!(
         error.to_string(),
-        "component does not export crm:consent/types@0.1.x (exports: crm:consent/rules@0.1.0)"
+        "the component does not export `crm:consent/types@0.2.x` \
+         (its exports: crm:consent/rules@0.2.0); \
+         build it against the `consent-plugin` world of `crm:consent@0.2.0`"
     );
 }
 
@@ -219,8 +266,8 @@ fn invalid_options_are_refused_by_name() {
     };
     for (opts, says) in [
         (zero_memory, "memory_limit_bytes"),
-        (zero_timeout, "call_timeout is zero"),
-        (zero_instances, "max_instances is zero"),
+        (zero_timeout, "`call_timeout` is zero"),
+        (zero_instances, "`max_instances` is zero"),
     ] {
         let error = crate::engine::Engine::new(opts).expect_err("refused");
         assert!(error.to_string().contains(says), "{error}");
@@ -254,9 +301,10 @@ fn several_engines_live_side_by_side_in_parallel_threads() {
 }
 
 #[test]
-fn supported_rules_names_the_package_and_the_api_minor_version() {
+fn the_messages_name_the_package_and_the_api_version() {
     let minor = API_VERSION.rsplit_once('.').expect("x.y.z").0;
-    assert_eq!(SUPPORTED_RULES, format!("{API_PACKAGE}/rules@{minor}.x"));
+    assert_eq!(SUPPORTED, format!("{API_PACKAGE}@{minor}.x"));
+    assert_eq!(CONTRACT, format!("{API_PACKAGE}@{API_VERSION}"));
 }
 
 #[test]
@@ -284,12 +332,21 @@ fn plugins_are_send_and_sync_and_policies_are_send() {
 }
 
 #[test]
-fn api_versions_are_compatible_within_0_1() {
+fn api_versions_are_compatible_within_0_2() {
     use crate::engine::load::is_compatible;
-    for version in ["0.1.0", "0.1.7", "0.1.12+build.3"] {
+    for version in ["0.2.0", "0.2.7", "0.2.12+build.3"] {
         assert!(is_compatible(version), "{version}");
     }
-    for version in ["0.2.0", "1.1.0", "0.0.1", "0.1.0-rc.1", "0.1", "0.1.x", ""] {
+    for version in [
+        "0.1.0",
+        "0.3.0",
+        "1.2.0",
+        "0.0.1",
+        "0.2.0-rc.1",
+        "0.2",
+        "0.2.x",
+        "",
+    ] {
         assert!(!is_compatible(version), "{version}");
     }
 }

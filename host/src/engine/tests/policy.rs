@@ -117,7 +117,8 @@ fn a_refused_config_is_a_config_error_with_a_readable_message() {
     );
     assert_eq!(
         error.to_string(),
-        "plugin refused the config: invalid value: first consent type"
+        "plugin refused the config: invalid value: first consent type; \
+         fix that entry of the catalog"
     );
 }
 
@@ -313,7 +314,8 @@ fn a_full_instance_pool_is_an_instantiate_error_until_a_policy_is_dropped() {
     assert_eq!(
         error.to_string(),
         "cannot instantiate the plugin: maximum concurrent limit of 1 for component instances \
-         reached (EngineOptions::max_instances; each Policy holds one)"
+         reached; each policy holds one instance: drop policies no longer used, or raise the \
+         engine option `max_instances`"
     );
     drop(first);
     plugin.policy(&config()).expect("the slot is free again");

@@ -52,11 +52,11 @@ fn consenting_contact() -> ContactState {
 fn the_real_plugin_validates_as_crm_consent_rules_0_1() {
     let Some(bytes) = plugin_bytes() else { return };
     let info = engine().validate(&bytes).expect("the real plugin is valid");
-    assert!(info.api_version.starts_with("0.1."), "{info:?}");
+    assert!(info.api_version.starts_with("0.2."), "{info:?}");
     assert!(
         info.exports
             .iter()
-            .any(|e| e.starts_with("crm:consent/rules@0.1.")),
+            .any(|e| e.starts_with("crm:consent/rules@0.2.")),
         "{info:?}"
     );
     assert!(

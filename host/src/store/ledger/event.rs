@@ -245,7 +245,14 @@ pub(crate) fn put_row(
 ) -> Result<LedgerSeq> {
     let row = read_row(tx, table, key)?.ok_or_else(|| StoreError::CorruptValue {
         what: "row to record",
-        value: format!("{} {key:?}", table.name()),
+        value: format!(
+            "{} row {}",
+            table.name(),
+            key.iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     })?;
     let body = serde_json::to_string(&RowPut { table, row })?;
     Ok(append_entry(tx, "row_put", contact, &body, actor, recorded_at)?.seq)

@@ -28,7 +28,7 @@ fn adding_a_consent_type_with_a_taken_code_fails_naming_the_code() {
         .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "duplicate consent type code \"newsletter\""
+        "duplicate consent type code `newsletter`; choose another code"
     );
     assert_eq!(count(&f.store, "consent_type_texts"), 1);
 }
@@ -52,7 +52,7 @@ fn a_code_with_spaces_is_refused() {
         matches!(err, StoreError::Invalid { field: "code", .. }),
         "{err}"
     );
-    assert!(err.to_string().contains("\"news letter\""), "{err}");
+    assert!(err.to_string().contains("`news letter`"), "{err}");
 }
 
 #[test]
@@ -95,7 +95,7 @@ fn editing_the_text_adds_a_version_and_keeps_the_old_one() {
         (t.title.as_str(), t.text_version, t.validity_days),
         ("Weekly newsletter", 2, None)
     );
-    assert!(t.allow_bulk, "untouched fields stay");
+    assert!(t.allow_bulk_email, "untouched fields stay");
     let texts = f.store.consent_type_texts("newsletter").unwrap();
     assert_eq!(texts.len(), 2);
     assert_eq!(texts[0].text, "I want the monthly newsletter.");
@@ -111,14 +111,14 @@ fn editing_with_the_same_text_adds_no_version() {
         .unwrap();
     let edit = ConsentTypeEdit {
         text: Some(newsletter_type().text),
-        allow_single: Some(true),
+        allow_single_email: Some(true),
         ..ConsentTypeEdit::default()
     };
     let t = f
         .store
         .edit_consent_type("newsletter", &edit, "admin")
         .unwrap();
-    assert_eq!((t.text_version, t.allow_single), (1, true));
+    assert_eq!((t.text_version, t.allow_single_email), (1, true));
 }
 
 #[test]
@@ -144,7 +144,8 @@ fn built_in_statuses_cannot_be_edited_or_deleted() {
         .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "consent status \"given\" is built in and cannot be edited or deleted"
+        "consent status `given` is built in and cannot be edited or deleted; \
+         add one of your own instead"
     );
     let err = f.store.delete_status("withdrawn", "admin").unwrap_err();
     assert!(
@@ -171,7 +172,10 @@ fn custom_statuses_can_be_added_edited_and_deleted() {
         .store
         .add_status("asked", "Again", ConsentStatus::Requested, "admin")
         .unwrap_err();
-    assert_eq!(err.to_string(), "duplicate consent status code \"asked\"");
+    assert_eq!(
+        err.to_string(),
+        "duplicate consent status code `asked`; choose another code"
+    );
     f.store.delete_status("asked", "admin").unwrap();
     let err = f.store.status("asked").unwrap_err();
     assert_eq!(
@@ -201,7 +205,8 @@ fn a_status_in_the_ledger_keeps_its_meaning_and_cannot_be_deleted() {
     assert!(matches!(err, StoreError::InUse { uses: 1, .. }), "{err}");
     assert_eq!(
         err.to_string(),
-        "consent status \"renewed_by_phone\" is used by 1 record(s) and cannot be given a new meaning"
+        "consent status `renewed_by_phone` is used by 1 record(s) and cannot be given a new \
+         meaning: the proof of consent must keep resolving it; add a new one instead"
     );
     f.store
         .edit_status(
@@ -227,7 +232,8 @@ fn the_crm_form_method_is_locked_but_other_built_ins_are_editable() {
         .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "way of giving consent \"crm_form\" is built in and cannot be edited or deleted"
+        "way of giving consent `crm_form` is built in and cannot be edited or deleted; \
+         add one of your own instead"
     );
     assert!(matches!(
         f.store.delete_method("crm_form", "admin"),
@@ -277,7 +283,7 @@ fn reasons_come_with_defaults_and_can_be_managed() {
     let err = f.store.add_reason("complaint", "x", "admin").unwrap_err();
     assert_eq!(
         err.to_string(),
-        "duplicate justification reason code \"complaint\""
+        "duplicate justification reason code `complaint`; choose another code"
     );
     f.store.delete_reason("complaint", "admin").unwrap();
     assert!(matches!(
@@ -304,7 +310,10 @@ fn purposes_can_be_added_edited_and_deleted() {
     let p2 = f.store.edit_purpose("sales", &renamed, "admin").unwrap();
     assert_eq!((p2.id, p2.code.as_str()), (p.id, "sales_service"));
     let err = f.store.add_purpose(&renamed, "admin").unwrap_err();
-    assert_eq!(err.to_string(), "duplicate purpose code \"sales_service\"");
+    assert_eq!(
+        err.to_string(),
+        "duplicate purpose code `sales_service`; choose another code"
+    );
     f.store.delete_purpose("sales_service", "admin").unwrap();
     assert!(f.store.purposes().unwrap().is_empty());
 }
@@ -351,7 +360,7 @@ fn subscription_types_can_be_edited_and_removed_with_their_preferences() {
         .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "duplicate subscription type code \"webinars\""
+        "duplicate subscription type code `webinars`; choose another code"
     );
 }
 
@@ -359,9 +368,9 @@ fn subscription_types_can_be_edited_and_removed_with_their_preferences() {
 fn switches_can_be_set_and_read_back() {
     let mut f = fixture();
     let on = Switches {
-        single_mail: true,
-        mailing_list: true,
-        per_contact: true,
+        check_single_email: true,
+        check_bulk_email: true,
+        check_phone: true,
         e_marketing_privacy: false,
     };
     f.store.set_switches(&on, "admin").unwrap();

@@ -115,7 +115,7 @@ fn newsletter_columns_for_one_subscription_type_hold_only_its_choices() {
         .store
         .newsletter_columns(Some(SubscriptionTypeId(99)))
         .unwrap_err();
-    assert_eq!(err.to_string(), "unknown subscription type id 99");
+    assert_eq!(err.to_string(), "unknown subscription type id `99`");
 }
 
 #[test]

@@ -40,7 +40,7 @@ fn an_added_contact_reads_back_with_its_personal_fields_and_flags() {
 fn an_unknown_contact_is_named() {
     let f = fixture();
     let err = f.store.contact(ContactId(42)).unwrap_err();
-    assert_eq!(err.to_string(), "unknown contact id 42");
+    assert_eq!(err.to_string(), "unknown contact id `42`");
 }
 
 #[test]
@@ -56,7 +56,8 @@ fn an_email_without_an_at_sign_is_refused() {
     let err = f.store.add_contact(&new, "alice").unwrap_err();
     assert_eq!(
         err.to_string(),
-        "invalid email: \"jan.example.com\" is not an email address"
+        "invalid email: `jan.example.com` is not an email address; \
+         give one like `name@example.com`"
     );
     assert_eq!(count(&f.store, "contacts"), 0);
 }
@@ -156,7 +157,7 @@ fn relating_to_an_unknown_contact_or_to_itself_is_refused() {
         .store
         .relate(anna, ContactId(99), &RelationKind::ParentChild, "alice")
         .unwrap_err();
-    assert_eq!(err.to_string(), "unknown contact id 99");
+    assert_eq!(err.to_string(), "unknown contact id `99`");
     let err = f
         .store
         .relate(anna, anna, &RelationKind::ParentChild, "alice")

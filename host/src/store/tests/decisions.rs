@@ -83,7 +83,7 @@ fn a_decision_about_an_unknown_contact_is_refused() {
         .store
         .log_decision(&denied(Some(ContactId(9))))
         .unwrap_err();
-    assert_eq!(err.to_string(), "unknown contact id 9");
+    assert_eq!(err.to_string(), "unknown contact id `9`");
 }
 
 #[test]
@@ -128,7 +128,7 @@ fn a_justification_with_an_unknown_reason_is_refused_and_writes_nothing() {
         .log_justification(&justification(anna, ReasonId(99)))
         .unwrap_err();
     assert!(matches!(err, StoreError::UnknownReason(ReasonId(99))));
-    assert_eq!(err.to_string(), "unknown justification reason id 99");
+    assert_eq!(err.to_string(), "unknown justification reason id `99`");
     assert_eq!(count(&f.store, "decisions"), 0);
     assert_eq!(f.store.timeline(anna).unwrap().len(), 1);
 }
@@ -164,7 +164,8 @@ fn a_reason_cited_by_a_justification_cannot_be_deleted() {
     let err = f.store.delete_reason("contract", "admin").unwrap_err();
     assert_eq!(
         err.to_string(),
-        "justification reason \"contract\" is used by 1 record(s) and cannot be deleted"
+        "justification reason `contract` is used by 1 record(s) and cannot be deleted: \
+         the proof of consent must keep resolving it; add a new one instead"
     );
 }
 

@@ -82,7 +82,7 @@ fn a_consent_can_be_named_by_type_id() {
     );
     c.consent_type = ConsentTypeId(77).into();
     let err = f.store.record_consent(&c).unwrap_err();
-    assert_eq!(err.to_string(), "unknown consent type id 77");
+    assert_eq!(err.to_string(), "unknown consent type id `77`");
 }
 
 #[test]
@@ -107,14 +107,15 @@ fn unknown_codes_are_named_and_nothing_is_written() {
         ),
         (
             consent(ContactId(404), "newsletter", "given", 2),
-            "unknown contact id 404",
+            "unknown contact id `404`",
         ),
         (
             NewConsent {
                 text_version: Some(9),
                 ..consent(anna, "newsletter", "given", 2)
             },
-            "consent type 1 has no text version 9",
+            "consent type #1 has no text version `9`; \
+             name one of the versions `crm-consent types show` lists",
         ),
         (
             NewConsent {

@@ -64,9 +64,9 @@ pub(super) fn newsletter_type() -> NewConsentType {
         description: None,
         text: "I want the monthly newsletter.".to_owned(),
         validity_days: Some(365),
-        allow_bulk: true,
-        allow_single: false,
-        allow_contact: false,
+        allow_bulk_email: true,
+        allow_single_email: false,
+        allow_phone: false,
         // The tests record consents given from day 1 on.
         text_valid_from: Some(day(0)),
     }
@@ -78,8 +78,8 @@ pub(super) fn phone_type() -> NewConsentType {
         title: "Phone marketing".to_owned(),
         text: "You may call me about offers.".to_owned(),
         validity_days: None,
-        allow_bulk: false,
-        allow_contact: true,
+        allow_bulk_email: false,
+        allow_phone: true,
         ..newsletter_type()
     }
 }

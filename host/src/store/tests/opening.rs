@@ -217,9 +217,9 @@ fn a_new_database_has_the_built_in_catalog_and_default_switches() {
     assert_eq!(
         Switches::default(),
         Switches {
-            single_mail: false,
-            mailing_list: false,
-            per_contact: false,
+            check_single_email: false,
+            check_bulk_email: false,
+            check_phone: false,
             e_marketing_privacy: true
         }
     );
@@ -293,7 +293,7 @@ fn reopening_the_file_keeps_everything() {
     f.store
         .set_switches(
             &Switches {
-                mailing_list: true,
+                check_bulk_email: true,
                 ..Switches::default()
             },
             "admin",
@@ -304,7 +304,7 @@ fn reopening_the_file_keeps_everything() {
         .unwrap();
     let plugin = f
         .store
-        .install_plugin(b"\0asm fake", "crm:consent@0.1.0", "admin")
+        .install_plugin(b"\0asm fake", "crm:consent@0.2.0", "admin")
         .unwrap();
     let before = (
         f.store.contact(anna).unwrap(),
@@ -359,6 +359,6 @@ fn dates_parse_from_days_and_rfc3339_and_bad_ones_are_named() {
     ));
     assert_eq!(
         err.to_string(),
-        "bad date in given_at: \"31/12/2023\" (expected YYYY-MM-DD or an RFC 3339 time)"
+        "bad date in `given_at`: `31/12/2023` (expected YYYY-MM-DD or an RFC 3339 time)"
     );
 }

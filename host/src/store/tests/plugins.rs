@@ -9,7 +9,7 @@ fn installing_a_plugin_makes_it_the_only_active_one() {
     assert!(f.store.active_plugin().unwrap().is_none());
     let v1 = f
         .store
-        .install_plugin(V1, "crm:consent@0.1.0", "admin")
+        .install_plugin(V1, "crm:consent@0.2.0", "admin")
         .unwrap();
     assert_eq!(v1.sha256, chain::sha256_hex(V1));
     assert_eq!(
@@ -18,7 +18,7 @@ fn installing_a_plugin_makes_it_the_only_active_one() {
     );
     let v2 = f
         .store
-        .install_plugin(V2, "crm:consent@0.1.0", "admin")
+        .install_plugin(V2, "crm:consent@0.2.0", "admin")
         .unwrap();
     let active = f.store.active_plugin().unwrap().unwrap();
     assert_eq!((active.info.id, active.bytes.as_slice()), (v2.id, V2));
@@ -37,10 +37,10 @@ fn activating_an_older_plugin_rolls_back() {
     let mut f = fixture();
     let v1 = f
         .store
-        .install_plugin(V1, "crm:consent@0.1.0", "admin")
+        .install_plugin(V1, "crm:consent@0.2.0", "admin")
         .unwrap();
     f.store
-        .install_plugin(V2, "crm:consent@0.1.0", "admin")
+        .install_plugin(V2, "crm:consent@0.2.0", "admin")
         .unwrap();
     f.store.activate_plugin(v1.id, "admin").unwrap();
     assert_eq!(f.store.active_plugin().unwrap().unwrap().bytes, V1);
@@ -60,14 +60,14 @@ fn installing_the_same_bytes_again_reactivates_the_stored_plugin() {
     let mut f = fixture();
     let v1 = f
         .store
-        .install_plugin(V1, "crm:consent@0.1.0", "admin")
+        .install_plugin(V1, "crm:consent@0.2.0", "admin")
         .unwrap();
     f.store
-        .install_plugin(V2, "crm:consent@0.1.0", "admin")
+        .install_plugin(V2, "crm:consent@0.2.0", "admin")
         .unwrap();
     let again = f
         .store
-        .install_plugin(V1, "crm:consent@0.1.0", "bob")
+        .install_plugin(V1, "crm:consent@0.2.0", "bob")
         .unwrap();
     assert_eq!(
         (again.id, again.installed_by.as_str(), again.active),
@@ -86,14 +86,14 @@ fn installing_the_same_bytes_again_reactivates_the_stored_plugin() {
 fn activating_an_unknown_plugin_is_refused() {
     let mut f = fixture();
     let err = f.store.activate_plugin(PluginId(5), "admin").unwrap_err();
-    assert_eq!(err.to_string(), "unknown plugin id 5");
+    assert_eq!(err.to_string(), "unknown plugin id `5`");
 }
 
 #[test]
 fn plugin_bytes_cannot_be_swapped_in_plain_sql() {
     let mut f = fixture();
     f.store
-        .install_plugin(V1, "crm:consent@0.1.0", "admin")
+        .install_plugin(V1, "crm:consent@0.2.0", "admin")
         .unwrap();
     let err = f
         .store
@@ -103,7 +103,7 @@ fn plugin_bytes_cannot_be_swapped_in_plain_sql() {
     assert!(err.to_string().contains("immutable"), "{err}");
     let err = f
         .store
-        .install_plugin(b"", "crm:consent@0.1.0", "admin")
+        .install_plugin(b"", "crm:consent@0.2.0", "admin")
         .unwrap_err();
     assert_eq!(err.to_string(), "plugin bytes must not be empty");
 }

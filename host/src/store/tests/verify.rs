@@ -396,7 +396,7 @@ fn stored_plugin_bytes_that_no_longer_match_their_sha256_are_named_and_never_loa
     let (mut f, _, _) = history();
     let info = f
         .store
-        .install_plugin(b"\0asm fake", "crm:consent@0.1.0", "admin")
+        .install_plugin(b"\0asm fake", "crm:consent@0.2.0", "admin")
         .unwrap();
     let conn = Connection::open(&f.path).unwrap();
     conn.execute_batch("DROP TRIGGER plugins_bytes_immutable")

@@ -6,14 +6,14 @@ use super::*;
 #[test]
 fn each_switch_turned_off_lets_its_own_channels_through_unchecked() {
     let c = contact();
-    let mailing = policy_with(|c| c.switches.mailing_list = false);
+    let mailing = policy_with(|c| c.switches.check_bulk_email = false);
     assert_eq!(decide(&mailing, &c, req(Channel::BulkEmail)), not_checked());
     assert_eq!(
         decide(&mailing, &c, req(Channel::SingleEmail)),
         justify(ReasonCode::NoConsent)
     );
 
-    let single = policy_with(|c| c.switches.single_mail = false);
+    let single = policy_with(|c| c.switches.check_single_email = false);
     assert_eq!(
         decide(&single, &c, req(Channel::SingleEmail)),
         not_checked()
@@ -24,7 +24,7 @@ fn each_switch_turned_off_lets_its_own_channels_through_unchecked() {
         justify(ReasonCode::NoConsent)
     );
 
-    let contact_switch = policy_with(|c| c.switches.per_contact = false);
+    let contact_switch = policy_with(|c| c.switches.check_phone = false);
     assert_eq!(
         decide(&contact_switch, &c, req(Channel::Phone)),
         not_checked()

@@ -52,9 +52,9 @@ pub(super) fn consent_type(
         title: s(code),
         text_version: 1,
         validity_days: days,
-        allow_bulk: bulk,
-        allow_single: single,
-        allow_contact: contact,
+        allow_bulk_email: bulk,
+        allow_single_email: single,
+        allow_phone: contact,
     }
 }
 
@@ -115,9 +115,9 @@ pub(super) fn config() -> Config {
             },
         ],
         switches: Switches {
-            single_mail: true,
-            mailing_list: true,
-            per_contact: true,
+            check_single_email: true,
+            check_bulk_email: true,
+            check_phone: true,
             e_marketing_privacy: true,
         },
     }
