@@ -25,6 +25,7 @@ mod ledger;
 pub mod limits;
 mod methods;
 mod opening;
+mod pages;
 mod plugins;
 mod projection;
 mod schema;
@@ -53,14 +54,20 @@ pub use contacts::{Contact, NewContact, Relation};
 pub use decisions::{LoggedDecision, NewDecision, NewJustification};
 pub use error::{Catalog, Result, StoreError};
 pub use ids::{
-    ConsentTypeId, ContactId, DecisionId, LedgerSeq, MethodId, PluginId, PurposeId, ReasonId,
-    RelationId, StatusId, SubscriptionTypeId,
+    ConsentTypeId, ContactId, DecisionId, LedgerSeq, MethodId, OutboxId, PluginId, PurposeId,
+    ReasonId, RelationId, StatusId, SubscriptionTypeId,
 };
 pub use ledger::{
     Checkpoint, ConsentTypeRef, LedgerEntry, LedgerProblem, LedgerProblemKind, LedgerReport,
     NewConsent,
 };
 pub use methods::Method;
+pub use pages::{
+    CONFIRMATION_DAYS, DEFAULT_BASE_URL, DEFAULT_PREFERENCE_LINK_DAYS, FormChange, FormChoice,
+    FormSubmission, LinkSettings, MAX_PREFERENCE_LINK_DAYS, NewOutboxMessage, NewTranslation,
+    OutboxKind, OutboxMessage, PendingConfirmation, Translation,
+};
+pub(crate) use pages::{CRM_FORM, Confirmation, awaits_confirmation, counts_as_given};
 pub use plugins::{InstalledPlugin, PluginInfo};
 pub use projection::CurrentConsent;
 pub use statuses::Status;
@@ -193,18 +200,34 @@ impl Store {
         &mut self,
         f: impl FnOnce(&Transaction<'_>, DateTime<Utc>) -> Result<T>,
     ) -> Result<T> {
+        self.write_recorded_with(f)
+    }
+
+    /// [`Store::write_recorded`] for a caller whose own work inside the
+    /// transaction (rendering an email) fails with its own error type.
+    fn write_recorded_with<T, E: From<StoreError>>(
+        &mut self,
+        f: impl FnOnce(&Transaction<'_>, DateTime<Utc>) -> Result<T, E>,
+    ) -> Result<T, E> {
         if self.read_only {
-            return Err(StoreError::ReadOnly(self.path.clone()));
+            return Err(StoreError::ReadOnly(self.path.clone()).into());
         }
         let tx = self
             .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(StoreError::from)?;
         let last = chain::head_recorded_at(&tx)?;
         let now = (self.clock)().timestamp().max(last);
-        let now = time(now)?;
+        let now = time(now).map_err(StoreError::from)?;
         let value = f(&tx, now)?;
-        tx.commit()?;
+        tx.commit().map_err(StoreError::from)?;
         Ok(value)
+    }
+
+    /// The store's clock: what links are issued and checked against, so a
+    /// caller cannot revive an expired link by passing another time.
+    pub(crate) fn clock_now(&self) -> DateTime<Utc> {
+        (self.clock)()
     }
 
     #[cfg(test)]
