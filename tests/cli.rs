@@ -21,5 +21,7 @@ mod demo;
 mod errors;
 #[path = "cli/opening.rs"]
 mod opening;
+#[path = "cli/pages.rs"]
+mod pages;
 #[path = "cli/setup.rs"]
 mod setup;

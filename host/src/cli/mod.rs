@@ -17,6 +17,7 @@ mod contacts;
 mod demo;
 mod error;
 mod names;
+mod pages;
 mod setup;
 mod subscriptions;
 mod types;
@@ -173,6 +174,15 @@ enum Command {
     Decisions(audit::DecisionsArgs),
     /// Build a demo database and run a newsletter, a send and a call
     Demo,
+    /// The link email, form and confirmation email templates
+    #[command(subcommand)]
+    Templates(pages::TemplatesCommand),
+    /// Messages waiting for the CRM to send (form links, confirmations)
+    #[command(subcommand)]
+    Outbox(pages::OutboxCommand),
+    /// Where contact links point, and a contact's preference-centre link
+    #[command(subcommand)]
+    Links(pages::LinksCommand),
 }
 
 /// Runs the command line `args` (argv\[0\] first) and writes its output to `out`.
@@ -229,6 +239,9 @@ where
             };
             demo::run(&mut ctx, path)
         }
+        Command::Templates(cmd) => pages::templates(&mut ctx, cmd),
+        Command::Outbox(cmd) => pages::outbox(&mut ctx, cmd),
+        Command::Links(cmd) => pages::links(&mut ctx, cmd),
     };
     done.map(|()| Finished::Done)
 }
