@@ -21,6 +21,8 @@ mod demo;
 mod errors;
 #[path = "cli/opening.rs"]
 mod opening;
+#[path = "cli/pages.rs"]
+mod pages;
 #[path = "cli/setup.rs"]
 mod setup;
 #[path = "cli/vocabulary.rs"]

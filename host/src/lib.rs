@@ -16,6 +16,7 @@
 pub mod engine;
 pub mod hooks;
 pub mod http;
+pub mod pages;
 pub mod setup;
 pub mod store;
 pub mod wit;
@@ -30,6 +31,7 @@ pub use hooks::{
     BulkMode, BulkSend, Context, HookDecision, HookError, Hooks, Operator, Replay, Skipped,
     StoredHooks,
 };
+pub use pages::PageError;
 pub use setup::SetupError;
 pub use store::{
     ConsentTypeId, ContactId, DecisionId, LedgerSeq, MethodId, PluginId, PurposeId, ReasonId,

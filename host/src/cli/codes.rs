@@ -1,4 +1,4 @@
-//! Stable error codes of the engine, the hooks and setup, like
+//! Stable error codes of the engine, the hooks, setup and the pages, like
 //! [`StoreError::code`](crate::store::StoreError::code): snake_case, one per
 //! variant, never changed once published (scripts match on them).
 //!
@@ -9,6 +9,7 @@
 
 use crate::engine::EngineError;
 use crate::hooks::HookError;
+use crate::pages::PageError;
 use crate::setup::SetupError;
 
 impl EngineError {
@@ -52,6 +53,24 @@ impl SetupError {
             SetupError::Store(e) => e.code(),
             SetupError::NoPrevious(_) => "nothing_to_roll_back",
             SetupError::UnknownSwitch(_) => "unknown_switch",
+        }
+    }
+}
+
+impl PageError {
+    pub const fn code(&self) -> &'static str {
+        match self {
+            PageError::Expired { .. } => "link_expired",
+            PageError::Altered => "link_invalid",
+            PageError::Revoked => "link_revoked",
+            PageError::NotOffered(_) => "not_offered",
+            PageError::Superseded => "confirmation_superseded",
+            PageError::NoConsentTypes => "no_consent_types",
+            PageError::NoEmail(_) => "no_email",
+            PageError::MissingVariable { .. } => "missing_variable",
+            PageError::UnknownVariable { .. } => "unknown_variable",
+            PageError::BadTemplate { .. } => "bad_template",
+            PageError::Store(e) => e.code(),
         }
     }
 }

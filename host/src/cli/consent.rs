@@ -58,6 +58,16 @@ pub(crate) enum ConsentCommand {
     Show { contact: i64 },
     /// Every ledger entry of the contact: text version, who, when, how
     History { contact: i64 },
+    /// Print a consent form link for the contact, valid 14 days (Livespace)
+    Link {
+        contact: i64,
+        /// The consent types to offer, by code: newsletter,email
+        #[arg(long, value_delimiter = ',', required = true, value_name = "CODES")]
+        types: Vec<String>,
+        /// Also write the link email to the outbox, for the CRM to send
+        #[arg(long)]
+        email: bool,
+    },
 }
 
 /// A current consent, with codes instead of ids.
@@ -88,6 +98,14 @@ pub(crate) struct HistoryEntry {
 }
 
 pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: ConsentCommand) -> Result<()> {
+    if let ConsentCommand::Link {
+        contact,
+        types,
+        email,
+    } = cmd
+    {
+        return super::pages::link(ctx, contact, &types, email);
+    }
     let reads_only = matches!(
         cmd,
         ConsentCommand::Show { .. } | ConsentCommand::History { .. }
@@ -154,6 +172,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: ConsentCommand) -> Result<()> {
             let entries = history(&store, ContactId(contact))?;
             ctx.emit(&entries, |out| print_history(out, &entries))
         }
+        ConsentCommand::Link { .. } => unreachable!("handled above"),
     }
 }
 

@@ -69,6 +69,8 @@ pub(crate) enum ContactsCommand {
         to: i64,
         kind: RelationKind,
     },
+    /// Revoke every form and preference link issued to the contact so far
+    RotateLink { id: i64 },
 }
 
 /// Everything `contacts show` prints.
@@ -92,6 +94,9 @@ struct Added {
 }
 
 pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: ContactsCommand) -> Result<()> {
+    if let ContactsCommand::RotateLink { id } = cmd {
+        return super::pages::rotate_link(ctx, id);
+    }
     let reads_only = matches!(cmd, ContactsCommand::Show { .. } | ContactsCommand::List);
     let mut store = ctx.open_for(reads_only)?;
     match cmd {
@@ -130,6 +135,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: ContactsCommand) -> Result<()> {
         ContactsCommand::Relate { from, to, kind } => {
             relate(ctx, &mut store, ContactId(from), ContactId(to), &kind)
         }
+        ContactsCommand::RotateLink { .. } => unreachable!("handled above"),
     }
 }
 

@@ -14,6 +14,7 @@ use serde::Serialize;
 use super::exit;
 use crate::engine::EngineError;
 use crate::hooks::HookError;
+use crate::pages::PageError;
 use crate::setup::SetupError;
 use crate::store::{Catalog, StoreError};
 
@@ -175,6 +176,8 @@ fn code(error: &anyhow::Error) -> &'static str {
                 Some(e.code())
             } else if let Some(e) = cause.downcast_ref::<EngineError>() {
                 Some(e.code())
+            } else if let Some(e) = cause.downcast_ref::<PageError>() {
+                Some(e.code())
             } else {
                 cause.downcast_ref::<std::io::Error>().map(io_code)
             }
@@ -225,6 +228,10 @@ fn hint(error: &anyhow::Error) -> Option<String> {
             .or_else(|| match cause.downcast_ref::<SetupError>() {
                 Some(SetupError::Store(e)) => Some(e),
                 _ => None,
+            })
+            .or_else(|| match cause.downcast_ref::<PageError>() {
+                Some(PageError::Store(e)) => Some(e),
+                _ => None,
             });
         if let Some(e) = store {
             return store_hint(e);
@@ -248,6 +255,7 @@ fn store_hint(e: &StoreError) -> Option<String> {
         StoreError::UnknownContact(_) => list("contacts list"),
         StoreError::UnknownReason(_) => list("reasons list"),
         StoreError::UnknownPlugin(_) => list("setup list"),
+        StoreError::UnknownMessage(_) => list("outbox list --all"),
         _ => None,
     }
 }

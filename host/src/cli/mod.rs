@@ -17,6 +17,7 @@ mod contacts;
 mod demo;
 mod error;
 mod names;
+mod pages;
 mod serve;
 mod setup;
 mod subscriptions;
@@ -179,6 +180,15 @@ enum Command {
     /// API keys of the HTTP service, each with a role
     #[command(subcommand)]
     Keys(serve::KeysCommand),
+    /// The link email, form and confirmation email templates
+    #[command(subcommand)]
+    Templates(pages::TemplatesCommand),
+    /// Messages waiting for the CRM to send (form links, confirmations)
+    #[command(subcommand)]
+    Outbox(pages::OutboxCommand),
+    /// Where contact links point, and a contact's preference-centre link
+    #[command(subcommand)]
+    Links(pages::LinksCommand),
 }
 
 /// Runs the command line `args` (argv\[0\] first) and writes its output to `out`.
@@ -237,6 +247,9 @@ where
             };
             demo::run(&mut ctx, path)
         }
+        Command::Templates(cmd) => pages::templates(&mut ctx, cmd),
+        Command::Outbox(cmd) => pages::outbox(&mut ctx, cmd),
+        Command::Links(cmd) => pages::links(&mut ctx, cmd),
     };
     done.map(|()| Finished::Done)
 }

@@ -54,6 +54,15 @@ pub(crate) enum TypesCommand {
         /// The type's code
         code: String,
     },
+    /// Add the translation of a type's current text (or of --version)
+    Translate(super::pages::TranslateArgs),
+    /// Require (or stop requiring) an email confirmation of consent given
+    /// on a form (double opt-in)
+    DoubleOptIn {
+        /// The type's code
+        code: String,
+        state: super::setup::OnOff,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -88,6 +97,9 @@ pub(crate) struct AddType {
     /// consents given before today [default: now]
     #[arg(long, value_name = "DATE")]
     text_valid_from: Option<String>,
+    /// Consent given on a form counts only once confirmed by email
+    #[arg(long)]
+    double_opt_in: bool,
 }
 
 #[derive(Debug, Args)]
@@ -142,6 +154,10 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: TypesCommand) -> Result<()> {
         TypesCommand::Edit(e) => edit(ctx, e),
         TypesCommand::List => list(ctx),
         TypesCommand::Show { code } => show(ctx, &code),
+        TypesCommand::Translate(args) => super::pages::translate(ctx, args),
+        TypesCommand::DoubleOptIn { code, state } => {
+            super::pages::double_opt_in(ctx, &code, matches!(state, super::setup::OnOff::On))
+        }
     }
 }
 
@@ -163,7 +179,11 @@ fn add(ctx: &mut Ctx<'_>, a: AddType) -> Result<()> {
             .map(|d| crate::store::parse_date("--text-valid-from", d))
             .transpose()?,
     };
-    let t = store.add_consent_type(&new, &ctx.actor)?;
+    let t = if a.double_opt_in {
+        store.add_consent_type_with_double_opt_in(&new, &ctx.actor)?
+    } else {
+        store.add_consent_type(&new, &ctx.actor)?
+    };
     ctx.emit(&t, |out| {
         write!(out, "added consent type ")?;
         print_type(out, &t)

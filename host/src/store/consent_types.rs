@@ -11,6 +11,7 @@ use super::catalog::{check_new_code, id_of, unknown_code};
 use super::contacts::check_actor;
 use super::ledger::event::{Table, put_row};
 use super::limits::{self, check_len};
+use super::pages::write_double_opt_in;
 use super::{
     Catalog, Channel, ConsentTypeId, Result, Store, StoreError, check_not_empty, secs, time,
 };
@@ -218,6 +219,16 @@ fn add_text(
 impl Store {
     /// Adds a consent type with version 1 of its text.
     pub fn add_consent_type(&mut self, new: &NewConsentType, actor: &str) -> Result<ConsentType> {
+        self.add_type(new, false, actor)
+    }
+
+    /// Adds a consent type, with double opt-in when `double_opt_in`.
+    pub(super) fn add_type(
+        &mut self,
+        new: &NewConsentType,
+        double_opt_in: bool,
+        actor: &str,
+    ) -> Result<ConsentType> {
         check_not_empty("consent type title", &new.title)?;
         check_len("consent type title", &new.title, limits::MAX_NAME)?;
         if let Some(d) = &new.description {
@@ -249,6 +260,9 @@ impl Store {
                 ],
             )?;
             let id = ConsentTypeId(id_of(tx, Catalog::ConsentType, &new.code)?);
+            if double_opt_in {
+                write_double_opt_in(tx, id, true, now)?;
+            }
             put_row(
                 tx,
                 Table::ConsentTypes,

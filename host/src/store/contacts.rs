@@ -96,7 +96,7 @@ fn clean(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
-fn check_email(email: Option<&str>) -> Result<()> {
+pub(super) fn check_email(email: Option<&str>) -> Result<()> {
     match email {
         Some(e) if !e.contains('@') || e.chars().any(char::is_whitespace) => {
             Err(StoreError::Invalid {

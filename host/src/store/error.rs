@@ -4,7 +4,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use super::ids::{ConsentTypeId, ContactId, PluginId, ReasonId};
+use super::ids::{ConsentTypeId, ContactId, OutboxId, PluginId, ReasonId};
 use super::vocabulary::ParseError;
 
 /// What kind of catalog entry a code or id refers to; used in messages.
@@ -108,6 +108,9 @@ pub enum StoreError {
     /// No installed plugin has this id.
     #[error("unknown plugin id `{0}`")]
     UnknownPlugin(PluginId),
+    /// No message in the outbox has this id.
+    #[error("unknown outbox message id {0}")]
+    UnknownMessage(OutboxId),
     /// A new or renamed catalog entry would take a code already in use;
     /// codes are stable identifiers in imports, URLs and the CLI.
     #[error("duplicate {kind} code `{code}`; choose another code")]
@@ -321,6 +324,7 @@ impl StoreError {
             StoreError::UnknownContact(_) => "unknown_contact",
             StoreError::UnknownReason(_) => "unknown_reason",
             StoreError::UnknownPlugin(_) => "unknown_plugin",
+            StoreError::UnknownMessage(_) => "unknown_message",
             StoreError::DuplicateCode { .. } => "duplicate_code",
             StoreError::Locked { .. } => "locked",
             StoreError::InUse { .. } => "in_use",

@@ -85,3 +85,7 @@ typed_id!(
     /// An installed plugin component.
     PluginId(i64)
 );
+typed_id!(
+    /// A message in the outbox, waiting for the CRM to deliver it.
+    OutboxId(i64)
+);

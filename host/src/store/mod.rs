@@ -27,6 +27,7 @@ pub mod limits;
 mod methods;
 mod notifications;
 mod opening;
+mod pages;
 mod plugins;
 mod projection;
 mod schema;
@@ -56,8 +57,8 @@ pub use contacts::{Contact, NewContact, Relation};
 pub use decisions::{LoggedDecision, NewDecision, NewJustification};
 pub use error::{Catalog, Result, StoreError};
 pub use ids::{
-    ConsentTypeId, ContactId, DecisionId, LedgerSeq, MethodId, PluginId, PurposeId, ReasonId,
-    RelationId, StatusId, SubscriptionTypeId,
+    ConsentTypeId, ContactId, DecisionId, LedgerSeq, MethodId, OutboxId, PluginId, PurposeId,
+    ReasonId, RelationId, StatusId, SubscriptionTypeId,
 };
 pub use keys::{ApiKey, KeyRefused, NewApiKey};
 pub use ledger::{
@@ -66,6 +67,12 @@ pub use ledger::{
 };
 pub use methods::Method;
 pub use notifications::{Notification, Webhook, backoff as notification_backoff};
+pub use pages::{
+    CONFIRMATION_DAYS, DEFAULT_BASE_URL, DEFAULT_PREFERENCE_LINK_DAYS, FormChange, FormChoice,
+    FormSubmission, LinkSettings, MAX_PREFERENCE_LINK_DAYS, NewOutboxMessage, NewTranslation,
+    OutboxKind, OutboxMessage, PendingConfirmation, Translation,
+};
+pub(crate) use pages::{CRM_FORM, Confirmation, awaits_confirmation, counts_as_given};
 pub use plugins::{InstalledPlugin, PluginInfo};
 pub use projection::CurrentConsent;
 pub use scope::StoredAnswer;
@@ -199,15 +206,30 @@ impl Store {
         &mut self,
         f: impl FnOnce(&Connection, DateTime<Utc>) -> Result<T>,
     ) -> Result<T> {
+        self.write_recorded_with(f)
+    }
+
+    /// [`Store::write_recorded`] for a caller whose own work inside the
+    /// transaction (rendering an email) fails with its own error type.
+    fn write_recorded_with<T, E: From<StoreError>>(
+        &mut self,
+        f: impl FnOnce(&Connection, DateTime<Utc>) -> Result<T, E>,
+    ) -> Result<T, E> {
         if self.read_only {
-            return Err(StoreError::ReadOnly(self.path.clone()));
+            return Err(StoreError::ReadOnly(self.path.clone()).into());
         }
         let clock = (self.clock)().timestamp();
-        self.in_write(|tx| {
+        self.in_write_with(|tx| {
             let last = chain::head_recorded_at(tx)?;
-            let now = time(clock.max(last))?;
+            let now = time(clock.max(last)).map_err(StoreError::from)?;
             f(tx, now)
         })
+    }
+
+    /// The store's clock: what links are issued and checked against, so a
+    /// caller cannot revive an expired link by passing another time.
+    pub(crate) fn clock_now(&self) -> DateTime<Utc> {
+        (self.clock)()
     }
 
     #[cfg(test)]

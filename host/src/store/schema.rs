@@ -423,6 +423,86 @@ CREATE TRIGGER contact_timeline_no_delete BEFORE DELETE ON contact_timeline
 BEGIN SELECT RAISE(ABORT, 'the timeline is append-only'); END;
 "#;
 
+const LINKS: &str = r#"
+-- Issue 8: the contact-facing pages. The HMAC key that signs their links:
+-- made here, so `init` and the first open after an upgrade both get one,
+-- and never shown by any command. SQLite's randomblob() draws from its
+-- CSPRNG, seeded from the OS's random source.
+CREATE TABLE link_secret (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    secret BLOB NOT NULL CHECK (length(secret) = 32),
+    created_at INTEGER NOT NULL
+) STRICT;
+INSERT INTO link_secret VALUES (1, randomblob(32), unixepoch());
+
+-- Rotating a contact's links bumps the generation: every link signed with
+-- an older one is revoked. No row means generation 0.
+CREATE TABLE link_generations (
+    contact_id INTEGER PRIMARY KEY REFERENCES contacts(id),
+    generation INTEGER NOT NULL CHECK (generation >= 1),
+    rotated_at INTEGER NOT NULL,
+    rotated_by TEXT NOT NULL
+) STRICT;
+
+-- The pages' settings (base URL, preference-link validity). No row means
+-- the built-in default.
+CREATE TABLE page_settings (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    updated_by TEXT NOT NULL
+) STRICT;
+
+-- Admin-edited templates (Livespace: the link email and the form). No row
+-- means the built-in default. Not in the ledger: the proof of what a person
+-- agreed to is the consent text version, not the wording around it.
+CREATE TABLE page_templates (
+    name TEXT PRIMARY KEY,
+    subject TEXT,
+    body TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    updated_by TEXT NOT NULL
+) STRICT;
+
+-- Messages for the CRM to deliver (list, then acknowledge). The address and
+-- the body are personal data: not in the ledger.
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY,
+    contact_id INTEGER NOT NULL REFERENCES contacts(id),
+    to_address TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    body TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('form_link', 'confirmation')),
+    created_at INTEGER NOT NULL,
+    acknowledged_at INTEGER
+) STRICT;
+CREATE INDEX outbox_pending ON outbox(id) WHERE acknowledged_at IS NULL;
+
+-- Double opt-in: consent given on a form is `requested` until the contact
+-- confirms by email. A column of consent types, so `row_put` carries it.
+ALTER TABLE consent_types ADD COLUMN requires_confirmation INTEGER NOT NULL DEFAULT 0
+    CHECK (requires_confirmation IN (0, 1));
+
+-- A consent text in another language. It is evidence of what the person
+-- read (Art. 7(1)), so it is a ledger projection like the text itself, and
+-- never edited: a better translation belongs to a new text version.
+CREATE TABLE consent_type_translations (
+    id INTEGER PRIMARY KEY,
+    type_id INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    language TEXT NOT NULL CHECK (length(language) BETWEEN 2 AND 3 AND language = lower(language)),
+    title TEXT NOT NULL,
+    text TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    UNIQUE (type_id, version, language),
+    FOREIGN KEY (type_id, version) REFERENCES consent_type_texts(type_id, version)
+) STRICT;
+CREATE TRIGGER consent_type_translations_no_update BEFORE UPDATE ON consent_type_translations
+BEGIN SELECT RAISE(ABORT, 'translations are evidence: add one for a new text version'); END;
+CREATE TRIGGER consent_type_translations_no_delete BEFORE DELETE ON consent_type_translations
+BEGIN SELECT RAISE(ABORT, 'translations are evidence: add one for a new text version'); END;
+"#;
+
 /// The migrations, in order; `user_version` counts how many have run.
 pub(super) const MIGRATIONS: &[&str] = &[
     VOCABULARIES,
@@ -434,6 +514,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     PLUGINS,
     API,
     NOTIFY,
+    LINKS,
 ];
 
 #[cfg(test)]

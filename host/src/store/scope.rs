@@ -54,23 +54,34 @@ impl Store {
     /// Runs `f` in an immediate transaction, or in a savepoint of the open
     /// outer one, and keeps its writes only if it succeeds.
     pub(super) fn in_write<T>(&mut self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        self.in_write_with(f)
+    }
+
+    /// [`Store::in_write`] for work that fails with its own error type.
+    pub(super) fn in_write_with<T, E: From<StoreError>>(
+        &mut self,
+        f: impl FnOnce(&Connection) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        let sql = |e: rusqlite::Error| E::from(StoreError::from(e));
         if self.conn.is_autocommit() {
             let tx = self
                 .conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(sql)?;
             let value = f(&tx)?;
-            tx.commit()?;
+            tx.commit().map_err(sql)?;
             return Ok(value);
         }
-        self.conn.execute_batch("SAVEPOINT write")?;
+        self.conn.execute_batch("SAVEPOINT write").map_err(sql)?;
         match f(&self.conn) {
             Ok(value) => {
-                self.conn.execute_batch("RELEASE write")?;
+                self.conn.execute_batch("RELEASE write").map_err(sql)?;
                 Ok(value)
             }
             Err(e) => {
                 self.conn
-                    .execute_batch("ROLLBACK TO write; RELEASE write")?;
+                    .execute_batch("ROLLBACK TO write; RELEASE write")
+                    .map_err(sql)?;
                 Err(e)
             }
         }

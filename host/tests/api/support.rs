@@ -57,8 +57,8 @@ pub fn ready(dir: &Path) -> PathBuf {
             "Email",
             "--text",
             "You may email me",
-            "--single",
-            "--phone",
+            "--channels",
+            "single_email,phone",
         ],
     );
     ok(
@@ -71,7 +71,8 @@ pub fn ready(dir: &Path) -> PathBuf {
             "Newsletter",
             "--text",
             "Send me news",
-            "--bulk",
+            "--channels",
+            "bulk_email",
         ],
     );
     ok(

@@ -30,6 +30,8 @@ pub(crate) enum Table {
     SubscriptionPreferences,
     ConsentTypes,
     ConsentTypeTexts,
+    /// What a person read in their language is evidence like the text.
+    ConsentTypeTranslations,
     Statuses,
     Methods,
     Reasons,
@@ -42,7 +44,7 @@ pub(crate) enum Table {
 impl Table {
     /// In dependency order: a rebuild that compares tables in this order
     /// names a catalog difference before the contact rows it explains.
-    pub const ALL: [Table; 13] = [
+    pub const ALL: [Table; 14] = [
         Table::Switches,
         Table::Statuses,
         Table::Methods,
@@ -51,6 +53,7 @@ impl Table {
         Table::SubscriptionTypes,
         Table::ConsentTypes,
         Table::ConsentTypeTexts,
+        Table::ConsentTypeTranslations,
         Table::Plugins,
         Table::Contacts,
         Table::ContactRelations,
@@ -66,6 +69,7 @@ impl Table {
             Table::SubscriptionPreferences => "subscription_preferences",
             Table::ConsentTypes => "consent_types",
             Table::ConsentTypeTexts => "consent_type_texts",
+            Table::ConsentTypeTranslations => "consent_type_translations",
             Table::Statuses => "statuses",
             Table::Methods => "methods",
             Table::Reasons => "reasons",

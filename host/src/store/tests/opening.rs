@@ -32,9 +32,55 @@ fn creating_a_database_runs_every_migration_from_empty() {
         "decisions",
         "contact_timeline",
         "plugins",
+        "link_secret",
+        "link_generations",
+        "page_settings",
+        "page_templates",
+        "outbox",
+        "consent_type_translations",
     ] {
         count(&f.store, table);
     }
+}
+
+/// Puts the schema back before the LINKS migration, as a release before
+/// the contact pages left it.
+fn undo_links_migration(path: &std::path::Path) {
+    // LINKS is the last migration.
+    let back = super::super::schema::MIGRATIONS.len() - 1;
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.execute_batch(&format!(
+        "DROP TABLE link_secret; DROP TABLE link_generations; DROP TABLE page_settings;
+         DROP TABLE page_templates; DROP TABLE outbox; DROP TABLE consent_type_translations;
+         ALTER TABLE consent_types DROP COLUMN requires_confirmation;
+         PRAGMA user_version = {back};"
+    ))
+    .unwrap();
+}
+
+#[test]
+fn an_older_database_gains_a_link_secret_and_still_verifies() {
+    let (f, anna) = with_types();
+    let mut store = f.store;
+    store
+        .record_consent(&consent(anna, "newsletter", "given", 1))
+        .unwrap();
+    drop(store);
+    undo_links_migration(&f.path);
+    let mut store = Store::open(&f.path).unwrap();
+    assert_eq!(store.link_secret().unwrap().len(), 32);
+    let newsletter = store.consent_type("newsletter").unwrap().id;
+    assert!(!store.requires_confirmation(newsletter).unwrap());
+    assert!(store.verify_ledger().unwrap().ok);
+    store
+        .set_requires_confirmation("newsletter", true, "admin")
+        .unwrap();
+    assert!(store.verify_ledger().unwrap().ok);
+    // Another installation, another secret.
+    assert_ne!(
+        store.link_secret().unwrap(),
+        fixture().store.link_secret().unwrap()
+    );
 }
 
 #[test]
@@ -134,15 +180,8 @@ fn processes_opening_one_database_at_once_all_succeed_and_migrate_once() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("consent.db");
     drop(Store::create(&path).unwrap());
-    // Put the schema one migration back (the last one: staff
-    // notifications), as an older release left it.
-    let conn = rusqlite::Connection::open(&path).unwrap();
-    let back = super::super::schema::MIGRATIONS.len() - 1;
-    conn.execute_batch(&format!(
-        "DROP TABLE notifications; DROP TABLE webhook; PRAGMA user_version = {back};"
-    ))
-    .unwrap();
-    drop(conn);
+    // Put the schema one migration back, as an older release left it.
+    undo_links_migration(&path);
     let handles: Vec<_> = (0..8)
         .map(|_| {
             let path = path.clone();
@@ -155,6 +194,8 @@ fn processes_opening_one_database_at_once_all_succeed_and_migrate_once() {
     let store = Store::open(&path).unwrap();
     assert!(store.webhook().unwrap().is_none());
     assert!(store.due_notifications(Utc::now(), 10).unwrap().is_empty());
+    assert_eq!(store.link_settings().unwrap().preference_link_days, 180);
+    assert!(store.verify_ledger().unwrap().ok);
 }
 
 #[test]
