@@ -141,8 +141,13 @@ impl ApiError {
 /// library error must be placed here to answer anything else.
 fn status_of(code: &str) -> StatusCode {
     match code {
-        "unknown_contact" | "unknown_id" | "unknown_plugin" | "unknown_api_key"
-        | "unknown_decision" => StatusCode::NOT_FOUND,
+        "unknown_contact"
+        | "unknown_id"
+        | "unknown_plugin"
+        | "unknown_api_key"
+        | "unknown_decision"
+        | "unknown_message"
+        | "unknown_notification" => StatusCode::NOT_FOUND,
         "duplicate_code"
         | "locked"
         | "in_use"
@@ -169,8 +174,17 @@ fn status_of(code: &str) -> StatusCode {
         | "wrong_types"
         | "config_refused"
         | "plugin_self_test_failed"
-        | "not_replayable" => StatusCode::UNPROCESSABLE_ENTITY,
+        | "not_replayable"
+        | "not_offered"
+        | "no_consent_types"
+        | "no_email"
+        | "missing_variable"
+        | "unknown_variable"
+        | "bad_template" => StatusCode::UNPROCESSABLE_ENTITY,
         "read_only" => StatusCode::SERVICE_UNAVAILABLE,
+        "link_expired" | "link_revoked" => StatusCode::GONE,
+        "link_invalid" => StatusCode::FORBIDDEN,
+        "confirmation_superseded" => StatusCode::CONFLICT,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -207,7 +221,8 @@ from_library!(
     StoreError,
     crate::hooks::HookError,
     crate::setup::SetupError,
-    crate::engine::EngineError
+    crate::engine::EngineError,
+    crate::pages::PageError
 );
 
 impl IntoResponse for ApiError {

@@ -17,6 +17,7 @@ mod call;
 mod error;
 mod notify;
 mod openapi;
+mod pages;
 mod pool;
 
 use std::future::Future;
@@ -187,6 +188,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// The whole application: the API, its document, and the layers that log
 /// every request with an id.
 fn app(pool: pool::Pool) -> Router {
+    let pages_pool = pool.clone();
     let (api, doc) = api::router().split_for_parts();
     let doc = openapi::finish(doc);
     let api = api
@@ -200,6 +202,7 @@ fn app(pool: pool::Pool) -> Router {
         .with_state(pool);
     Router::new()
         .nest("/api/v1", api)
+        .merge(pages::routes().with_state(pages_pool))
         .fallback(|| async { ApiError::not_found() })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))

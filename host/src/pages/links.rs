@@ -25,7 +25,7 @@ pub const PREFERENCES_PATH: &str = "/preferences/";
 pub const CONFIRM_PATH: &str = "/confirm/";
 
 /// A consent form link for one contact.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FormLink {
     /// The whole address, from the base URL setting.
     pub url: String,
@@ -46,7 +46,7 @@ pub struct FormLink {
 }
 
 /// A preference-centre link for one contact.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PreferenceLink {
     /// The whole address.
     pub url: String,

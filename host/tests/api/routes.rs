@@ -48,6 +48,10 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/decisions/{id}", "reader"),
     ("GET", "/decisions/{id}/replay", "reader"),
     ("GET", "/ledger/verify", "reader"),
+    ("POST", "/contacts/{id}/form-links", "operator"),
+    ("GET", "/contacts/{id}/preference-link", "operator"),
+    ("GET", "/outbox", "operator"),
+    ("POST", "/outbox/{id}/ack", "operator"),
 ];
 
 const ROLES: [&str; 3] = ["reader", "operator", "admin"];

@@ -6,6 +6,7 @@ mod audit;
 mod catalog;
 mod contacts;
 mod hooks;
+mod links;
 mod setup;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -20,4 +21,5 @@ pub(crate) fn router() -> OpenApiRouter<Pool> {
         .merge(catalog::routes())
         .merge(setup::routes())
         .merge(audit::routes())
+        .merge(links::routes())
 }

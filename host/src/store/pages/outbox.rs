@@ -11,7 +11,7 @@ use super::super::limits::{self, check_len};
 use super::super::{ContactId, OutboxId, Result, Store, StoreError, check_not_empty, secs, time};
 
 /// What a message in the outbox is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OutboxKind {
     /// Livespace: the consent form link, sent by email.
@@ -52,7 +52,7 @@ pub struct NewOutboxMessage {
 }
 
 /// A message in the outbox.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct OutboxMessage {
     /// Its id, which the CRM acknowledges.
     pub id: OutboxId,

@@ -1,0 +1,352 @@
+//! The contact-facing pages: the consent form a link opens (Livespace), its
+//! double opt-in confirmation, and the preference centre (SuperOffice's
+//! "Manage subscriptions"). Server-rendered HTML that works without
+//! JavaScript, on a phone and with the keyboard alone; the strings come from
+//! the message catalog in the visitor's language (`Accept-Language`).
+//!
+//! Every rule is in [`crate::pages`]; this module renders and routes. Each
+//! change a contact makes is also queued as a staff notification.
+
+use std::net::SocketAddr;
+use std::sync::OnceLock;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use minijinja::{Environment, Value, context};
+use serde_json::json;
+
+use super::pool::Pool;
+use crate::pages::{self, Language, Msg, PageError, Visitor};
+use crate::store::ContactId;
+
+/// The page routes, beside `/api/v1`.
+pub(crate) fn routes() -> Router<Pool> {
+    Router::new()
+        .route("/forms/{token}", get(form).post(submit))
+        .route("/confirm/{token}", get(confirm))
+        .route(
+            "/preferences/{token}",
+            get(preferences).post(change_preferences),
+        )
+}
+
+/// Who is asking, and in which language to answer.
+struct Visit {
+    language: Language,
+    visitor: Visitor,
+}
+
+fn visit(headers: &HeaderMap, from: SocketAddr) -> Visit {
+    let header = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    Visit {
+        language: Language::negotiate(header(header::ACCEPT_LANGUAGE)),
+        visitor: Visitor {
+            ip: Some(from.ip().to_string()),
+            user_agent: header(header::USER_AGENT).map(str::to_owned),
+        },
+    }
+}
+
+async fn form(
+    State(pool): State<Pool>,
+    Path(token): Path<String>,
+    ConnectInfo(from): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    let v = visit(&headers, from);
+    let language = v.language;
+    let page = pool
+        .run(move |hooks| Ok(pages::form_page(hooks.store(), &token, language)))
+        .await;
+    match page {
+        Ok(Ok(page)) => render(
+            StatusCode::OK,
+            "form.html",
+            context! {
+                lang => language.code(),
+                title => Msg::FormTitle.text(language),
+                name => page.contact_name,
+                body => Value::from_safe_string(page.html),
+                submit => Msg::FormSubmit.text(language),
+            },
+        ),
+        Ok(Err(e)) => failure(&e, language),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn submit(
+    State(pool): State<Pool>,
+    Path(token): Path<String>,
+    ConnectInfo(from): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let v = visit(&headers, from);
+    let language = v.language;
+    // Repeated `consent=<code>` fields: one per ticked box.
+    let ticked: Vec<String> = form_urlencoded::parse(&body)
+        .filter(|(k, _)| k == "consent")
+        .map(|(_, v)| v.into_owned())
+        .collect();
+    let done = pool
+        .run(move |hooks| {
+            let store = hooks.store_mut();
+            let done = pages::submit_form(store, &token, &ticked, language, &v.visitor);
+            if let Ok(done) = &done
+                && !done.changes.is_empty()
+            {
+                notify(
+                    store,
+                    done.contact,
+                    json!({"source": "consent_form", "changes": done.changes}),
+                );
+            }
+            Ok(done)
+        })
+        .await;
+    match done {
+        Ok(Ok(_)) => message(
+            StatusCode::OK,
+            language,
+            Msg::FormTitle,
+            Msg::FormSaved.text(language),
+        ),
+        Ok(Err(e)) => failure(&e, language),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn confirm(
+    State(pool): State<Pool>,
+    Path(token): Path<String>,
+    ConnectInfo(from): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    let v = visit(&headers, from);
+    let language = v.language;
+    let done = pool
+        .run(move |hooks| {
+            let store = hooks.store_mut();
+            let done = pages::confirm(store, &token, language, &v.visitor);
+            if let Ok(c) = &done
+                && c.recorded.is_some()
+            {
+                notify(
+                    store,
+                    c.contact,
+                    json!({"source": "confirmation", "confirmed": c.code}),
+                );
+            }
+            Ok(done)
+        })
+        .await;
+    match done {
+        Ok(Ok(c)) => message(
+            StatusCode::OK,
+            language,
+            Msg::FormTitle,
+            &format!("{} {}", Msg::ConfirmDone.text(language), c.title),
+        ),
+        Ok(Err(e)) => failure(&e, language),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn preferences(
+    State(pool): State<Pool>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    ConnectInfo(from): ConnectInfo<SocketAddr>,
+) -> Response {
+    let language = visit(&headers, from).language;
+    show_preferences(pool, token, language, None).await
+}
+
+async fn show_preferences(
+    pool: Pool,
+    token: String,
+    language: Language,
+    saved: Option<&'static str>,
+) -> Response {
+    let page = pool
+        .run(move |hooks| Ok(pages::preference_page(hooks.store(), &token, language)))
+        .await;
+    match page {
+        Ok(Ok(page)) => {
+            let t = |m: Msg| m.text(language);
+            render(
+                StatusCode::OK,
+                "preferences.html",
+                context! {
+                    lang => language.code(),
+                    title => t(Msg::PrefsTitle),
+                    name => page.contact_name,
+                    saved => saved,
+                    subscriptions_title => t(Msg::PrefsSubscriptions),
+                    consents_title => t(Msg::PrefsConsents),
+                    subscriptions => Value::from(minijinja::value::Serde(&page.subscriptions)),
+                    consents => Value::from(minijinja::value::Serde(&page.consents)),
+                    opted_out_of_all => page.opted_out_of_all,
+                    opt_in => t(Msg::PrefsOptIn),
+                    opt_out => t(Msg::PrefsOptOut),
+                    withdraw => t(Msg::PrefsWithdraw),
+                    opt_out_all => t(Msg::PrefsOptOutAll),
+                    opted_out_all_note => t(Msg::PrefsOptedOutAll),
+                    resume => t(Msg::PrefsResume),
+                },
+            )
+        }
+        Ok(Err(e)) => failure(&e, language),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// One button of the preference centre: `action` and, for most, `code`.
+async fn change_preferences(
+    State(pool): State<Pool>,
+    Path(token): Path<String>,
+    ConnectInfo(from): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let v = visit(&headers, from);
+    let language = v.language;
+    let field = |name: &str| {
+        form_urlencoded::parse(&body)
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    };
+    let (action, code) = (field("action"), field("code"));
+    let page_token = token.clone();
+    let done = pool
+        .run(move |hooks| {
+            let store = hooks.store_mut();
+            let contact = match pages::preference_page(store, &token, language) {
+                Ok(page) => page.contact,
+                Err(e) => return Ok(Err(Some(e))),
+            };
+            // Art. 7(3): withdrawing takes one click, as giving does.
+            let done = match action.as_str() {
+                "opt_in" => pages::set_subscription(store, &token, &code, true),
+                "opt_out" => pages::set_subscription(store, &token, &code, false),
+                "withdraw" => {
+                    pages::withdraw_consent(store, &token, &code, language, &v.visitor).map(|_| ())
+                }
+                "opt_out_all" => pages::opt_out_of_everything(store, &token),
+                "resume" => pages::resume_subscriptions(store, &token),
+                _ => return Ok(Err(None)),
+            };
+            if done.is_ok() {
+                notify(
+                    store,
+                    contact,
+                    json!({"source": "preference_centre", "action": action, "code": code}),
+                );
+            }
+            Ok(done.map_err(Some))
+        })
+        .await;
+    match done {
+        Ok(Ok(())) => {
+            show_preferences(
+                pool,
+                page_token,
+                language,
+                Some(Msg::PrefsSaved.text(language)),
+            )
+            .await
+        }
+        Ok(Err(Some(e))) => failure(&e, language),
+        Ok(Err(None)) => message(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            language,
+            Msg::ErrorTitle,
+            "unknown action: use the page's buttons",
+        ),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Queues a staff notification; a failure to queue is logged, and the
+/// contact's change stands.
+fn notify(store: &mut crate::store::Store, contact: ContactId, mut event: serde_json::Value) {
+    event["contact"] = json!(contact);
+    if let Err(e) = store.notify(contact, &event) {
+        tracing::error!(code = e.code(), "cannot queue a staff notification: {e}");
+    }
+}
+
+/// A friendly page for a link that cannot be used; nothing was changed.
+fn failure(e: &PageError, language: Language) -> Response {
+    let status = match e.code() {
+        "link_expired" | "link_revoked" => StatusCode::GONE,
+        "link_invalid" => StatusCode::FORBIDDEN,
+        "confirmation_superseded" => StatusCode::CONFLICT,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    match e.for_contact(language) {
+        Some(text) => message(status, language, Msg::ErrorTitle, &text),
+        None => {
+            tracing::error!(code = e.code(), "a page failed: {e}");
+            message(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                language,
+                Msg::ErrorTitle,
+                Msg::LinkInvalid.text(language),
+            )
+        }
+    }
+}
+
+fn message(status: StatusCode, language: Language, title: Msg, text: &str) -> Response {
+    render(
+        status,
+        "message.html",
+        context! { lang => language.code(), title => title.text(language), text => text },
+    )
+}
+
+fn render(status: StatusCode, name: &str, ctx: Value) -> Response {
+    let html = templates().get_template(name).and_then(|t| t.render(ctx));
+    match html {
+        Ok(html) => (
+            status,
+            [
+                (header::CACHE_CONTROL, "no-store"),
+                (header::REFERRER_POLICY, "no-referrer"),
+            ],
+            Html(html),
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!("cannot render `{name}`: {e}");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+/// The page shells. `.html` names turn on auto-escaping: everything from
+/// the database is escaped unless marked safe (the form body, which the
+/// pages module rendered and escaped itself).
+fn templates() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        for (name, source) in [
+            ("base.html", include_str!("pages/base.html")),
+            ("form.html", include_str!("pages/form.html")),
+            ("preferences.html", include_str!("pages/preferences.html")),
+            ("message.html", include_str!("pages/message.html")),
+        ] {
+            env.add_template(name, source)
+                .expect("the built-in page templates parse");
+        }
+        env
+    })
+}
