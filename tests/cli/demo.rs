@@ -34,6 +34,23 @@ fn the_demo_runs_a_newsletter_a_send_and_a_call_and_verifies_the_ledger() {
         2
     );
     assert_eq!(again["contacts"].as_array().unwrap().len(), 7);
+    // A form link and a preference-centre link for a demo contact, on the
+    // address `demo --serve` listens on, that the store itself accepts.
+    let form = again["pages"]["form"]["url"].as_str().unwrap();
+    assert!(form.starts_with("http://127.0.0.1:8080/forms/"), "{form}");
+    assert_eq!(
+        again["pages"]["form"]["consent_types"],
+        serde_json::json!(["newsletter", "email"])
+    );
+    let prefs = again["pages"]["preferences"]["url"].as_str().unwrap();
+    assert!(
+        prefs.starts_with("http://127.0.0.1:8080/preferences/"),
+        "{prefs}"
+    );
+    assert!(
+        out.contains("consent form (valid 14 days): http://127.0.0.1:8080/forms/"),
+        "{out}"
+    );
     // The demo database is a normal database afterwards.
     let list = crm.json(&["contacts", "list", "--db", demo]);
     assert_eq!(list.as_array().unwrap().len(), 7);

@@ -43,6 +43,23 @@ struct DemoReport {
     decisions: Vec<crate::store::LoggedDecision>,
     ledger: Vec<HistoryEntry>,
     verify: LedgerReport,
+    /// A demo contact's pages, to open in a browser (`demo --serve`).
+    pages: DemoPages,
+}
+
+/// The two pages a contact sees, for one demo contact.
+#[derive(Debug, Serialize)]
+struct DemoPages {
+    contact: crate::store::ContactId,
+    form: crate::pages::FormLink,
+    preferences: crate::pages::PreferenceLink,
+}
+
+/// How `demo` runs: the database, and whether to keep serving it.
+pub(crate) struct DemoOptions {
+    pub path: PathBuf,
+    /// Keep `serve` running on the demo database, so the links open.
+    pub serve: Option<std::net::SocketAddr>,
 }
 
 /// One sample contact: who, and the consents they gave (type, days ago).
@@ -129,7 +146,8 @@ const SAMPLES: &[Sample] = &[
     },
 ];
 
-pub(crate) fn run(ctx: &mut Ctx<'_>, path: PathBuf) -> Result<()> {
+pub(crate) fn run(ctx: &mut Ctx<'_>, opts: DemoOptions) -> Result<()> {
+    let path = opts.path;
     replace_demo_file(&path)?;
     let mut store = Store::create(&path)
         .with_context(|| format!("cannot create demo database {}", path.display()))?;
@@ -180,10 +198,12 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, path: PathBuf) -> Result<()> {
         ledger.extend(history(&store, c.id)?);
     }
     ledger.sort_by_key(|h| h.entry.seq);
+    let mut store = store;
+    let pages = demo_pages(&mut store, contacts[6].id, opts.serve)?;
     let verify = store.verify_ledger()?;
 
     let report = DemoReport {
-        database: path,
+        database: path.clone(),
         plugin,
         contacts,
         newsletter,
@@ -194,9 +214,39 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, path: PathBuf) -> Result<()> {
         decisions,
         ledger,
         verify,
+        pages,
     };
     ctx.emit(&report, |out| print_demo(out, &report))?;
-    check_report(&report.verify)
+    check_report(&report.verify)?;
+    let Some(listen) = opts.serve else {
+        return Ok(());
+    };
+    let admin_key = store.create_api_key("demo-admin", crate::store::Role::Admin, DEMO_ACTOR)?;
+    drop(store);
+    writeln!(
+        ctx.out,
+        "\n== Serving the demo (Ctrl-C stops)\n  API key (admin): {}\n  curl -H 'Authorization: Bearer {}' http://{listen}/api/v1/contacts",
+        admin_key.secret, admin_key.secret
+    )?;
+    ctx.db = path;
+    super::serve::serve(ctx, super::serve::ServeArgs::at(listen))
+}
+
+/// A consent form link and a preference-centre link for `contact`, pointing
+/// at the address the demo serves on.
+fn demo_pages(
+    store: &mut Store,
+    contact: crate::store::ContactId,
+    serve: Option<std::net::SocketAddr>,
+) -> Result<DemoPages> {
+    if let Some(listen) = serve {
+        store.set_base_url(&format!("http://{listen}"), DEMO_ACTOR)?;
+    }
+    Ok(DemoPages {
+        contact,
+        form: crate::pages::issue_form_link(store, contact, &["newsletter", "email"])?,
+        preferences: crate::pages::issue_preference_link(store, contact)?,
+    })
 }
 
 /// Refuses to replace a file that is not a demo database: `--db` may point
@@ -379,6 +429,17 @@ fn print_demo(out: &mut dyn Write, r: &DemoReport) -> std::io::Result<()> {
     writeln!(out, "\n== Ledger verify")?;
     write!(out, "  ")?;
     print_report(out, &r.verify)?;
+    writeln!(
+        out,
+        "\n== Pages of contact {} (open them while `crm-consent demo --serve` runs)",
+        r.pages.contact
+    )?;
+    writeln!(out, "  consent form (valid 14 days): {}", r.pages.form.url)?;
+    writeln!(
+        out,
+        "  preference centre:            {}",
+        r.pages.preferences.url
+    )?;
     writeln!(
         out,
         "\ntry: crm-consent --db {} contacts show {}",

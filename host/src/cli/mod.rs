@@ -174,7 +174,19 @@ enum Command {
     /// The decisions logged for a contact, or replay one
     Decisions(audit::DecisionsArgs),
     /// Build a demo database and run a newsletter, a send and a call
-    Demo,
+    Demo {
+        /// Then keep serving the demo database (API and pages) until Ctrl-C
+        #[arg(long)]
+        serve: bool,
+        /// Where `--serve` listens
+        #[arg(
+            long,
+            default_value = "127.0.0.1:8080",
+            value_name = "ADDR",
+            requires = "serve"
+        )]
+        listen: std::net::SocketAddr,
+    },
     /// Serve the JSON API under /api/v1 (see /api/v1/openapi.json)
     Serve(serve::ServeArgs),
     /// API keys of the HTTP service, each with a role
@@ -239,13 +251,14 @@ where
         Command::Decisions(args) => audit::decisions(&mut ctx, args),
         Command::Serve(args) => serve::serve(&mut ctx, args),
         Command::Keys(cmd) => serve::keys(&mut ctx, cmd),
-        Command::Demo => {
+        Command::Demo { serve, listen } => {
             let path = if db_typed {
                 ctx.db.clone()
             } else {
                 demo::default_path()
             };
-            demo::run(&mut ctx, path)
+            let serve = serve.then_some(listen);
+            demo::run(&mut ctx, demo::DemoOptions { path, serve })
         }
         Command::Templates(cmd) => pages::templates(&mut ctx, cmd),
         Command::Outbox(cmd) => pages::outbox(&mut ctx, cmd),

@@ -20,6 +20,16 @@ pub(crate) struct ServeArgs {
     connections: usize,
 }
 
+impl ServeArgs {
+    /// Serving on `listen` with the default pool.
+    pub(crate) fn at(listen: SocketAddr) -> Self {
+        ServeArgs {
+            listen,
+            connections: DEFAULT_CONNECTIONS,
+        }
+    }
+}
+
 /// Serves until SIGINT or SIGTERM, then lets requests in flight finish.
 pub(crate) fn serve(ctx: &mut Ctx<'_>, args: ServeArgs) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
