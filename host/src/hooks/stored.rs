@@ -55,7 +55,7 @@ pub enum HookError {
         "the justification text is {0} characters long; the limit is {MAX_JUSTIFICATION_CHARS}"
     )]
     TextTooLong(usize),
-    /// An auditor's replay cannot run: no such decision, no plugin hash or
+    /// An auditor's replay cannot run: no plugin hash or
     /// single-contact request was logged (a bulk-send summary), or those
     /// plugin bytes are no longer installed. Holds the decision and why.
     #[error("decision {0} cannot be replayed: {1}")]
@@ -442,7 +442,7 @@ impl StoredHooks {
         let logged = self
             .store
             .decision(id)?
-            .ok_or_else(|| HookError::NotReplayable(id, "no such decision".into()))?;
+            .ok_or(StoreError::UnknownDecision(id))?;
         let sha = logged
             .plugin_sha256
             .clone()
