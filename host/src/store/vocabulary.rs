@@ -259,7 +259,7 @@ impl fmt::Display for ContactFlags {
 macro_rules! open_enum {
     (
         $(#[$meta:meta])*
-        $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal,)* }
+        $name:ident, $what:literal { $($(#[$vmeta:meta])* $variant:ident => $text:literal,)* }
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -270,10 +270,15 @@ macro_rules! open_enum {
             Other(String),
         }
 
-        // A string in JSON: a built-in name or an admin's own.
+        // A string in JSON: a built-in name or an admin's own, never empty.
         impl utoipa::PartialSchema for $name {
             fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-                <String as utoipa::PartialSchema>::schema()
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .min_length(Some(1))
+                    .pattern(Some(r"\S"))
+                    .examples([$($text),*])
+                    .into()
             }
         }
 
@@ -302,7 +307,7 @@ macro_rules! open_enum {
             fn from_str(s: &str) -> Result<Self, ParseError> {
                 let text = s.trim();
                 if text.is_empty() {
-                    return Err(ParseError { what: stringify!($name), value: s.to_owned() });
+                    return Err(ParseError { what: $what, value: s.to_owned() });
                 }
                 Ok(match text {
                     $($text => $name::$variant,)*
@@ -329,7 +334,7 @@ macro_rules! open_enum {
 
 open_enum!(
     /// What a contact is (iPresso: person, company, device, car, ...).
-    ContactKind {
+    ContactKind, "contact kind" {
         /// A natural person: the data subject of the GDPR.
         Person => "person",
         /// A company or other organisation.
@@ -342,7 +347,7 @@ open_enum!(
 open_enum!(
     /// How two contacts are related, read as "from is `<kind>` of to"
     /// (iPresso: employee–company, parent–child, user–device, ...).
-    RelationKind {
+    RelationKind, "relation kind" {
         /// `from` works for the company `to`.
         EmployeeCompany => "employee_company",
         /// `from` is a parent of `to`.

@@ -2,6 +2,7 @@
 //! real database file, the real bundled plugin.
 
 mod crash;
+mod rejections;
 mod routes;
 mod support;
 mod writes;
