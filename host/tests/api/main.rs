@@ -4,5 +4,6 @@
 mod crash;
 mod rejections;
 mod routes;
+mod shutdown;
 mod support;
 mod writes;
