@@ -274,7 +274,7 @@ impl StoredHooks {
         // denies and justifies are what an auditor asks about.
         let logged = match code {
             None => None,
-            Some(code) => Some(self.store.log_decision(&NewDecision {
+            Some(code) => Some(self.store.log_refusal(&NewDecision {
                 at: op.at,
                 contact: Some(contact),
                 channel,
