@@ -197,24 +197,33 @@ pub(crate) fn print_decision(out: &mut dyn Write, d: &LoggedDecision) -> std::io
     writeln!(out, "  (by {})", d.actor)
 }
 
-/// The JSON of a replay: the logged and the replayed outcome and code side
-/// by side, spelled alike (snake_case), as the decision log spells them.
-#[derive(Serialize)]
-struct ReplayJson<'a> {
+/// The JSON of a replay (`decisions replay --json` and the API): the logged
+/// and the replayed outcome and code side by side, spelled alike
+/// (snake_case), as the decision log spells them.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct ReplayJson {
+    /// The logged decision that was replayed.
     decision: DecisionId,
-    logged_outcome: &'a str,
-    logged_code: &'a str,
+    /// `allow`, `deny`, `justify` or `justified`, as logged.
+    logged_outcome: String,
+    /// The reason code as logged, e.g. `no_consent`.
+    logged_code: String,
+    /// What the plugin answers now from the same bytes, config, contact
+    /// state and time: `allow`, `deny` or `justify`.
     replayed_outcome: &'static str,
+    /// The replayed reason code.
     replayed_code: &'static str,
+    /// Whether outcome and code are the same (a justification counts as the
+    /// justify it answered): what an auditor checks.
     same: bool,
 }
 
-impl<'a> ReplayJson<'a> {
-    fn of(r: &'a Replay) -> Self {
+impl ReplayJson {
+    pub(crate) fn of(r: &Replay) -> Self {
         ReplayJson {
             decision: r.decision,
-            logged_outcome: &r.logged_outcome,
-            logged_code: &r.logged_code,
+            logged_outcome: r.logged_outcome.clone(),
+            logged_code: r.logged_code.clone(),
             replayed_outcome: names::outcome(&r.replayed),
             replayed_code: names::code(&r.replayed).as_str(),
             same: r.same,

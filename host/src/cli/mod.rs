@@ -8,7 +8,7 @@
 //! [`run`](crate::cli::run) is the whole program minus the process: `main`
 //! passes argv and stdout, and tests pass their own arguments and a buffer.
 
-mod audit;
+pub(crate) mod audit;
 mod catalog;
 pub(crate) mod check;
 mod codes;

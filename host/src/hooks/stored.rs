@@ -61,7 +61,7 @@ pub enum HookError {
          {MAX_JUSTIFICATION_CHARS}"
     )]
     TextTooLong(usize),
-    /// An auditor's replay cannot run: no such decision, no plugin hash or
+    /// An auditor's replay cannot run: no plugin hash or
     /// single-contact request was logged (a bulk-send summary), or those
     /// plugin bytes are no longer installed. Holds the decision and why.
     #[error("decision {0} cannot be replayed: {1}")]
@@ -293,7 +293,7 @@ impl StoredHooks {
         // denies and justifies are what an auditor asks about.
         let logged = match code {
             None => None,
-            Some(code) => Some(self.store.log_decision(&NewDecision {
+            Some(code) => Some(self.store.log_refusal(&NewDecision {
                 at: op.at,
                 contact: Some(contact),
                 channel,
@@ -464,7 +464,7 @@ impl StoredHooks {
         let logged = self
             .store
             .decision(id)?
-            .ok_or_else(|| HookError::NotReplayable(id, "no such decision".into()))?;
+            .ok_or(StoreError::UnknownDecision(id))?;
         let sha = logged
             .plugin_sha256
             .clone()

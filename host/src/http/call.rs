@@ -5,8 +5,13 @@
 //! to a blocking thread, in that order: a caller without a valid key learns
 //! nothing about the request's validity.
 
+use std::convert::Infallible;
+
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
+use axum::extract::path::ErrorKind;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
@@ -30,6 +35,7 @@ pub(crate) struct Call {
     query: Option<String>,
     authorization: Option<String>,
     idempotency_key: Option<String>,
+    content_type: Option<String>,
     body: Bytes,
 }
 
@@ -55,15 +61,24 @@ impl<S: Send + Sync> FromRequest<S> for Call {
                 .into_response());
             }
         };
-        let body = Bytes::from_request(req, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
+        let content_type = headers
+            .get(header::CONTENT_TYPE)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        // axum's own rejections are plain text; every answer here is JSON.
+        let body = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::too_large().into_response()
+            } else {
+                ApiError::unreadable_body().into_response()
+            }
+        })?;
         Ok(Call {
             method,
             path,
             query,
             authorization,
             idempotency_key,
+            content_type,
             body,
         })
     }
@@ -96,6 +111,7 @@ pub(crate) struct Work<'a> {
     /// When the request arrived: the time a decision is about.
     pub now: DateTime<Utc>,
     body: &'a Bytes,
+    content_type: Option<&'a str>,
     query: Option<&'a str>,
 }
 
@@ -117,11 +133,28 @@ impl Work<'_> {
 
     /// The JSON body as `T`; a 422 names the field at fault.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
-        let body: &[u8] = if self.body.is_empty() {
+        if let Some(ct) = self.content_type
+            && !self.body.is_empty()
+            && !is_json(ct)
+        {
+            return Err(ApiError::not_json(ct));
+        }
+        // No body, or `null`, is an empty object: routes whose fields all
+        // have defaults take no body (the document's optional body).
+        let trimmed = self.body.trim_ascii();
+        let body: &[u8] = if trimmed.is_empty() || trimmed == b"null" {
             b"{}"
         } else {
             self.body
         };
+        // serde reads a struct from an array too (`[5]` as `{"contact": 5}`):
+        // a body whose fields are matched by position is a client's bug.
+        if !body.trim_ascii_start().starts_with(b"{") {
+            return Err(ApiError::invalid(
+                "body",
+                "the request body must be a JSON object, e.g. `{\"contact\": 1}`",
+            ));
+        }
         let de = &mut serde_json::Deserializer::from_slice(body);
         serde_path_to_error::deserialize(de).map_err(|e| {
             let field = e.path().to_string();
@@ -150,6 +183,54 @@ impl Work<'_> {
             let field = e.path().to_string();
             ApiError::invalid(field, format!("the query is not valid: {}", e.into_inner()))
         })
+    }
+}
+
+/// `application/json`, or a `+json` type, with any parameters.
+fn is_json(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    essence.eq_ignore_ascii_case("application/json")
+        || essence
+            .rsplit_once('+')
+            .is_some_and(|(_, suffix)| suffix.eq_ignore_ascii_case("json"))
+}
+
+/// The path parameters, or why they cannot be read. A bad path is answered
+/// only after authentication, like every other input (`Segment::get`), and
+/// as JSON (axum's own rejection is plain text).
+pub(crate) struct Segment<T>(Result<T, ApiError>);
+
+impl<T> Segment<T> {
+    /// The parameters, or a 422 that names the one at fault.
+    pub(crate) fn get(self) -> Result<T, ApiError> {
+        self.0
+    }
+}
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Segment<T> {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Infallible> {
+        let got = Path::<T>::from_request_parts(parts, state).await;
+        Ok(Segment(got.map(|Path(t)| t).map_err(|e| path_error(&e))))
+    }
+}
+
+fn path_error(e: &PathRejection) -> ApiError {
+    let PathRejection::FailedToDeserializePathParams(e) = e else {
+        tracing::error!("a route's path parameters are missing: {e}");
+        return ApiError::internal();
+    };
+    match e.kind() {
+        ErrorKind::InvalidUtf8InPathParam { key } => ApiError::invalid(
+            key.as_str(),
+            format!("the path parameter `{key}` is not valid UTF-8; percent-encode UTF-8 text"),
+        ),
+        ErrorKind::ParseErrorAtKey { key, value, .. } => ApiError::invalid(
+            key.as_str(),
+            format!("the path parameter `{key}` cannot be `{value}`"),
+        ),
+        other => ApiError::invalid("path", format!("the path is not valid: {other}")),
     }
 }
 
@@ -216,6 +297,7 @@ impl Pool {
                     caller,
                     now,
                     body: &call.body,
+                    content_type: call.content_type.as_deref(),
                     query: call.query.as_deref(),
                 };
                 let value = work(&mut w)?;

@@ -98,6 +98,49 @@ impl ApiError {
         .hint("the routes are listed in `/api/v1/openapi.json`")
     }
 
+    /// 405 for a route that exists without this method.
+    pub(crate) fn method_not_allowed(method: &str) -> Self {
+        ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            format!("this route does not take `{method}`"),
+        )
+        .hint("the `Allow` header and `/api/v1/openapi.json` list the methods it takes")
+    }
+
+    /// 413.
+    pub(crate) fn too_large() -> Self {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!(
+                "the request body is too large: at most {} MiB of JSON, or {} MiB for a plugin upload",
+                super::MAX_JSON_BODY / (1024 * 1024),
+                super::MAX_UPLOAD / (1024 * 1024)
+            ),
+        )
+    }
+
+    /// 400: the body could not be read at all (the connection broke).
+    pub(crate) fn unreadable_body() -> Self {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "unreadable_body",
+            "the request body could not be read; send it again",
+        )
+    }
+
+    /// 415: a body that says it is not JSON.
+    pub(crate) fn not_json(content_type: &str) -> Self {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!("the body is sent as `{content_type}`; this route reads JSON"),
+        )
+        .hint("send `Content-Type: application/json`")
+        .field("Content-Type")
+    }
+
     /// 503: the server is shutting down.
     pub(crate) fn unavailable() -> Self {
         ApiError::new(

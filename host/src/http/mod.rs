@@ -49,9 +49,14 @@ pub const DEFAULT_CONNECTIONS: usize = 8;
 /// debug build on a busy machine.
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// The largest request body: a plugin upload. Components of tens of
-/// megabytes are not consent rules.
-pub const MAX_BODY: usize = 32 * 1024 * 1024;
+/// The largest plugin upload. Components of tens of megabytes are not
+/// consent rules.
+pub const MAX_UPLOAD: usize = 32 * 1024 * 1024;
+
+/// The largest body of every other route. The biggest legitimate one is a
+/// consent type with its 64 KiB text; a small bound keeps a burst of large
+/// bodies from holding gigabytes while they wait for the pool.
+pub const MAX_JSON_BODY: usize = 1024 * 1024;
 
 /// Where and how to serve.
 #[derive(Debug, Clone)]
@@ -199,12 +204,16 @@ fn app(pool: pool::Pool) -> Router {
                 async move { axum::Json(doc) }
             }),
         )
+        .method_not_allowed_fallback(|method: axum::http::Method| async move {
+            ApiError::method_not_allowed(method.as_str())
+        })
         .with_state(pool);
     Router::new()
         .nest("/api/v1", api)
         .merge(pages::routes().with_state(pages_pool))
         .fallback(|| async { ApiError::not_found() })
-        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+        // The upload route raises it for itself (`api/setup.rs`).
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_JSON_BODY))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(
             TraceLayer::new_for_http()

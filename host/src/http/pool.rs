@@ -27,6 +27,8 @@ struct Inner {
     engine: Engine,
     idle: Mutex<Vec<StoredHooks>>,
     permits: Semaphore,
+    /// Every pooled connection's writes queue here (`Store::share_write_gate`).
+    write_gate: Arc<Mutex<()>>,
 }
 
 impl Pool {
@@ -37,6 +39,7 @@ impl Pool {
                 engine,
                 idle: Mutex::new(Vec::with_capacity(size)),
                 permits: Semaphore::new(size),
+                write_gate: Arc::new(Mutex::new(())),
             }),
         }
     }
@@ -80,7 +83,8 @@ impl Inner {
         if let Some(hooks) = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop() {
             return Ok(hooks);
         }
-        let store = Store::open(&self.db).map_err(ApiError::from_store)?;
+        let mut store = Store::open(&self.db).map_err(ApiError::from_store)?;
+        store.share_write_gate(Arc::clone(&self.write_gate));
         Ok(StoredHooks::new(&self.engine, store))
     }
 

@@ -144,8 +144,10 @@ pub struct Purpose {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NewPurpose {
     /// Stable code; in an edit, the purpose's new code.
+    #[schema(pattern = r"^[A-Za-z0-9_.-]{1,64}$")]
     pub code: String,
     /// Shown to admins and operators.
+    #[schema(min_length = 1, max_length = 1000, pattern = r"\S")]
     pub name: String,
     /// The default legal basis (Art. 6(1)).
     pub legal_basis: LegalBasis,

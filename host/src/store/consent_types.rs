@@ -46,12 +46,16 @@ pub struct ConsentType {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NewConsentType {
     /// Stable code used in imports and the CLI.
+    #[schema(pattern = r"^[A-Za-z0-9_.-]{1,64}$")]
     pub code: String,
     /// Shown in pick lists.
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub title: String,
     /// An admin's note on what the type covers.
+    #[schema(max_length = 1000)]
     pub description: Option<String>,
     /// The text the person agrees to: version 1.
+    #[schema(min_length = 1, max_length = 65536, pattern = r"\S")]
     pub text: String,
     /// Days a given consent stays valid; `None` never expires.
     pub validity_days: Option<u32>,

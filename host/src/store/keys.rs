@@ -124,26 +124,29 @@ impl Store {
         let Some((id, secret)) = split_key(presented) else {
             return Ok(Err(KeyRefused::Unknown));
         };
-        let stored: Option<(Vec<u8>, Option<i64>)> = self
+        // One cached statement: this runs before every API request.
+        let stored: Option<(Vec<u8>, ApiKey)> = self
             .conn
-            .prepare_cached("SELECT secret_sha256, revoked_at FROM api_keys WHERE id = ?1")?
-            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .prepare_cached(&format!("{SELECT_WITH_HASH} WHERE id = ?1"))?
+            .query_row([id], |r| Ok((r.get(6)?, key_row(r)?)))
             .optional()?;
-        let Some((hash, revoked)) = stored else {
+        let Some((hash, key)) = stored else {
             return Ok(Err(KeyRefused::Unknown));
         };
         let presented_hash = Sha256::digest(secret.as_bytes());
         if !bool::from(presented_hash.as_slice().ct_eq(&hash)) {
             return Ok(Err(KeyRefused::Unknown));
         }
-        if revoked.is_some() {
+        if key.revoked_at.is_some() {
             return Ok(Err(KeyRefused::Revoked));
         }
-        Ok(Ok(self.api_key(id)?))
+        Ok(Ok(key))
     }
 }
 
 const SELECT: &str = "SELECT id, name, role, created_at, created_by, revoked_at FROM api_keys";
+const SELECT_WITH_HASH: &str =
+    "SELECT id, name, role, created_at, created_by, revoked_at, secret_sha256 FROM api_keys";
 
 fn key_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ApiKey> {
     Ok(ApiKey {

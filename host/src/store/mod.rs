@@ -95,6 +95,15 @@ pub struct Store {
     path: PathBuf,
     clock: Clock,
     read_only: bool,
+    /// Shared by the connections of one process (the HTTP pool), so that
+    /// their writers queue on a mutex instead of in SQLite's busy handler,
+    /// which sleeps 1, 2, 5, 10, ... ms between tries.
+    write_gate: Option<std::sync::Arc<std::sync::Mutex<()>>>,
+    /// The connection commits without fsync (`synchronous=NORMAL`) now.
+    sync_normal: bool,
+    /// The next write may commit so (`Store::log_refusal`); every other
+    /// write waits for the disk.
+    next_write_lazy: bool,
 }
 
 impl std::fmt::Debug for Store {
@@ -196,6 +205,9 @@ impl Store {
             path: path.to_owned(),
             clock: Box::new(Utc::now),
             read_only: mode == Mode::ReadOnly,
+            write_gate: None,
+            sync_normal: false,
+            next_write_lazy: false,
         })
     }
 
@@ -230,6 +242,13 @@ impl Store {
     /// caller cannot revive an expired link by passing another time.
     pub(crate) fn clock_now(&self) -> DateTime<Utc> {
         (self.clock)()
+    }
+
+    /// Makes this connection's writes take `gate` first: the connections of
+    /// one process that share it then write one after another without
+    /// SQLite's busy sleeps. Other processes still meet SQLite's lock.
+    pub(crate) fn share_write_gate(&mut self, gate: std::sync::Arc<std::sync::Mutex<()>>) {
+        self.write_gate = Some(gate);
     }
 
     #[cfg(test)]

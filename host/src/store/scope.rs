@@ -64,6 +64,15 @@ impl Store {
     ) -> std::result::Result<T, E> {
         let sql = |e: rusqlite::Error| E::from(StoreError::from(e));
         if self.conn.is_autocommit() {
+            // Not inside a request's outer transaction: that one already
+            // holds SQLite's lock, and waiting here for the gate could
+            // wait for a writer that waits for that lock.
+            let lazy = std::mem::take(&mut self.next_write_lazy);
+            self.sync(lazy)?;
+            let gate = self.write_gate.clone();
+            let _turn = gate
+                .as_ref()
+                .map(|g| g.lock().unwrap_or_else(|p| p.into_inner()));
             let tx = self
                 .conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -87,6 +96,17 @@ impl Store {
         }
     }
 
+    /// Sets whether the next commit waits for the disk; a pragma only when
+    /// it changes (a prepared statement each time otherwise).
+    fn sync(&mut self, lazy: bool) -> Result<()> {
+        if lazy != self.sync_normal {
+            let level = if lazy { "NORMAL" } else { "FULL" };
+            self.conn.pragma_update(None, "synchronous", level)?;
+            self.sync_normal = lazy;
+        }
+        Ok(())
+    }
+
     /// Opens the outer transaction of a request with an idempotency key.
     ///
     /// `scope` is who asks (an API key's id): keys of different callers never
@@ -106,6 +126,7 @@ impl Store {
         }
         super::limits::check_len("idempotency key", key, super::limits::MAX_IDEMPOTENCY_KEY)?;
         self.abandon_request()?;
+        self.sync(false)?;
         self.conn.execute_batch("BEGIN IMMEDIATE")?;
         let found = self.remembered(scope, key);
         let found = match found {

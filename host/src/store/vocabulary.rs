@@ -282,10 +282,15 @@ macro_rules! open_enum {
             Other(String),
         }
 
-        // A string in JSON: a built-in name or an admin's own.
+        // A string in JSON: a built-in name or an admin's own, never empty.
         impl utoipa::PartialSchema for $name {
             fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-                <String as utoipa::PartialSchema>::schema()
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .min_length(Some(1))
+                    .pattern(Some(r"\S"))
+                    .examples([$($text),*])
+                    .into()
             }
         }
 

@@ -3,6 +3,8 @@
 
 mod crash;
 mod notify;
+mod rejections;
 mod routes;
+mod shutdown;
 mod support;
 mod writes;

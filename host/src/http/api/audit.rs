@@ -1,14 +1,14 @@
 //! What an auditor reads: the decision log, replays, and ledger verify.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::hooks::Replay;
-use crate::http::call::{Call, id};
+use crate::cli::audit::ReplayJson;
+use crate::http::call::{Call, Segment, id};
 use crate::http::error::{ApiError, ErrorEnvelope};
 use crate::http::pool::Pool;
 use crate::store::{ContactId, DecisionId, LedgerReport, LoggedDecision, Role};
@@ -27,6 +27,7 @@ pub(super) fn routes() -> OpenApiRouter<Pool> {
 #[into_params(parameter_in = Query)]
 pub(crate) struct DecisionQuery {
     /// The contact's id.
+    #[param(example = 1)]
     contact: i64,
 }
 
@@ -48,12 +49,12 @@ fn no_decision(id: i64) -> ApiError {
 
 /// One logged decision.
 #[utoipa::path(get, path = "/decisions/{id}", tag = "audit",
-    params(("id" = i64, Path, description = "the decision's id")),
+    params(("id" = i64, Path, description = "the decision's id", example = 1)),
     responses((status = 200, body = LoggedDecision), (status = "4XX", body = ErrorEnvelope)),
     security(("api_key" = [])))]
-async fn decision(State(pool): State<Pool>, Path(raw): Path<String>, call: Call) -> Response {
+async fn decision(State(pool): State<Pool>, raw: Segment<String>, call: Call) -> Response {
     pool.read(call, Role::Reader, move |w| {
-        let n = id("id", &raw)?;
+        let n = id("id", &raw.get()?)?;
         w.store()
             .decision(DecisionId(n))?
             .ok_or_else(|| no_decision(n))
@@ -64,13 +65,13 @@ async fn decision(State(pool): State<Pool>, Path(raw): Path<String>, call: Call)
 /// Replays a decision against the plugin bytes, config, contact state and
 /// time it was made with; `same` is what an auditor checks.
 #[utoipa::path(get, path = "/decisions/{id}/replay", tag = "audit",
-    params(("id" = i64, Path, description = "the decision's id")),
-    responses((status = 200, body = Replay), (status = "4XX", body = ErrorEnvelope)),
+    params(("id" = i64, Path, description = "the decision's id", example = 1)),
+    responses((status = 200, body = ReplayJson), (status = "4XX", body = ErrorEnvelope)),
     security(("api_key" = [])))]
-async fn replay(State(pool): State<Pool>, Path(raw): Path<String>, call: Call) -> Response {
+async fn replay(State(pool): State<Pool>, raw: Segment<String>, call: Call) -> Response {
     pool.read(call, Role::Reader, move |w| {
-        let n = id("id", &raw)?;
-        Ok(w.hooks.replay(DecisionId(n))?)
+        let n = id("id", &raw.get()?)?;
+        Ok(ReplayJson::of(&w.hooks.replay(DecisionId(n))?))
     })
     .await
 }

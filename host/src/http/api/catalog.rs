@@ -64,7 +64,9 @@ async fn statuses(State(pool): State<Pool>, call: Call) -> Response {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct StatusRequest {
+    #[schema(pattern = r"^[A-Za-z0-9_.-]{1,64}$")]
     code: String,
+    #[schema(min_length = 1, max_length = 1000, pattern = r"\S")]
     name: String,
     /// The DPV status it means.
     meaning: ConsentStatus,
@@ -89,8 +91,10 @@ async fn add_status(State(pool): State<Pool>, call: Call) -> Response {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CodeName {
+    #[schema(pattern = r"^[A-Za-z0-9_.-]{1,64}$")]
     code: String,
     /// The name (a reason's label).
+    #[schema(min_length = 1, max_length = 1000, pattern = r"\S")]
     name: String,
 }
 
@@ -178,7 +182,9 @@ async fn subscription_types(State(pool): State<Pool>, call: Call) -> Response {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SubscriptionTypeRequest {
+    #[schema(pattern = r"^[A-Za-z0-9_.-]{1,64}$")]
     code: String,
+    #[schema(min_length = 1, max_length = 1000, pattern = r"\S")]
     name: String,
     /// Only contacts who opted in receive it.
     #[serde(default)]

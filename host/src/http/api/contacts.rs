@@ -1,7 +1,7 @@
 //! Contacts, their flags, their consents (record, withdraw, current,
 //! history) and their timeline.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
@@ -11,8 +11,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::cli::consent::{ConsentView, HistoryEntry, current, history};
-use crate::http::call::{Call, id};
-use crate::http::error::ErrorEnvelope;
+use crate::http::call::{Call, Segment, id};
+use crate::http::error::{ApiError, ErrorEnvelope};
 use crate::http::pool::Pool;
 use crate::store::{
     Contact, ContactFlags, ContactId, ContactKind, LedgerEntry, LegalBasis, NewConsent, NewContact,
@@ -38,6 +38,7 @@ pub(crate) struct Page {
     /// Only contacts with a larger id (the last id of the previous page).
     after: Option<i64>,
     /// At most this many (1 to 1000, default 100).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u32>,
 }
 
@@ -48,7 +49,13 @@ pub(crate) struct Page {
 async fn list(State(pool): State<Pool>, call: Call) -> Response {
     pool.read(call, Role::Reader, |w| {
         let page: Page = w.query()?;
-        let limit = page.limit.unwrap_or(100).clamp(1, 1000);
+        let limit = page.limit.unwrap_or(100);
+        if !(1..=1000).contains(&limit) {
+            return Err(ApiError::invalid(
+                "limit",
+                format!("`limit` must be 1 to 1000; got `{limit}`"),
+            ));
+        }
         Ok(w.store().contacts(page.after.map(ContactId), limit)?)
     })
     .await
@@ -56,12 +63,14 @@ async fn list(State(pool): State<Pool>, call: Call) -> Response {
 
 /// A contact to add.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"name": "Anna Nowak", "email": "anna@example.com"}))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ContactRequest {
     /// `person` (the default), `company`, or the admin's own kind.
     #[serde(default)]
     kind: Option<ContactKind>,
     /// The name.
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     name: String,
     /// Email address.
     #[serde(default)]
@@ -97,12 +106,12 @@ async fn create(State(pool): State<Pool>, call: Call) -> Response {
 
 /// One contact.
 #[utoipa::path(get, path = "/contacts/{id}", tag = "contacts",
-    params(("id" = i64, Path, description = "the contact's id")),
+    params(("id" = i64, Path, description = "the contact's id", example = 1)),
     responses((status = 200, body = Contact), (status = "4XX", body = ErrorEnvelope)),
     security(("api_key" = [])))]
-async fn show(State(pool): State<Pool>, Path(contact): Path<String>, call: Call) -> Response {
+async fn show(State(pool): State<Pool>, contact: Segment<String>, call: Call) -> Response {
     pool.read(call, Role::Reader, move |w| {
-        let contact = ContactId(id("id", &contact)?);
+        let contact = ContactId(id("id", &contact.get()?)?);
         Ok(w.store().contact(contact)?)
     })
     .await
@@ -111,13 +120,13 @@ async fn show(State(pool): State<Pool>, Path(contact): Path<String>, call: Call)
 /// Sets the Art. 18 restriction, the Art. 21 objection and the opt-out of
 /// everything; each change is a ledger and a timeline entry.
 #[utoipa::path(put, path = "/contacts/{id}/flags", tag = "contacts", request_body = ContactFlags,
-    params(("id" = i64, Path, description = "the contact's id"),
+    params(("id" = i64, Path, description = "the contact's id", example = 1),
         ("Idempotency-Key" = Option<String>, Header, description = "retry safely")),
     responses((status = 200, body = Contact), (status = "4XX", body = ErrorEnvelope)),
     security(("api_key" = [])))]
-async fn set_flags(State(pool): State<Pool>, Path(contact): Path<String>, call: Call) -> Response {
+async fn set_flags(State(pool): State<Pool>, contact: Segment<String>, call: Call) -> Response {
     pool.write(call, Role::Operator, StatusCode::OK, move |w| {
-        let contact = ContactId(id("id", &contact)?);
+        let contact = ContactId(id("id", &contact.get()?)?);
         let flags: ContactFlags = w.json()?;
         let actor = w.actor();
         w.store().set_flags(contact, flags, &actor)?;
@@ -128,12 +137,12 @@ async fn set_flags(State(pool): State<Pool>, Path(contact): Path<String>, call: 
 
 /// The contact's current consents.
 #[utoipa::path(get, path = "/contacts/{id}/consents", tag = "consents",
-    params(("id" = i64, Path, description = "the contact's id")),
+    params(("id" = i64, Path, description = "the contact's id", example = 1)),
     responses((status = 200, body = Vec<ConsentView>), (status = "4XX", body = ErrorEnvelope)),
     security(("api_key" = [])))]
-async fn consents(State(pool): State<Pool>, Path(contact): Path<String>, call: Call) -> Response {
+async fn consents(State(pool): State<Pool>, contact: Segment<String>, call: Call) -> Response {
     pool.read(call, Role::Reader, move |w| {
-        let contact = ContactId(id("id", &contact)?);
+        let contact = ContactId(id("id", &contact.get()?)?);
         let now = w.now;
         Ok(current(w.store(), contact, now)?)
     })
@@ -142,6 +151,7 @@ async fn consents(State(pool): State<Pool>, Path(contact): Path<String>, call: C
 
 /// A consent given, refused or withdrawn, as the ledger records it.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"consent_type": "email", "method": "email", "evidence": {"ip": "192.0.2.1"}}))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct GrantRequest {
     /// The consent type's code, e.g. `newsletter`.
@@ -160,9 +170,10 @@ pub(crate) struct GrantRequest {
     /// Where it came from; no personal data (it enters the hash chain).
     #[serde(default)]
     source: Option<String>,
-    /// IP, user agent, form payload: stored apart and erasable.
+    /// IP, user agent, form payload: any JSON value, usually an object;
+    /// stored apart and erasable.
     #[serde(default)]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<serde_json::Value>)]
     evidence: Option<serde_json::Value>,
 }
 
@@ -175,13 +186,13 @@ const API_SOURCE: &str = "crm-consent api";
 
 /// Records a consent in the ledger.
 #[utoipa::path(post, path = "/contacts/{id}/consents", tag = "consents", request_body = GrantRequest,
-    params(("id" = i64, Path, description = "the contact's id"),
+    params(("id" = i64, Path, description = "the contact's id", example = 1),
         ("Idempotency-Key" = Option<String>, Header, description = "retry without recording twice")),
     responses((status = 201, body = LedgerEntry), (status = "4XX", body = ErrorEnvelope)),
     security(("api_key" = [])))]
-async fn grant(State(pool): State<Pool>, Path(contact): Path<String>, call: Call) -> Response {
+async fn grant(State(pool): State<Pool>, contact: Segment<String>, call: Call) -> Response {
     pool.write(call, Role::Operator, StatusCode::CREATED, move |w| {
-        let contact = ContactId(id("id", &contact)?);
+        let contact = ContactId(id("id", &contact.get()?)?);
         let req: GrantRequest = w.json()?;
         let new = NewConsent {
             contact,
@@ -202,6 +213,7 @@ async fn grant(State(pool): State<Pool>, Path(contact): Path<String>, call: Call
 
 /// A withdrawal.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"method": "email"}))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct WithdrawRequest {
     /// How it was withdrawn: a method code such as `email`.
@@ -214,17 +226,18 @@ pub(crate) struct WithdrawRequest {
 /// Withdraws a consent now (Art. 7(3)).
 #[utoipa::path(post, path = "/contacts/{id}/consents/{consent_type}/withdraw", tag = "consents",
     request_body = WithdrawRequest,
-    params(("id" = i64, Path, description = "the contact's id"),
-        ("consent_type" = String, Path, description = "the consent type's code"),
+    params(("id" = i64, Path, description = "the contact's id", example = 1),
+        ("consent_type" = String, Path, description = "the consent type's code", example = "email"),
         ("Idempotency-Key" = Option<String>, Header, description = "retry without recording twice")),
     responses((status = 201, body = LedgerEntry), (status = "4XX", body = ErrorEnvelope)),
     security(("api_key" = [])))]
 async fn withdraw(
     State(pool): State<Pool>,
-    Path((contact, consent_type)): Path<(String, String)>,
+    path: Segment<(String, String)>,
     call: Call,
 ) -> Response {
     pool.write(call, Role::Operator, StatusCode::CREATED, move |w| {
+        let (contact, consent_type) = path.get()?;
         let contact = ContactId(id("id", &contact)?);
         let req: WithdrawRequest = w.json()?;
         let new = NewConsent {
@@ -246,16 +259,16 @@ async fn withdraw(
 
 /// Every consent entry of the contact, oldest first, with the text agreed to.
 #[utoipa::path(get, path = "/contacts/{id}/consents/history", tag = "consents",
-    params(("id" = i64, Path, description = "the contact's id")),
+    params(("id" = i64, Path, description = "the contact's id", example = 1)),
     responses((status = 200, body = Vec<HistoryEntry>), (status = "4XX", body = ErrorEnvelope)),
     security(("api_key" = [])))]
 async fn consent_history(
     State(pool): State<Pool>,
-    Path(contact): Path<String>,
+    contact: Segment<String>,
     call: Call,
 ) -> Response {
     pool.read(call, Role::Reader, move |w| {
-        let contact = ContactId(id("id", &contact)?);
+        let contact = ContactId(id("id", &contact.get()?)?);
         Ok(history(w.store(), contact)?)
     })
     .await
@@ -263,12 +276,12 @@ async fn consent_history(
 
 /// Everything that happened to the contact, oldest first.
 #[utoipa::path(get, path = "/contacts/{id}/timeline", tag = "contacts",
-    params(("id" = i64, Path, description = "the contact's id")),
+    params(("id" = i64, Path, description = "the contact's id", example = 1)),
     responses((status = 200, body = Vec<TimelineEntry>), (status = "4XX", body = ErrorEnvelope)),
     security(("api_key" = [])))]
-async fn timeline(State(pool): State<Pool>, Path(contact): Path<String>, call: Call) -> Response {
+async fn timeline(State(pool): State<Pool>, contact: Segment<String>, call: Call) -> Response {
     pool.read(call, Role::Reader, move |w| {
-        let contact = ContactId(id("id", &contact)?);
+        let contact = ContactId(id("id", &contact.get()?)?);
         Ok(w.store().timeline(contact)?)
     })
     .await

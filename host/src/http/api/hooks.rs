@@ -27,6 +27,7 @@ pub(super) fn routes() -> OpenApiRouter<Pool> {
 
 /// Asks about one contact.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"contact": 1}))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SingleRequest {
     /// The contact's id.
@@ -119,6 +120,7 @@ async fn sms(State(pool): State<Pool>, call: Call) -> Response {
 
 /// A newsletter.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"dry_run": true}))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct BulkRequest {
     /// The subscription type's code; without one, every contact with an email.
@@ -134,7 +136,7 @@ pub(crate) struct BulkRequest {
 
 /// Before a newsletter: who gets it, who is skipped and why.
 #[utoipa::path(post, path = "/hooks/bulk", tag = "hooks",
-    request_body = BulkRequest,
+    request_body = Option<BulkRequest>,
     params(("Idempotency-Key" = Option<String>, Header, description = "retry without logging twice")),
     responses((status = 200, body = BulkSend), (status = "4XX", body = ErrorEnvelope)),
     security(("api_key" = [])))]
@@ -155,6 +157,7 @@ async fn bulk(State(pool): State<Pool>, call: Call) -> Response {
 
 /// Going on after a `justify`.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"contact": 2, "channel": "phone", "reason": "existing_customer", "text": "asked for a call back"}))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct JustifyRequest {
     /// The contact's id.

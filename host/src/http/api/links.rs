@@ -112,7 +112,8 @@ async fn outbox(State(pool): State<Pool>, call: Call) -> Response {
 
 /// Marks a message sent; acknowledging twice is harmless.
 #[utoipa::path(post, path = "/outbox/{id}/ack", tag = "pages",
-    params(("id" = i64, Path, description = "the message's id")),
+    params(("id" = i64, Path, description = "the message's id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "retry safely")),
     responses((status = 200, body = OutboxMessage), (status = "4XX", body = ErrorEnvelope)),
     security(("api_key" = [])))]
 async fn acknowledge(State(pool): State<Pool>, Path(raw): Path<String>, call: Call) -> Response {

@@ -1,6 +1,6 @@
 //! Setup: install (upload), list and roll back plugins; the switches.
 
-use axum::extract::{Path, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::http::call::Call;
+use crate::http::call::{Call, Segment};
 use crate::http::error::ErrorEnvelope;
 use crate::http::pool::Pool;
 use crate::setup::{self, Switch};
@@ -17,6 +17,8 @@ use crate::store::{PluginInfo, Role, Switches};
 pub(super) fn routes() -> OpenApiRouter<Pool> {
     OpenApiRouter::new()
         .routes(routes!(plugins, install))
+        // Set inside the app-wide limit, so it wins for this route.
+        .layer(DefaultBodyLimit::max(crate::http::MAX_UPLOAD))
         .routes(routes!(rollback))
         .routes(routes!(switches))
         .routes(routes!(set_switch))
@@ -34,8 +36,8 @@ async fn plugins(State(pool): State<Pool>, call: Call) -> Response {
 /// Installs (or upgrades to) the uploaded component: validated, self-tested,
 /// precompiled, stored and made active. The old one stays for a rollback.
 #[utoipa::path(post, path = "/setup/plugins", tag = "setup",
-    request_body(content = Vec<u8>, content_type = "application/wasm",
-        description = "the component's bytes"),
+    request_body(content((Vec<u8> = "application/wasm"), (Vec<u8> = "application/octet-stream")),
+        description = "the component's bytes; the content type is not checked"),
     params(("Idempotency-Key" = Option<String>, Header, description = "retry safely")),
     responses((status = 201, body = PluginInfo), (status = "4XX", body = ErrorEnvelope)),
     security(("api_key" = [])))]
@@ -71,6 +73,17 @@ async fn switches(State(pool): State<Pool>, call: Call) -> Response {
         .await
 }
 
+/// The switches' names in a path (the document's shape of `Switch`).
+#[derive(ToSchema)]
+#[schema(rename_all = "kebab-case")]
+#[allow(dead_code)]
+pub(crate) enum SwitchName {
+    SingleMail,
+    MailingList,
+    PerContact,
+    EMarketingPrivacy,
+}
+
 /// A switch's new position.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -80,13 +93,13 @@ pub(crate) struct SwitchRequest {
 
 /// Turns one switch on or off; a ledger entry.
 #[utoipa::path(put, path = "/setup/switches/{name}", tag = "setup", request_body = SwitchRequest,
-    params(("name" = String, Path, description = "the switch, as `GET /setup/switches` names it"),
+    params(("name" = inline(SwitchName), Path, description = "the switch"),
         ("Idempotency-Key" = Option<String>, Header, description = "retry safely")),
     responses((status = 200, body = Switches), (status = "4XX", body = ErrorEnvelope)),
     security(("api_key" = [])))]
-async fn set_switch(State(pool): State<Pool>, Path(name): Path<String>, call: Call) -> Response {
+async fn set_switch(State(pool): State<Pool>, name: Segment<String>, call: Call) -> Response {
     pool.write(call, Role::Admin, StatusCode::OK, move |w| {
-        let switch: Switch = name.parse()?;
+        let switch: Switch = name.get()?.parse()?;
         let req: SwitchRequest = w.json()?;
         let actor = w.actor();
         Ok(setup::set_switch(w.store(), switch, req.on, &actor)?)
