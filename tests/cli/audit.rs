@@ -126,7 +126,7 @@ fn a_logged_decision_replays_the_same() {
     let replay = crm.json(&["decisions", "replay", &decision]);
     assert_eq!(replay["same"], true);
     let err = crm.err(&["decisions", "replay", "999"]);
-    assert!(err.contains("decision 999"), "{err}");
+    assert!(err.contains("no decision has the id 999"), "{err}");
 }
 
 #[test]
