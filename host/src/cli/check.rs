@@ -5,15 +5,13 @@
 use std::io::Write;
 
 use anyhow::{Context as _, Result};
-use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
 
-use super::{Ctx, Finished, day, names};
+use super::{Ctx, Finished};
 use crate::engine as wit;
-use crate::hooks::{BulkMode, BulkSend, HookDecision, Operator, StoredHooks};
-use crate::setup::Switch;
-use crate::store::{Channel, ConsentType, ContactId, DecisionId, Reason, ReasonId, Store};
+use crate::hooks::{Answer, BulkMode, BulkSend, Justified, Operator, StoredHooks};
+use crate::store::{Channel, ContactId, Store};
 
 /// The exit statuses of a single check, in each one's `--help`.
 const CHECK_EXIT_STATUS: &str = "\
@@ -87,80 +85,6 @@ impl Action {
             Action::Sms => Channel::Sms,
         }
     }
-
-    fn of(channel: Channel) -> &'static str {
-        match channel {
-            Channel::Phone => "dial",
-            Channel::Sms => "sms",
-            _ => "send",
-        }
-    }
-}
-
-/// A single decision as the CLI shows it; its JSON is [`CheckedJson`].
-#[derive(Debug)]
-pub(crate) struct Checked {
-    pub hook: HookDecision,
-    /// The code of the consent type that allowed it, for an allow by consent.
-    pub consent_type: Option<String>,
-    /// The line printed in text mode.
-    pub summary: String,
-    /// For a justify: the reasons the operator may pick from.
-    pub offered_reasons: Vec<Reason>,
-}
-
-/// The JSON of one decision: flat, every enum in snake_case, with the field
-/// names of a skipped contact of `check bulk` (`code`, `message`) and of the
-/// decision log (`outcome`).
-#[derive(Serialize)]
-struct CheckedJson<'a> {
-    contact: ContactId,
-    channel: Channel,
-    /// `allow`, `deny` or `justify`.
-    outcome: &'static str,
-    /// The reason code: `consent`, `no_consent`, `restricted`, ...
-    code: &'static str,
-    /// For a deny: the sentence for people.
-    message: Option<&'a str>,
-    /// For an allow by consent: the consent type's code and its expiry.
-    consent_type: Option<&'a str>,
-    valid_until: Option<DateTime<Utc>>,
-    /// For an allow by another legal basis: which one.
-    legal_basis: Option<&'static str>,
-    offered_reasons: &'a [Reason],
-    summary: &'a str,
-    logged: Option<DecisionId>,
-    plugin_sha256: &'a str,
-}
-
-impl Serialize for Checked {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let decision = &self.hook.decision;
-        let allowed = match decision {
-            wit::Decision::Allow(a) => Some(a),
-            _ => None,
-        };
-        CheckedJson {
-            contact: self.hook.contact,
-            channel: self.hook.channel,
-            outcome: names::outcome(decision),
-            code: names::code(decision).as_str(),
-            message: match decision {
-                wit::Decision::Deny(d) => Some(&d.message),
-                _ => None,
-            },
-            consent_type: self.consent_type.as_deref(),
-            valid_until: allowed
-                .and_then(|a| a.valid_until)
-                .and_then(|s| DateTime::from_timestamp(s, 0)),
-            legal_basis: allowed.and_then(|a| a.legal_basis).map(|b| b.as_str()),
-            offered_reasons: &self.offered_reasons,
-            summary: &self.summary,
-            logged: self.hook.logged,
-            plugin_sha256: &self.hook.plugin_sha256,
-        }
-        .serialize(serializer)
-    }
 }
 
 /// The JSON of `check bulk`: the send, with its channel like every check.
@@ -169,14 +93,6 @@ struct BulkJson<'a> {
     channel: Channel,
     #[serde(flatten)]
     bulk: &'a BulkSend,
-}
-
-#[derive(Debug, Serialize)]
-pub(crate) struct Justified {
-    pub decision: DecisionId,
-    pub contact: ContactId,
-    pub channel: Channel,
-    pub reason: Reason,
 }
 
 pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: CheckCommand) -> Result<Finished> {
@@ -220,46 +136,12 @@ fn single(
     channel: Channel,
 ) -> Result<Finished> {
     let op = operator(ctx, hooks.store(), s.purpose.as_deref())?;
-    let checked = decide(hooks, ContactId(s.contact), channel, &op)?;
+    let checked = hooks.answer(ContactId(s.contact), channel, &op)?;
     ctx.emit(&checked, |out| print_checked(out, &checked))?;
     Ok(match checked.hook.decision {
         wit::Decision::Allow(_) => Finished::Done,
         wit::Decision::Deny(_) => Finished::Denied,
         wit::Decision::Justify(_) => Finished::JustifyNeeded,
-    })
-}
-
-/// Decides and describes one contact on one channel.
-pub(crate) fn decide(
-    hooks: &mut StoredHooks,
-    contact: ContactId,
-    channel: Channel,
-    op: &Operator,
-) -> Result<Checked> {
-    let hook = hooks.decide(contact, channel, op)?;
-    let store = hooks.store();
-    let types = store.consent_types()?;
-    let offered_reasons = match &hook.decision {
-        wit::Decision::Justify(j) => store
-            .reasons()?
-            .into_iter()
-            .filter(|r| j.reasons.contains(&r.id))
-            .collect(),
-        _ => Vec::new(),
-    };
-    let summary = describe(&hook, &types);
-    let consent_type = match &hook.decision {
-        wit::Decision::Allow(a) => a
-            .consent_type
-            .and_then(|id| types.iter().find(|t| t.id.0 == id))
-            .map(|t| t.code.clone()),
-        _ => None,
-    };
-    Ok(Checked {
-        hook,
-        consent_type,
-        summary,
-        offered_reasons,
     })
 }
 
@@ -271,49 +153,7 @@ pub(crate) fn operator(ctx: &Ctx<'_>, store: &Store, purpose: Option<&str>) -> R
     Ok(op)
 }
 
-/// `allow (consent: newsletter, valid until 2027-01-01)`, `deny: ... [code]`,
-/// `justify (no_consent): pick a reason with ...`.
-pub(crate) fn describe(hook: &HookDecision, types: &[ConsentType]) -> String {
-    match &hook.decision {
-        wit::Decision::Allow(a) => {
-            let why = match a.code {
-                wit::ReasonCode::Consent => {
-                    let code = a
-                        .consent_type
-                        .and_then(|id| types.iter().find(|t| t.id.0 == id))
-                        .map_or_else(|| "?".to_owned(), |t| t.code.clone());
-                    let until = match a
-                        .valid_until
-                        .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
-                    {
-                        Some(at) => format!("valid until {}", day(at)),
-                        None => "no expiry".to_owned(),
-                    };
-                    format!("consent: {code}, {until}")
-                }
-                wit::ReasonCode::LegalBasis => match a.legal_basis {
-                    Some(b) => format!("legal basis: {}", b.as_str()),
-                    None => "legal basis".to_owned(),
-                },
-                wit::ReasonCode::NotChecked => format!(
-                    "not checked: the {} switch is off",
-                    Switch::for_channel(hook.channel).as_str()
-                ),
-                other => other.as_str().to_owned(),
-            };
-            format!("allow ({why})")
-        }
-        wit::Decision::Deny(d) => format!("deny: {} [{}]", d.message, d.code.as_str()),
-        wit::Decision::Justify(j) => format!(
-            "justify ({}): pick a reason with `crm-consent justify {} {} --reason <id-or-code>`",
-            j.code.as_str(),
-            hook.contact,
-            Action::of(hook.channel)
-        ),
-    }
-}
-
-fn print_checked(out: &mut dyn Write, c: &Checked) -> std::io::Result<()> {
+fn print_checked(out: &mut dyn Write, c: &Answer) -> std::io::Result<()> {
     writeln!(out, "{}", c.summary)?;
     for r in &c.offered_reasons {
         writeln!(out, "  #{:<3} {:<20} {}", r.id, r.code, r.label)?;
@@ -377,7 +217,7 @@ pub(crate) fn justify(ctx: &mut Ctx<'_>, args: JustifyArgs) -> Result<()> {
 }
 
 fn justify_with(ctx: &Ctx<'_>, hooks: &mut StoredHooks, args: &JustifyArgs) -> Result<Justified> {
-    let reason = find_reason(hooks.store(), &args.reason)?;
+    let reason = hooks.store().find_reason(&args.reason)?;
     let op = operator(ctx, hooks.store(), args.purpose.as_deref())?;
     let contact = ContactId(args.contact);
     let channel = args.channel.channel();
@@ -390,17 +230,4 @@ fn justify_with(ctx: &Ctx<'_>, hooks: &mut StoredHooks, args: &JustifyArgs) -> R
         channel,
         reason,
     })
-}
-
-/// A reason by id (`2`) or code (`existing_customer`).
-pub(crate) fn find_reason(store: &Store, wanted: &str) -> Result<Reason> {
-    let wanted = wanted.trim();
-    if let Ok(id) = wanted.parse::<u32>() {
-        return store
-            .reasons()?
-            .into_iter()
-            .find(|r| r.id == ReasonId(id))
-            .ok_or_else(|| crate::store::StoreError::UnknownReason(ReasonId(id)).into());
-    }
-    Ok(store.reason(wanted)?)
 }

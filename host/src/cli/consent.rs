@@ -1,18 +1,14 @@
 //! `consent`: record a consent given or withdrawn, show the current ones and
 //! the ledger history (Art. 7(1): when, how, by whom, which text).
 
-use std::collections::HashMap;
 use std::io::Write;
 
 use anyhow::Result;
-use chrono::{DateTime, Duration, Utc};
 use clap::Subcommand;
-use serde::Serialize;
 
 use super::{CliError, Ctx, day, when};
 use crate::store::{
-    ConsentStatus, ContactId, LedgerEntry, LedgerSeq, LegalBasis, MethodId, NewConsent, StatusId,
-    Store, parse_date,
+    ConsentStatus, ConsentView, ContactId, HistoryEntry, LegalBasis, NewConsent, Store, parse_date,
 };
 
 /// Where consents recorded by the CLI say they came from, unless told.
@@ -68,33 +64,6 @@ pub(crate) enum ConsentCommand {
         #[arg(long)]
         email: bool,
     },
-}
-
-/// A current consent, with codes instead of ids.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub(crate) struct ConsentView {
-    pub consent_type: String,
-    pub status: String,
-    pub meaning: ConsentStatus,
-    pub legal_basis: LegalBasis,
-    pub given_at: DateTime<Utc>,
-    pub valid_until: Option<DateTime<Utc>>,
-    /// Given or renewed, and not expired at `--now`.
-    pub valid_now: bool,
-    pub method: String,
-    pub text_version: u32,
-    pub seq: LedgerSeq,
-}
-
-/// A ledger entry, with the codes and the text that was agreed to.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub(crate) struct HistoryEntry {
-    #[serde(flatten)]
-    pub entry: LedgerEntry,
-    pub consent_type: String,
-    pub status_code: String,
-    pub method: String,
-    pub text: String,
 }
 
 pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: ConsentCommand) -> Result<()> {
@@ -165,11 +134,11 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: ConsentCommand) -> Result<()> {
             record(ctx, &mut store, &new)
         }
         ConsentCommand::Show { contact } => {
-            let views = current(&store, ContactId(contact), ctx.now)?;
+            let views = store.consent_views(ContactId(contact), ctx.now)?;
             ctx.emit(&views, |out| print_current(out, &views))
         }
         ConsentCommand::History { contact } => {
-            let entries = history(&store, ContactId(contact))?;
+            let entries = store.history_views(ContactId(contact))?;
             ctx.emit(&entries, |out| print_history(out, &entries))
         }
         ConsentCommand::Link { .. } => unreachable!("handled above"),
@@ -189,49 +158,6 @@ fn record(ctx: &mut Ctx<'_>, store: &mut Store, new: &NewConsent) -> Result<()> 
             entry.seq, entry.contact_id, code, new.status, entry.text_version, new.method
         )
     })
-}
-
-/// The contact's current consents as people read them.
-pub(crate) fn current(
-    store: &Store,
-    contact: ContactId,
-    now: DateTime<Utc>,
-) -> Result<Vec<ConsentView>> {
-    let rows = store.current_consents(contact)?;
-    let types: HashMap<_, _> = store
-        .consent_types()?
-        .into_iter()
-        .map(|t| (t.id, t))
-        .collect();
-    let (statuses, methods) = status_and_method_codes(store)?;
-    Ok(rows
-        .into_iter()
-        .map(|c| {
-            let t = types.get(&c.consent_type_id);
-            let valid_until = t
-                .and_then(|t| t.validity_days)
-                .map(|days| c.given_at + Duration::days(days.into()));
-            let live = matches!(c.status, ConsentStatus::Given | ConsentStatus::Renewed);
-            ConsentView {
-                consent_type: t.map_or_else(|| c.consent_type_id.to_string(), |t| t.code.clone()),
-                status: statuses
-                    .get(&c.status_id)
-                    .cloned()
-                    .unwrap_or_else(|| c.status.to_string()),
-                meaning: c.status,
-                legal_basis: c.legal_basis,
-                given_at: c.given_at,
-                valid_until,
-                valid_now: live && c.given_at <= now && valid_until.is_none_or(|u| now < u),
-                method: methods
-                    .get(&c.method_id)
-                    .cloned()
-                    .unwrap_or_else(|| c.method_id.to_string()),
-                text_version: c.text_version,
-                seq: c.seq,
-            }
-        })
-        .collect())
 }
 
 pub(crate) fn print_current(out: &mut dyn Write, views: &[ConsentView]) -> std::io::Result<()> {
@@ -264,39 +190,6 @@ pub(crate) fn print_current(out: &mut dyn Write, views: &[ConsentView]) -> std::
     Ok(())
 }
 
-/// Every ledger entry of a contact, with codes and the agreed text.
-pub(crate) fn history(store: &Store, contact: ContactId) -> Result<Vec<HistoryEntry>> {
-    let entries = store.consent_history(contact)?;
-    let types: HashMap<_, _> = store
-        .consent_types()?
-        .into_iter()
-        .map(|t| (t.id, t.code))
-        .collect();
-    let (statuses, methods) = status_and_method_codes(store)?;
-    entries
-        .into_iter()
-        .map(|entry| {
-            let text = store.consent_type_text(entry.consent_type_id, entry.text_version)?;
-            Ok(HistoryEntry {
-                consent_type: types
-                    .get(&entry.consent_type_id)
-                    .cloned()
-                    .unwrap_or_else(|| entry.consent_type_id.to_string()),
-                status_code: statuses
-                    .get(&entry.status_id)
-                    .cloned()
-                    .unwrap_or_else(|| entry.status.to_string()),
-                method: methods
-                    .get(&entry.method_id)
-                    .cloned()
-                    .unwrap_or_else(|| entry.method_id.to_string()),
-                text: text.text,
-                entry,
-            })
-        })
-        .collect()
-}
-
 pub(crate) fn print_history(out: &mut dyn Write, entries: &[HistoryEntry]) -> std::io::Result<()> {
     if entries.is_empty() {
         return writeln!(out, "  no ledger entries");
@@ -319,21 +212,4 @@ pub(crate) fn print_history(out: &mut dyn Write, entries: &[HistoryEntry]) -> st
         )?;
     }
     Ok(())
-}
-
-/// Status and method codes by id, to print ledger rows and current consents.
-fn status_and_method_codes(
-    store: &Store,
-) -> Result<(HashMap<StatusId, String>, HashMap<MethodId, String>)> {
-    let statuses = store
-        .statuses()?
-        .into_iter()
-        .map(|s| (s.id, s.code))
-        .collect();
-    let methods = store
-        .methods()?
-        .into_iter()
-        .map(|m| (m.id, m.code))
-        .collect();
-    Ok((statuses, methods))
 }

@@ -8,8 +8,9 @@ use anyhow::Result;
 use clap::{ArgAction, Subcommand};
 use serde::Serialize;
 
-use super::consent::{ConsentView, current, print_current};
+use super::consent::print_current;
 use super::{CliError, Ctx, day};
+use crate::store::ConsentView;
 use crate::store::{
     Contact, ContactFlags, ContactId, ContactKind, LegalBasis, NewConsent, NewContact, Relation,
     RelationKind, Store, SubscriptionState,
@@ -281,7 +282,7 @@ fn view(store: &Store, id: ContactId, ctx: &Ctx<'_>) -> Result<ContactView> {
         .map(|p| (p.id, p.code))
         .collect();
     Ok(ContactView {
-        consents: current(store, id, ctx.now)?,
+        consents: store.consent_views(id, ctx.now)?,
         preferences: snapshot
             .preferences
             .iter()

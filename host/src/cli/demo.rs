@@ -11,14 +11,15 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use super::audit::{check_report, print_decision, print_report};
-use super::check::{Checked, decide, find_reason, print_bulk};
-use super::consent::{HistoryEntry, history, print_history};
+use super::check::print_bulk;
+use super::consent::print_history;
 use super::{CliError, Ctx, setup};
+use crate::hooks::Answer;
 use crate::hooks::{BulkSend, Operator, StoredHooks};
 use crate::setup as admin;
 use crate::store::{
-    Channel, Contact, ContactFlags, ContactKind, LedgerReport, LegalBasis, NewConsent,
-    NewConsentType, NewContact, NewPurpose, PluginInfo, Store,
+    Channel, Contact, ContactFlags, ContactKind, HistoryEntry, LedgerReport, LegalBasis,
+    NewConsent, NewConsentType, NewContact, NewPurpose, PluginInfo, Store,
 };
 
 /// Who the demo says did everything; also how a demo database is recognised
@@ -36,10 +37,10 @@ struct DemoReport {
     plugin: PluginInfo,
     contacts: Vec<Contact>,
     newsletter: BulkSend,
-    send: Checked,
-    call: Checked,
+    send: Answer,
+    call: Answer,
     justification: crate::store::DecisionId,
-    objected_call: Checked,
+    objected_call: Answer,
     decisions: Vec<crate::store::LoggedDecision>,
     ledger: Vec<HistoryEntry>,
     verify: LedgerReport,
@@ -164,9 +165,9 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, opts: DemoOptions) -> Result<()> {
     let mut hooks = StoredHooks::new(&engine, store);
     let op = Operator::new(DEMO_ACTOR, now);
     let newsletter = hooks.before_bulk_send(None, crate::hooks::BulkMode::Send, &op)?;
-    let send = decide(&mut hooks, id(0), Channel::SingleEmail, &op)?;
-    let call = decide(&mut hooks, id(1), Channel::Phone, &op)?;
-    let reason = find_reason(hooks.store(), "existing_customer")?;
+    let send = hooks.answer(id(0), Channel::SingleEmail, &op)?;
+    let call = hooks.answer(id(1), Channel::Phone, &op)?;
+    let reason = hooks.store().find_reason("existing_customer")?;
     let justification = hooks.justify(
         id(1),
         Channel::Phone,
@@ -176,7 +177,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, opts: DemoOptions) -> Result<()> {
     )?;
     let mut marketing = op.clone();
     marketing.purpose = Some(hooks.store().purpose("e_marketing")?.id);
-    let objected_call = decide(&mut hooks, id(3), Channel::Phone, &marketing)?;
+    let objected_call = hooks.answer(id(3), Channel::Phone, &marketing)?;
 
     let store = hooks.into_store();
     let mut logged: Vec<_> = [
@@ -195,7 +196,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, opts: DemoOptions) -> Result<()> {
         .collect::<Result<Vec<_>, _>>()?;
     let mut ledger = Vec::new();
     for c in &contacts {
-        ledger.extend(history(&store, c.id)?);
+        ledger.extend(store.history_views(c.id)?);
     }
     ledger.sort_by_key(|h| h.entry.seq);
     let mut store = store;

@@ -2,31 +2,11 @@
 //! themselves are the WIT types' `as_str` (`crate::wit`), the one spelling
 //! of the CLI, JSON and the decision log.
 
-use crate::engine as wit;
-
-/// `allow`, `deny` or `justify`: the outcome of a decision, spelled like the
-/// decision log's.
-pub(crate) fn outcome(decision: &wit::Decision) -> &'static str {
-    match decision {
-        wit::Decision::Allow(_) => wit::Outcome::Allow,
-        wit::Decision::Deny(_) => wit::Outcome::Deny,
-        wit::Decision::Justify(_) => wit::Outcome::Justify,
-    }
-    .as_str()
-}
-
-/// The reason code of any decision.
-pub(crate) fn code(decision: &wit::Decision) -> wit::ReasonCode {
-    match decision {
-        wit::Decision::Allow(a) => a.code,
-        wit::Decision::Deny(d) => d.code,
-        wit::Decision::Justify(j) => j.code,
-    }
-}
+pub(crate) use crate::hooks::{code, outcome};
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::engine as wit;
     use crate::store::LegalBasis;
 
     #[test]

@@ -4,8 +4,12 @@
 //! [`StoredHooks`] backs the same hooks with the SQLite store, the decision
 //! log and the justify flow. Both fail closed: a plugin fault is a deny, never an allow.
 
+mod answer;
 pub(crate) mod convert;
 mod stored;
+
+pub use answer::{Answer, Justified};
+pub(crate) use answer::{code, outcome};
 
 pub use stored::{
     BulkMode, BulkSend, HookDecision, HookError, Operator, Replay, Skipped, StoredHooks,

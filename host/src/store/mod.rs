@@ -36,6 +36,7 @@ mod seed;
 mod statuses;
 mod subscriptions;
 mod timeline;
+mod views;
 mod vocabulary;
 
 #[cfg(test)]
@@ -79,6 +80,7 @@ pub use scope::StoredAnswer;
 pub use statuses::Status;
 pub use subscriptions::SubscriptionType;
 pub use timeline::TimelineEntry;
+pub use views::{ConsentView, HistoryEntry};
 pub use vocabulary::{
     Channel, ConsentStatus, ContactFlags, ContactKind, LegalBasis, Outcome, ParseError,
     RelationKind, Role, SubscriptionState, TimelineKind,

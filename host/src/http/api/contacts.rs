@@ -10,13 +10,12 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::cli::consent::{ConsentView, HistoryEntry, current, history};
 use crate::http::call::{Call, Segment, id};
 use crate::http::error::{ApiError, ErrorEnvelope};
 use crate::http::pool::Pool;
 use crate::store::{
-    Contact, ContactFlags, ContactId, ContactKind, LedgerEntry, LegalBasis, NewConsent, NewContact,
-    Role, TimelineEntry,
+    ConsentView, Contact, ContactFlags, ContactId, ContactKind, HistoryEntry, LedgerEntry,
+    LegalBasis, NewConsent, NewContact, Role, TimelineEntry,
 };
 
 pub(super) fn routes() -> OpenApiRouter<Pool> {
@@ -144,7 +143,7 @@ async fn consents(State(pool): State<Pool>, contact: Segment<String>, call: Call
     pool.read(call, Role::Reader, move |w| {
         let contact = ContactId(id("id", &contact.get()?)?);
         let now = w.now;
-        Ok(current(w.store(), contact, now)?)
+        Ok(w.store().consent_views(contact, now)?)
     })
     .await
 }
@@ -269,7 +268,7 @@ async fn consent_history(
 ) -> Response {
     pool.read(call, Role::Reader, move |w| {
         let contact = ContactId(id("id", &contact.get()?)?);
-        Ok(history(w.store(), contact)?)
+        Ok(w.store().history_views(contact)?)
     })
     .await
 }

@@ -9,8 +9,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::cli::check::{Checked, Justified, decide, find_reason};
-use crate::hooks::{BulkMode, BulkSend};
+use crate::hooks::{Answer, BulkMode, BulkSend};
 use crate::http::call::{Call, Work};
 use crate::http::error::{ApiError, ErrorEnvelope};
 use crate::http::pool::Pool;
@@ -39,7 +38,7 @@ pub(crate) struct SingleRequest {
 
 /// One decision, as `crm-consent check ... --json` prints it.
 #[derive(Debug, Serialize, ToSchema)]
-#[allow(dead_code)] // the document's shape of `Checked`
+#[allow(dead_code)] // the document's shape of `hooks::Answer`
 pub(crate) struct DecisionAnswer {
     contact: ContactId,
     channel: Channel,
@@ -65,10 +64,10 @@ pub(crate) struct DecisionAnswer {
     plugin_sha256: String,
 }
 
-fn single(w: &mut Work<'_>, channel: Channel) -> Result<Checked, ApiError> {
+fn single(w: &mut Work<'_>, channel: Channel) -> Result<Answer, ApiError> {
     let req: SingleRequest = w.json()?;
     let op = operator(w, req.purpose.as_deref())?;
-    Ok(decide(w.hooks, ContactId(req.contact), channel, &op)?)
+    Ok(w.hooks.answer(ContactId(req.contact), channel, &op)?)
 }
 
 fn operator(w: &mut Work<'_>, purpose: Option<&str>) -> Result<crate::hooks::Operator, ApiError> {
@@ -176,7 +175,7 @@ pub(crate) struct JustifyRequest {
 
 /// A recorded justification.
 #[derive(Debug, Serialize, ToSchema)]
-#[allow(dead_code)] // the document's shape of `Justified`
+#[allow(dead_code)] // the document's shape of `hooks::Justified`
 pub(crate) struct JustifiedAnswer {
     decision: DecisionId,
     contact: ContactId,
@@ -200,18 +199,10 @@ async fn justify(State(pool): State<Pool>, call: Call) -> Response {
                 "a newsletter is never justified: pick `single_email`, `phone` or `sms`",
             ));
         }
-        let reason = find_reason(w.store(), &req.reason)?;
         let op = operator(w, req.purpose.as_deref())?;
         let contact = ContactId(req.contact);
-        let decision = w
-            .hooks
-            .justify(contact, req.channel, reason.id, &req.text, &op)?;
-        Ok(Justified {
-            decision,
-            contact,
-            channel: req.channel,
-            reason,
-        })
+        Ok(w.hooks
+            .justify_with(contact, req.channel, &req.reason, &req.text, &op)?)
     })
     .await
 }
