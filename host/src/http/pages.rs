@@ -5,7 +5,8 @@
 //! the message catalog in the visitor's language (`Accept-Language`).
 //!
 //! Every rule is in [`crate::pages`]; this module renders and routes. Each
-//! change a contact makes is also queued as a staff notification.
+//! change a contact makes is queued as a staff notification in the same
+//! transaction.
 
 use std::net::SocketAddr;
 use std::sync::OnceLock;
@@ -95,18 +96,16 @@ async fn submit(
         .collect();
     let done = pool
         .run(move |hooks| {
-            let store = hooks.store_mut();
-            let done = pages::submit_form(store, &token, &ticked, language, &v.visitor);
-            if let Ok(done) = &done
-                && !done.changes.is_empty()
-            {
-                notify(
-                    store,
-                    done.contact,
-                    json!({"source": "consent_form", "changes": done.changes}),
-                );
-            }
-            Ok(done)
+            Ok(with_notification(
+                hooks.store_mut(),
+                |store| pages::submit_form(store, &token, &ticked, language, &v.visitor),
+                |done| {
+                    (!done.changes.is_empty()).then(|| {
+                        let event = json!({"source": "consent_form", "changes": done.changes});
+                        (done.contact, event)
+                    })
+                },
+            ))
         })
         .await;
     match done {
@@ -131,18 +130,18 @@ async fn confirm(
     let language = v.language;
     let done = pool
         .run(move |hooks| {
-            let store = hooks.store_mut();
-            let done = pages::confirm(store, &token, language, &v.visitor);
-            if let Ok(c) = &done
-                && c.recorded.is_some()
-            {
-                notify(
-                    store,
-                    c.contact,
-                    json!({"source": "confirmation", "confirmed": c.code}),
-                );
-            }
-            Ok(done)
+            Ok(with_notification(
+                hooks.store_mut(),
+                |store| pages::confirm(store, &token, language, &v.visitor),
+                |c| {
+                    c.recorded.is_some().then(|| {
+                        (
+                            c.contact,
+                            json!({"source": "confirmation", "confirmed": c.code}),
+                        )
+                    })
+                },
+            ))
         })
         .await;
     match done {
@@ -231,24 +230,21 @@ async fn change_preferences(
                 Ok(page) => page.contact,
                 Err(e) => return Ok(Err(Some(e))),
             };
+            if !PREFERENCE_ACTIONS.contains(&action.as_str()) {
+                return Ok(Err(None));
+            }
+            let event = json!({"source": "preference_centre", "action": action, "code": code});
             // Art. 7(3): withdrawing takes one click, as giving does.
-            let done = match action.as_str() {
+            let change = |store: &mut crate::store::Store| match action.as_str() {
                 "opt_in" => pages::set_subscription(store, &token, &code, true),
                 "opt_out" => pages::set_subscription(store, &token, &code, false),
                 "withdraw" => {
                     pages::withdraw_consent(store, &token, &code, language, &v.visitor).map(|_| ())
                 }
                 "opt_out_all" => pages::opt_out_of_everything(store, &token),
-                "resume" => pages::resume_subscriptions(store, &token),
-                _ => return Ok(Err(None)),
+                _ => pages::resume_subscriptions(store, &token),
             };
-            if done.is_ok() {
-                notify(
-                    store,
-                    contact,
-                    json!({"source": "preference_centre", "action": action, "code": code}),
-                );
-            }
+            let done = with_notification(store, change, |_| Some((contact, event)));
             Ok(done.map_err(Some))
         })
         .await;
@@ -273,13 +269,24 @@ async fn change_preferences(
     }
 }
 
-/// Queues a staff notification; a failure to queue is logged, and the
-/// contact's change stands.
-fn notify(store: &mut crate::store::Store, contact: ContactId, mut event: serde_json::Value) {
-    event["contact"] = json!(contact);
-    if let Err(e) = store.notify(contact, &event) {
-        tracing::error!(code = e.code(), "cannot queue a staff notification: {e}");
-    }
+/// The preference centre's buttons (`action`).
+const PREFERENCE_ACTIONS: &[&str] = &["opt_in", "opt_out", "withdraw", "opt_out_all", "resume"];
+
+/// Makes a contact's change and queues its staff notification in one
+/// transaction: staff hear of every change that stands, and of no other.
+fn with_notification<T>(
+    store: &mut crate::store::Store,
+    change: impl FnOnce(&mut crate::store::Store) -> Result<T, PageError>,
+    event: impl FnOnce(&T) -> Option<(ContactId, serde_json::Value)>,
+) -> Result<T, PageError> {
+    store.atomically(|store| {
+        let done = change(store)?;
+        if let Some((contact, mut event)) = event(&done) {
+            event["contact"] = json!(contact);
+            store.notify(contact, &event)?;
+        }
+        Ok(done)
+    })
 }
 
 /// A friendly page for a link that cannot be used; nothing was changed.

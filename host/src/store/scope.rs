@@ -96,6 +96,48 @@ impl Store {
         }
     }
 
+    /// Runs `f` as one transaction: every store write inside it commits
+    /// together or not at all (its writes nest as savepoints). Inside an
+    /// open transaction, `f` runs in a savepoint of it. For a change and
+    /// what it triggers, such as a page's change and its staff notification.
+    pub fn atomically<T, E: From<StoreError>>(
+        &mut self,
+        f: impl FnOnce(&mut Store) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        let sql = |e: rusqlite::Error| E::from(StoreError::from(e));
+        if self.read_only {
+            return Err(StoreError::ReadOnly(self.path.clone()).into());
+        }
+        let (begin, commit, rollback) = if self.conn.is_autocommit() {
+            self.sync(false)?;
+            ("BEGIN IMMEDIATE", "COMMIT", "ROLLBACK")
+        } else {
+            (
+                "SAVEPOINT atomically",
+                "RELEASE atomically",
+                "ROLLBACK TO atomically; RELEASE atomically",
+            )
+        };
+        let gate = self
+            .write_gate
+            .clone()
+            .filter(|_| self.conn.is_autocommit());
+        let _turn = gate
+            .as_ref()
+            .map(|g| g.lock().unwrap_or_else(|p| p.into_inner()));
+        self.conn.execute_batch(begin).map_err(sql)?;
+        match f(self) {
+            Ok(value) => {
+                self.conn.execute_batch(commit).map_err(sql)?;
+                Ok(value)
+            }
+            Err(e) => {
+                self.conn.execute_batch(rollback).map_err(sql)?;
+                Err(e)
+            }
+        }
+    }
+
     /// Sets whether the next commit waits for the disk; a pragma only when
     /// it changes (a prepared statement each time otherwise).
     fn sync(&mut self, lazy: bool) -> Result<()> {

@@ -287,3 +287,36 @@ fn a_contact_added_with_its_consents_is_all_or_nothing() {
     assert_eq!(entries.len(), 1);
     assert_eq!(fx.store.consent_history(contact.id).unwrap(), entries);
 }
+
+#[test]
+fn atomically_keeps_a_change_and_its_notification_together() {
+    let (mut f, anna) = with_types();
+    let event = serde_json::json!({"source": "test"});
+    let restricted = ContactFlags {
+        restricted: true,
+        ..ContactFlags::default()
+    };
+    let before = (count(&f.store, "ledger"), count(&f.store, "notifications"));
+    // The notification fails after the change: neither stays.
+    let failed: Result<()> = f.store.atomically(|store| {
+        store.set_flags(anna, restricted, "alice")?;
+        store.notify(anna, &event)?;
+        Err(StoreError::UnknownNotification(7))
+    });
+    assert!(failed.is_err());
+    assert_eq!(
+        (count(&f.store, "ledger"), count(&f.store, "notifications")),
+        before
+    );
+    assert!(!f.store.contact(anna).unwrap().flags.restricted);
+    // Both succeed: both stay, and the ledger still verifies.
+    f.store
+        .atomically(|store| {
+            store.set_flags(anna, restricted, "alice")?;
+            store.notify(anna, &event).map(|_| ())
+        })
+        .unwrap();
+    assert_eq!(count(&f.store, "notifications"), before.1 + 1);
+    assert!(f.store.contact(anna).unwrap().flags.restricted);
+    assert!(f.store.verify_ledger().unwrap().ok);
+}
