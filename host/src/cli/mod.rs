@@ -18,6 +18,7 @@ mod demo;
 mod error;
 mod names;
 mod pages;
+mod retention;
 mod serve;
 mod setup;
 mod subscriptions;
@@ -201,6 +202,9 @@ enum Command {
     /// Where contact links point, and a contact's preference-centre link
     #[command(subcommand)]
     Links(pages::LinksCommand),
+    /// Consent campaigns, and erasing who did not consent after the window
+    #[command(subcommand)]
+    Retention(retention::RetentionCommand),
 }
 
 /// Runs the command line `args` (argv\[0\] first) and writes its output to `out`.
@@ -251,6 +255,7 @@ where
         Command::Decisions(args) => audit::decisions(&mut ctx, args),
         Command::Serve(args) => serve::serve(&mut ctx, args),
         Command::Keys(cmd) => serve::keys(&mut ctx, cmd),
+        Command::Retention(cmd) => retention::run(&mut ctx, cmd),
         Command::Demo { serve, listen } => {
             let path = if db_typed {
                 ctx.db.clone()

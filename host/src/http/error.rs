@@ -190,7 +190,8 @@ fn status_of(code: &str) -> StatusCode {
         | "unknown_api_key"
         | "unknown_decision"
         | "unknown_message"
-        | "unknown_notification" => StatusCode::NOT_FOUND,
+        | "unknown_notification"
+        | "unknown_campaign" => StatusCode::NOT_FOUND,
         "duplicate_code"
         | "locked"
         | "in_use"

@@ -241,6 +241,9 @@ pub enum StoreError {
     /// No staff notification has this id.
     #[error("no staff notification has the id {0}")]
     UnknownNotification(i64),
+    /// No consent campaign has this id.
+    #[error("no consent campaign has the id {0}; `crm-consent retention list` shows them")]
+    UnknownCampaign(i64),
     /// No API key has this id.
     #[error("no API key has the id {0}; `crm-consent keys list` shows them")]
     UnknownApiKey(i64),
@@ -343,6 +346,7 @@ impl StoreError {
             StoreError::IdempotencyKeyReused(_) => "idempotency_key_reused",
             StoreError::UnknownApiKey(_) => "unknown_api_key",
             StoreError::UnknownNotification(_) => "unknown_notification",
+            StoreError::UnknownCampaign(_) => "unknown_campaign",
             StoreError::UnknownDecision(_) => "unknown_decision",
             StoreError::Json(_) => "json_error",
         }

@@ -30,6 +30,7 @@ mod opening;
 mod pages;
 mod plugins;
 mod projection;
+mod retention;
 mod schema;
 mod scope;
 mod seed;
@@ -76,6 +77,7 @@ pub use pages::{
 pub(crate) use pages::{CRM_FORM, Confirmation, awaits_confirmation, counts_as_given};
 pub use plugins::{InstalledPlugin, PluginInfo};
 pub use projection::CurrentConsent;
+pub use retention::{Campaign, Due, Fate, MAX_WINDOW_DAYS, NewCampaign, RetentionRun};
 pub use scope::StoredAnswer;
 pub use statuses::Status;
 pub use subscriptions::SubscriptionType;

@@ -503,6 +503,39 @@ CREATE TRIGGER consent_type_translations_no_delete BEFORE DELETE ON consent_type
 BEGIN SELECT RAISE(ABORT, 'translations are evidence: add one for a new text version'); END;
 "#;
 
+const CAMPAIGNS: &str = r#"
+-- Issue 9: consent campaigns (iPresso's "delete contact" step). A campaign
+-- asks its contacts for one consent on a date and gives them a window; after
+-- it, `retention run` erases those who did not give it. Not read by any hook,
+-- so not projected: the erasures it makes are in the ledger, and each
+-- member's outcome here names the run that decided it.
+CREATE TABLE consent_campaigns (
+    id INTEGER PRIMARY KEY,
+    consent_type_id INTEGER NOT NULL REFERENCES consent_types(id),
+    asked_at INTEGER NOT NULL,
+    window_days INTEGER NOT NULL CHECK (window_days BETWEEN 1 AND 3650),
+    created_at INTEGER NOT NULL,
+    created_by TEXT NOT NULL
+) STRICT;
+
+-- `outcome` is NULL until the run after the window decides: `kept` (the
+-- consent was given), `erased`, or `already_erased`.
+CREATE TABLE consent_campaign_members (
+    campaign_id INTEGER NOT NULL REFERENCES consent_campaigns(id),
+    contact_id INTEGER NOT NULL REFERENCES contacts(id),
+    outcome TEXT CHECK (outcome IS NULL OR outcome IN ('kept', 'erased', 'already_erased')),
+    decided_at INTEGER,
+    decided_by TEXT,
+    PRIMARY KEY (campaign_id, contact_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX consent_campaign_members_open ON consent_campaign_members(campaign_id)
+    WHERE outcome IS NULL;
+-- A decided outcome is final: a second run must not undo or redo it.
+CREATE TRIGGER consent_campaign_members_final BEFORE UPDATE ON consent_campaign_members
+    WHEN OLD.outcome IS NOT NULL
+BEGIN SELECT RAISE(ABORT, 'a campaign member''s outcome is final'); END;
+"#;
+
 /// The migrations, in order; `user_version` counts how many have run.
 pub(super) const MIGRATIONS: &[&str] = &[
     VOCABULARIES,
@@ -515,6 +548,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     API,
     NOTIFY,
     LINKS,
+    CAMPAIGNS,
 ];
 
 #[cfg(test)]

@@ -46,11 +46,12 @@ fn creating_a_database_runs_every_migration_from_empty() {
 /// Puts the schema back before the LINKS migration, as a release before
 /// the contact pages left it.
 fn undo_links_migration(path: &std::path::Path) {
-    // LINKS is the last migration.
-    let back = super::super::schema::MIGRATIONS.len() - 1;
+    // LINKS is followed by CAMPAIGNS only; both are undone.
+    let back = super::super::schema::MIGRATIONS.len() - 2;
     let conn = rusqlite::Connection::open(path).unwrap();
     conn.execute_batch(&format!(
-        "DROP TABLE link_secret; DROP TABLE link_generations; DROP TABLE page_settings;
+        "DROP TABLE consent_campaign_members; DROP TABLE consent_campaigns;
+         DROP TABLE link_secret; DROP TABLE link_generations; DROP TABLE page_settings;
          DROP TABLE page_templates; DROP TABLE outbox; DROP TABLE consent_type_translations;
          ALTER TABLE consent_types DROP COLUMN requires_confirmation;
          PRAGMA user_version = {back};"
