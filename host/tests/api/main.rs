@@ -4,6 +4,7 @@
 mod crash;
 mod notify;
 mod rejections;
+mod retention;
 mod routes;
 mod shutdown;
 mod support;

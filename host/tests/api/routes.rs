@@ -52,6 +52,9 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/contacts/{id}/preference-link", "operator"),
     ("GET", "/outbox", "operator"),
     ("POST", "/outbox/{id}/ack", "operator"),
+    ("GET", "/retention/campaigns", "reader"),
+    ("POST", "/retention/campaigns", "admin"),
+    ("POST", "/retention/run", "admin"),
 ];
 
 const ROLES: [&str; 3] = ["reader", "operator", "admin"];
