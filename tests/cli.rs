@@ -23,6 +23,8 @@ mod errors;
 mod opening;
 #[path = "cli/pages.rs"]
 mod pages;
+#[path = "cli/rights.rs"]
+mod rights;
 #[path = "cli/setup.rs"]
 mod setup;
 #[path = "cli/vocabulary.rs"]

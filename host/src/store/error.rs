@@ -168,7 +168,7 @@ pub enum StoreError {
     /// HubSpot: the email or phone of a contact to add or rectify matches
     /// the tombstone of an erased person (Art. 17).
     #[error(
-        "this {field} belongs to a person whose data was erased on {} (Art. 17), so it cannot          be added again by hand; add the contact with `--awaiting-own-consent` and send them a          form link: it becomes usable once they give consent themselves",
+        "this {field} belongs to a person whose data was erased on {} (Art. 17), so it cannot be added again by hand; add the contact with `--awaiting-own-consent` and send them a form link: it becomes usable once they give consent themselves",
         erased_at.format("%Y-%m-%d")
     )]
     ErasedBefore {
@@ -180,7 +180,7 @@ pub enum StoreError {
     /// The contact was erased (Art. 17): its personal data are gone and
     /// nothing more can be recorded for it.
     #[error(
-        "contact {contact} was erased on {} (Art. 17); its data are gone and it cannot be          changed or contacted; add the person again only if they ask to be",
+        "contact {contact} was erased on {} (Art. 17); its data are gone and it cannot be changed or contacted; add the person again only if they ask to be",
         at.format("%Y-%m-%d")
     )]
     Erased {
