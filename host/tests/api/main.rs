@@ -4,6 +4,7 @@
 mod crash;
 mod notify;
 mod rejections;
+mod rights;
 mod routes;
 mod shutdown;
 mod support;

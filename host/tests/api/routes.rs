@@ -52,6 +52,12 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/contacts/{id}/preference-link", "operator"),
     ("GET", "/outbox", "operator"),
     ("POST", "/outbox/{id}/ack", "operator"),
+    ("POST", "/contacts/{id}/erasure", "admin"),
+    ("POST", "/contacts/{id}/rectification", "operator"),
+    ("GET", "/contact-types", "reader"),
+    ("POST", "/contact-types", "admin"),
+    ("GET", "/relation-types", "reader"),
+    ("POST", "/relation-types", "admin"),
 ];
 
 const ROLES: [&str; 3] = ["reader", "operator", "admin"];

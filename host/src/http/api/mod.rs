@@ -7,6 +7,7 @@ mod catalog;
 mod contacts;
 mod hooks;
 mod links;
+mod rights;
 mod setup;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -22,4 +23,5 @@ pub(crate) fn router() -> OpenApiRouter<Pool> {
         .merge(setup::routes())
         .merge(audit::routes())
         .merge(links::routes())
+        .merge(rights::routes())
 }
