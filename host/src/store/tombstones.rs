@@ -81,7 +81,7 @@ pub(crate) fn hashes(
         .map(|e| digest(&key, "email", &e));
     let phone = phone
         .map(normalize_phone)
-        .filter(|p| p.trim_start_matches('+').len() > 0)
+        .filter(|p| !p.trim_start_matches('+').is_empty())
         .map(|p| digest(&key, "phone", &p));
     Ok(Hashes { email, phone })
 }
