@@ -23,6 +23,8 @@ mod errors;
 mod opening;
 #[path = "cli/pages.rs"]
 mod pages;
+#[path = "cli/rights.rs"]
+mod rights;
 #[path = "cli/retention.rs"]
 mod retention;
 #[path = "cli/setup.rs"]

@@ -36,6 +36,10 @@ pub(crate) enum ContactsCommand {
         /// recorded as given via the CRM form
         #[arg(long = "consent", value_name = "CODE", action = ArgAction::Append)]
         consents: Vec<String>,
+        /// Re-add a person whose data were erased (HubSpot): every hook
+        /// denies the contact until they give consent on a form link themselves
+        #[arg(long, conflicts_with = "consents")]
+        awaiting_own_consent: bool,
     },
     /// A contact with its current consents, flags, preferences and bases
     Show { id: i64 },
@@ -72,6 +76,12 @@ pub(crate) enum ContactsCommand {
     },
     /// Revoke every form and preference link issued to the contact so far
     RotateLink { id: i64 },
+    /// Contact types (person, company, device, ...)
+    #[command(subcommand)]
+    Types(super::rights::ContactTypesCommand),
+    /// Relation types and whether erasure cascades along them
+    #[command(subcommand)]
+    RelationTypes(super::rights::RelationTypesCommand),
 }
 
 /// Everything `contacts show` prints.
@@ -95,8 +105,11 @@ struct Added {
 }
 
 pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: ContactsCommand) -> Result<()> {
-    if let ContactsCommand::RotateLink { id } = cmd {
-        return super::pages::rotate_link(ctx, id);
+    match cmd {
+        ContactsCommand::RotateLink { id } => return super::pages::rotate_link(ctx, id),
+        ContactsCommand::Types(cmd) => return super::rights::contact_types(ctx, cmd),
+        ContactsCommand::RelationTypes(cmd) => return super::rights::relation_types(ctx, cmd),
+        _ => {}
     }
     let reads_only = matches!(cmd, ContactsCommand::Show { .. } | ContactsCommand::List);
     let mut store = ctx.open_for(reads_only)?;
@@ -107,6 +120,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: ContactsCommand) -> Result<()> {
             email,
             phone,
             consents,
+            awaiting_own_consent,
         } => {
             let new = NewContact {
                 kind,
@@ -115,7 +129,11 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: ContactsCommand) -> Result<()> {
                 phone,
                 flags: ContactFlags::default(),
             };
-            add(ctx, &mut store, &new, &consents)
+            if awaiting_own_consent {
+                add_awaiting(ctx, &mut store, &new)
+            } else {
+                add(ctx, &mut store, &new, &consents)
+            }
         }
         ContactsCommand::Show { id } => show(ctx, &store, ContactId(id)),
         ContactsCommand::List => list(ctx, &store),
@@ -136,7 +154,9 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: ContactsCommand) -> Result<()> {
         ContactsCommand::Relate { from, to, kind } => {
             relate(ctx, &mut store, ContactId(from), ContactId(to), &kind)
         }
-        ContactsCommand::RotateLink { .. } => unreachable!("handled above"),
+        ContactsCommand::RotateLink { .. }
+        | ContactsCommand::Types(_)
+        | ContactsCommand::RelationTypes(_) => unreachable!("handled above"),
     }
 }
 
@@ -179,6 +199,18 @@ fn add(ctx: &mut Ctx<'_>, store: &mut Store, new: &NewContact, consents: &[Strin
             writeln!(out, "  consent {code}: given via crm_form")?;
         }
         Ok(())
+    })
+}
+
+fn add_awaiting(ctx: &mut Ctx<'_>, store: &mut Store, new: &NewContact) -> Result<()> {
+    let contact = store.add_contact_awaiting_own_consent(new, &ctx.actor)?;
+    ctx.emit(&contact, |out| {
+        writeln!(
+            out,
+            "added contact {}: {} ({}), awaiting the person's own consent: send a form link \
+             with `crm-consent consent link {} --types <codes> --email`",
+            contact.id, contact.name, contact.kind, contact.id
+        )
     })
 }
 

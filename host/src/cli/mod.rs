@@ -18,6 +18,7 @@ mod demo;
 mod error;
 mod names;
 mod pages;
+mod rights;
 mod retention;
 mod serve;
 mod setup;
@@ -156,6 +157,10 @@ enum Command {
     /// Contacts, their flags, legal bases and relations
     #[command(subcommand)]
     Contacts(contacts::ContactsCommand),
+    /// Erase a contact's personal data (Art. 17), one level down its cascading relations
+    Erase(rights::EraseArgs),
+    /// Correct a contact's name, email or phone (Art. 16)
+    Rectify(rights::RectifyArgs),
     /// Record, withdraw and show consents
     #[command(subcommand)]
     Consent(consent::ConsentCommand),
@@ -249,6 +254,8 @@ where
         Command::Subscriptions(cmd) => subscriptions::run(&mut ctx, cmd),
         Command::Contacts(cmd) => contacts::run(&mut ctx, cmd),
         Command::Consent(cmd) => consent::run(&mut ctx, cmd),
+        Command::Erase(args) => rights::erase(&mut ctx, args),
+        Command::Rectify(args) => rights::rectify(&mut ctx, args),
         Command::Justify(args) => check::justify(&mut ctx, args),
         Command::Ledger(cmd) => audit::ledger(&mut ctx, cmd),
         Command::Timeline { contact } => audit::timeline(&mut ctx, ContactId(contact)),

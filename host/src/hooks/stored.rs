@@ -283,7 +283,14 @@ impl StoredHooks {
         subscription_type: Option<store::SubscriptionTypeId>,
         op: &Operator,
     ) -> Result<HookDecision, HookError> {
-        let (evidence, decision, sha) = self.ask(contact, channel, subscription_type, op)?;
+        let (evidence, mut decision, sha) = self.ask(contact, channel, subscription_type, op)?;
+        // An erased or re-added contact is denied through its flags; the
+        // operator reads why.
+        if let wit::Decision::Deny(d) = &mut decision
+            && let Some(why) = self.store.blocked_because(contact)?
+        {
+            d.message = why;
+        }
         let (outcome, code) = match &decision {
             wit::Decision::Allow(_) => (store::Outcome::Allow, None),
             wit::Decision::Deny(d) => (store::Outcome::Deny, Some(d.code)),

@@ -228,7 +228,8 @@ fn status_of(code: &str) -> StatusCode {
         "read_only" => StatusCode::SERVICE_UNAVAILABLE,
         "link_expired" | "link_revoked" => StatusCode::GONE,
         "link_invalid" => StatusCode::FORBIDDEN,
-        "confirmation_superseded" => StatusCode::CONFLICT,
+        "confirmation_superseded" | "erased_before" => StatusCode::CONFLICT,
+        "contact_erased" => StatusCode::GONE,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

@@ -136,6 +136,10 @@ fn issue(
     days: i64,
     fill: impl FnOnce(&mut Claims),
 ) -> Result<Issued, PageError> {
+    // An erased contact has no one left to send a link to (Art. 17).
+    if let Some(at) = store.contact(contact)?.erased_at {
+        return Err(crate::store::StoreError::Erased { contact, at }.into());
+    }
     let generation = store.link_generation(contact)?;
     Signer::new(store)?.issue(kind, contact, generation, days, fill)
 }

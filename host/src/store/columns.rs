@@ -7,11 +7,36 @@
 //! contact order (the tables are clustered on `contact_id`) and the scans are
 //! merge-joined here.
 
-use rusqlite::{Connection, Row, Statement};
+use rusqlite::{Connection, OptionalExtension, Row, Statement};
 use serde::{Deserialize, Serialize};
 
 use super::catalog::bad_code;
 use super::contacts::flags_of;
+
+/// Whether a contact is blocked for every hook: erased (Art. 17) or
+/// re-added and awaiting the person's own consent (HubSpot). Both are
+/// `contacts` columns, so `ledger verify` rebuilds them.
+const BLOCKED: &str = "(erased_at IS NOT NULL OR awaiting_own_consent = 1)";
+
+/// The flags hooks see: a blocked contact has all three set, so every hook
+/// (and a replay of its decision) denies it.
+fn hook_flags(conn: &Connection, contact: ContactId) -> Result<ContactFlags> {
+    let blocked: bool = conn
+        .prepare_cached(&format!("SELECT {BLOCKED} FROM contacts WHERE id = ?1"))?
+        .query_row([contact], |r| r.get(0))
+        .optional()?
+        .ok_or(super::StoreError::UnknownContact(contact))?;
+    let flags = flags_of(conn, contact)?;
+    Ok(if blocked {
+        ContactFlags {
+            restricted: true,
+            objected: true,
+            opted_out_of_all: true,
+        }
+    } else {
+        flags
+    })
+}
 use super::subscriptions::check_subscription_type;
 use super::{
     ConsentStatus, ConsentTypeId, ContactFlags, ContactId, LegalBasis, MethodId, PurposeId, Result,
@@ -180,7 +205,7 @@ impl Store {
     pub fn contact_snapshot(&self, contact: ContactId) -> Result<ContactSnapshot> {
         let tx = self.snapshot()?;
         let snapshot = ContactSnapshot {
-            flags: flags_of(&tx, contact)?,
+            flags: hook_flags(&tx, contact)?,
             consents: rows_of(&tx, CONSENTS, contact, consent_row)?,
             bases: rows_of(&tx, BASES, contact, basis_row)?,
             preferences: rows_of(&tx, PREFERENCES, contact, preference_row)?,
@@ -271,9 +296,10 @@ fn mailable_contacts(conn: &Connection, columns: &mut Columns) -> Result<()> {
         "SELECT contact_id FROM contact_personal WHERE email IS NOT NULL ORDER BY contact_id",
     )?;
     let mut emails = with_email.query([])?;
-    let mut contacts = conn.prepare_cached(
-        "SELECT id, restricted, objected, opted_out_of_all FROM contacts ORDER BY id",
-    )?;
+    let mut contacts = conn.prepare_cached(&format!(
+        "SELECT id, restricted OR {BLOCKED}, objected OR {BLOCKED},
+                 opted_out_of_all OR {BLOCKED} FROM contacts ORDER BY id"
+    ))?;
     let mut all = contacts.query([])?;
     let mut next_email =
         || -> rusqlite::Result<Option<i64>> { emails.next()?.map(|row| row.get(0)).transpose() };

@@ -11,13 +11,16 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
 use super::catalog::id_of;
+use super::erasure::check_not_erased;
+use super::kinds::{check_contact_type, check_relation};
 use super::ledger::event::{Table, put_row};
 use super::ledger::{LedgerEntry, NewConsent, append};
 use super::limits::{self, check_len};
 use super::timeline::{Note, add_note};
+use super::tombstones;
 use super::{
-    Catalog, ContactFlags, ContactId, ContactKind, LegalBasis, PurposeId, RelationId, RelationKind,
-    Result, Store, StoreError, TimelineKind, check_not_empty, secs, time,
+    Catalog, ContactFlags, ContactId, ContactKind, ErasureGround, LegalBasis, PurposeId,
+    RelationId, RelationKind, Result, Store, StoreError, TimelineKind, check_not_empty, secs, time,
 };
 
 /// A contact to add, as a CRM or an import sends it.
@@ -53,6 +56,16 @@ pub struct Contact {
     pub created_at: DateTime<Utc>,
     /// Art. 18 / Art. 21 / opt-out-of-all flags.
     pub flags: ContactFlags,
+    /// When its personal data were erased (Art. 17); every hook denies it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub erased_at: Option<DateTime<Utc>>,
+    /// The Art. 17(1) ground of the erasure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub erasure_ground: Option<ErasureGround>,
+    /// Re-added after an erasure: every hook denies it until the person
+    /// gives consent on a form themselves (HubSpot).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub awaiting_own_consent: bool,
 }
 
 /// "`from` is `kind` of `to`", e.g. an employee of a company.
@@ -71,7 +84,8 @@ pub struct Relation {
 }
 
 const CONTACT_COLUMNS: &str = "SELECT c.id, c.kind, p.name, p.email, p.phone, c.created_at,
-        c.restricted, c.objected, c.opted_out_of_all
+        c.restricted, c.objected, c.opted_out_of_all,
+        c.erased_at, c.erasure_ground, c.awaiting_own_consent
     FROM contacts c LEFT JOIN contact_personal p ON p.contact_id = c.id";
 
 fn contact_from_row(row: &Row<'_>) -> rusqlite::Result<Contact> {
@@ -89,6 +103,11 @@ fn contact_from_row(row: &Row<'_>) -> rusqlite::Result<Contact> {
             objected: row.get(7)?,
             opted_out_of_all: row.get(8)?,
         },
+        erased_at: row.get::<_, Option<i64>>(9)?.map(time).transpose()?,
+        erasure_ground: row
+            .get::<_, Option<String>>(10)?
+            .and_then(|g| g.parse().ok()),
+        awaiting_own_consent: row.get(11)?,
     })
 }
 
@@ -144,7 +163,7 @@ pub(super) fn write_flags(conn: &Connection, id: ContactId, flags: ContactFlags)
     Ok(())
 }
 
-fn contact_by_id(conn: &Connection, id: ContactId) -> Result<Contact> {
+pub(super) fn contact_by_id(conn: &Connection, id: ContactId) -> Result<Contact> {
     conn.prepare_cached(&format!("{CONTACT_COLUMNS} WHERE c.id = ?1"))?
         .query_row([id], contact_from_row)
         .optional()?
@@ -170,22 +189,39 @@ pub(super) fn check_actor(actor: &str) -> Result<()> {
     check_len("actor", actor, limits::MAX_ACTOR)
 }
 
+/// How a contact is added: normally, or (HubSpot) re-added after an
+/// erasure, waiting for the person's own consent.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Adding {
+    Normal,
+    AwaitingOwnConsent,
+}
+
 fn insert_contact(
     tx: &Connection,
     new: &NewContact,
     actor: &str,
     now: DateTime<Utc>,
+    adding: Adding,
 ) -> Result<ContactId> {
+    check_contact_type(tx, new.kind.as_str())?;
+    let awaiting = adding == Adding::AwaitingOwnConsent;
+    if !awaiting {
+        // HubSpot: an erased person is not added back by someone else.
+        tombstones::check_not_erased(tx, clean(&new.email), clean(&new.phone))?;
+    }
     tx.prepare_cached(
-        "INSERT INTO contacts (kind, created_at, restricted, objected, opted_out_of_all)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO contacts
+             (kind, created_at, restricted, objected, opted_out_of_all, awaiting_own_consent)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
     .execute(params![
         new.kind.as_str(),
         secs(now),
         new.flags.restricted,
         new.flags.objected,
-        new.flags.opted_out_of_all
+        new.flags.opted_out_of_all,
+        awaiting
     ])?;
     let id = ContactId(tx.last_insert_rowid());
     tx.prepare_cached(
@@ -204,7 +240,14 @@ fn insert_contact(
             contact: id,
             at: now,
             kind: TimelineKind::Created,
-            summary: format!("{} created; flags: {}", new.kind, new.flags),
+            summary: if awaiting {
+                format!(
+                    "{} created, awaiting the person's own consent on a form; flags: {}",
+                    new.kind, new.flags
+                )
+            } else {
+                format!("{} created; flags: {}", new.kind, new.flags)
+            },
             actor,
             ledger_seq: Some(seq),
             decision: None,
@@ -218,7 +261,23 @@ impl Store {
     pub fn add_contact(&mut self, new: &NewContact, actor: &str) -> Result<Contact> {
         check_new_contact(new, actor)?;
         self.write_recorded(|tx, now| {
-            let id = insert_contact(tx, new, actor, now)?;
+            let id = insert_contact(tx, new, actor, now, Adding::Normal)?;
+            contact_by_id(tx, id)
+        })
+    }
+
+    /// HubSpot's exception to the re-add block: adds a contact whose email
+    /// or phone may match an erased person's tombstone, in a pending state
+    /// that every hook denies and that only the person lifts, by giving
+    /// consent on a form link themselves.
+    pub fn add_contact_awaiting_own_consent(
+        &mut self,
+        new: &NewContact,
+        actor: &str,
+    ) -> Result<Contact> {
+        check_new_contact(new, actor)?;
+        self.write_recorded(|tx, now| {
+            let id = insert_contact(tx, new, actor, now, Adding::AwaitingOwnConsent)?;
             contact_by_id(tx, id)
         })
     }
@@ -235,7 +294,7 @@ impl Store {
     ) -> Result<(Contact, Vec<LedgerEntry>)> {
         check_new_contact(new, actor)?;
         self.write_recorded(|tx, now| {
-            let id = insert_contact(tx, new, actor, now)?;
+            let id = insert_contact(tx, new, actor, now, Adding::Normal)?;
             let entries = consents
                 .iter()
                 .map(|c| {
@@ -261,7 +320,7 @@ impl Store {
         }
         self.write_recorded(|tx, now| {
             new.iter()
-                .map(|c| insert_contact(tx, c, actor, now))
+                .map(|c| insert_contact(tx, c, actor, now, Adding::Normal))
                 .collect()
         })
     }
@@ -306,6 +365,7 @@ impl Store {
     ) -> Result<ContactFlags> {
         check_actor(actor)?;
         self.write_recorded(|tx, now| {
+            check_not_erased(tx, id)?;
             let old = flags_of(tx, id)?;
             if old != flags {
                 // Art. 18 and 21 are rights events in themselves: each
@@ -347,8 +407,9 @@ impl Store {
         check_actor(actor)?;
         check_len("relation kind", kind.as_str(), 64)?;
         self.write_recorded(|tx, now| {
-            check_contact(tx, from)?;
-            check_contact(tx, to)?;
+            check_not_erased(tx, from)?;
+            check_not_erased(tx, to)?;
+            check_relation(tx, from, to, kind.as_str())?;
             let existing: Option<RelationId> = tx
                 .query_row(
                     "SELECT id FROM contact_relations
@@ -425,7 +486,7 @@ impl Store {
     ) -> Result<()> {
         check_actor(actor)?;
         self.write_recorded(|tx, now| {
-            check_contact(tx, id)?;
+            check_not_erased(tx, id)?;
             let purpose_id = PurposeId(id_of(tx, Catalog::Purpose, purpose)?);
             tx.prepare_cached(
                 "INSERT INTO contact_purposes (contact_id, purpose_id, legal_basis, changed_at)

@@ -147,6 +147,48 @@ pub enum StoreError {
         /// What was refused, e.g. `deleted`.
         action: &'static str,
     },
+    /// A contact type or relation type that is not in its catalog.
+    #[error("unknown {what} `{code}`; valid codes: {}", valid.join(", "))]
+    UnknownKind {
+        /// `contact type` or `relation type`.
+        what: &'static str,
+        /// The code as given.
+        code: String,
+        /// The catalog's codes, sorted.
+        valid: Vec<String>,
+    },
+    /// A contact type or relation type code that is taken.
+    #[error("duplicate {what} code `{code}`; choose another code")]
+    DuplicateKind {
+        /// `contact type` or `relation type`.
+        what: &'static str,
+        /// The code that is taken.
+        code: String,
+    },
+    /// HubSpot: the email or phone of a contact to add or rectify matches
+    /// the tombstone of an erased person (Art. 17).
+    #[error(
+        "this {field} belongs to a person whose data was erased on {} (Art. 17), so it cannot be added again by hand; add the contact with `--awaiting-own-consent` and send them a form link: it becomes usable once they give consent themselves",
+        erased_at.format("%Y-%m-%d")
+    )]
+    ErasedBefore {
+        /// `email` or `phone`.
+        field: &'static str,
+        /// When the matching contact was erased.
+        erased_at: chrono::DateTime<chrono::Utc>,
+    },
+    /// The contact was erased (Art. 17): its personal data are gone and
+    /// nothing more can be recorded for it.
+    #[error(
+        "contact {contact} was erased on {} (Art. 17); its data are gone and it cannot be changed or contacted; add the person again only if they ask to be",
+        at.format("%Y-%m-%d")
+    )]
+    Erased {
+        /// The erased contact.
+        contact: ContactId,
+        /// When it was erased.
+        at: chrono::DateTime<chrono::Utc>,
+    },
     /// A date that cannot be used: not RFC 3339 or `YYYY-MM-DD`, a consent
     /// given in the future, or one given before its text existed (Art. 7(1)).
     #[error("bad date in `{field}`: `{value}` ({why})")]
@@ -331,6 +373,10 @@ impl StoreError {
             StoreError::DuplicateCode { .. } => "duplicate_code",
             StoreError::Locked { .. } => "locked",
             StoreError::InUse { .. } => "in_use",
+            StoreError::UnknownKind { .. } => "unknown_code",
+            StoreError::DuplicateKind { .. } => "duplicate_code",
+            StoreError::ErasedBefore { .. } => "erased_before",
+            StoreError::Erased { .. } => "contact_erased",
             StoreError::BadDate { .. } => "bad_date",
             StoreError::Parse(_) => "unknown_value",
             StoreError::EmptyField(_) => "empty_field",

@@ -19,9 +19,11 @@ mod config;
 mod consent_types;
 mod contacts;
 mod decisions;
+mod erasure;
 mod error;
 mod ids;
 mod keys;
+mod kinds;
 mod ledger;
 pub mod limits;
 mod methods;
@@ -30,6 +32,7 @@ mod opening;
 mod pages;
 mod plugins;
 mod projection;
+mod rectify;
 mod retention;
 mod schema;
 mod scope;
@@ -37,6 +40,7 @@ mod seed;
 mod statuses;
 mod subscriptions;
 mod timeline;
+mod tombstones;
 mod views;
 mod vocabulary;
 
@@ -57,12 +61,14 @@ pub use config::{StoredConfig, Switches};
 pub use consent_types::{ConsentType, ConsentTypeEdit, ConsentTypeText, NewConsentType};
 pub use contacts::{Contact, NewContact, Relation};
 pub use decisions::{LoggedDecision, NewDecision, NewJustification};
+pub use erasure::{ErasedContact, ErasureReport, ErasureRequest, WalWipe};
 pub use error::{Catalog, Result, StoreError};
 pub use ids::{
     ConsentTypeId, ContactId, DecisionId, LedgerSeq, MethodId, OutboxId, PluginId, PurposeId,
     ReasonId, RelationId, StatusId, SubscriptionTypeId,
 };
 pub use keys::{ApiKey, KeyRefused, NewApiKey};
+pub use kinds::{ContactType, NewRelationType, RelationType};
 pub use ledger::{
     Checkpoint, ConsentTypeRef, LedgerEntry, LedgerProblem, LedgerProblemKind, LedgerReport,
     NewConsent,
@@ -77,15 +83,17 @@ pub use pages::{
 pub(crate) use pages::{CRM_FORM, Confirmation, awaits_confirmation, counts_as_given};
 pub use plugins::{InstalledPlugin, PluginInfo};
 pub use projection::CurrentConsent;
+pub use rectify::{Rectification, RectificationReport};
 pub use retention::{Campaign, Due, Fate, MAX_WINDOW_DAYS, NewCampaign, RetentionRun};
 pub use scope::StoredAnswer;
 pub use statuses::Status;
 pub use subscriptions::SubscriptionType;
 pub use timeline::TimelineEntry;
+pub use tombstones::TombstoneMatch;
 pub use views::{ConsentView, HistoryEntry};
 pub use vocabulary::{
-    Channel, ConsentStatus, ContactFlags, ContactKind, LegalBasis, Outcome, ParseError,
-    RelationKind, Role, SubscriptionState, TimelineKind,
+    Cascade, Channel, ConsentStatus, ContactFlags, ContactKind, ErasureGround, LegalBasis, Outcome,
+    ParseError, RelationKind, Role, SubscriptionState, TimelineKind,
 };
 
 /// Where the store takes the time it records from. Recorded times come from
@@ -108,6 +116,9 @@ pub struct Store {
     /// The next write may commit so (`Store::log_refusal`); every other
     /// write waits for the disk.
     next_write_lazy: bool,
+    /// An erasure committed (or will) while the WAL could not be emptied:
+    /// the next chance empties it (`Store::wipe_wal`).
+    wipe_after_commit: bool,
 }
 
 impl std::fmt::Debug for Store {
@@ -212,6 +223,7 @@ impl Store {
             write_gate: None,
             sync_normal: false,
             next_write_lazy: false,
+            wipe_after_commit: false,
         })
     }
 

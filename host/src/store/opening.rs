@@ -50,6 +50,11 @@ pub(super) fn connect(path: &Path, mode: Mode) -> Result<Connection> {
         conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0))?;
     }
     conn.pragma_update(None, "foreign_keys", true)?;
+    if mode != Mode::ReadOnly {
+        // Art. 17: what an erasure or a rectification deletes is zeroed in
+        // the file, not left in free cells and pages.
+        conn.pragma_update(None, "secure_delete", true)?;
+    }
     // The newsletter scan reads whole tables: a larger page cache and
     // memory-mapped reads keep it off the read() syscall path.
     conn.pragma_update(None, "cache_size", -65_536)?;

@@ -503,6 +503,121 @@ CREATE TRIGGER consent_type_translations_no_delete BEFORE DELETE ON consent_type
 BEGIN SELECT RAISE(ABORT, 'translations are evidence: add one for a new text version'); END;
 "#;
 
+const RIGHTS: &str = r#"
+-- Issue 9: erasure (Art. 17), rectification (Art. 16), the re-add block and
+-- the one-level cascade.
+
+-- The erasure itself and the re-add exception are facts hooks read, so they
+-- are columns of `contacts` and go into the ledger with its `row_put`.
+ALTER TABLE contacts ADD COLUMN erased_at INTEGER;
+ALTER TABLE contacts ADD COLUMN erasure_ground TEXT;
+-- HubSpot: a contact re-added after an erasure waits until the person gives
+-- consent on a form themselves; every hook denies it until then.
+ALTER TABLE contacts ADD COLUMN awaiting_own_consent INTEGER NOT NULL DEFAULT 0
+    CHECK (awaiting_own_consent IN (0, 1));
+
+-- What is left of an erased person: keyed hashes (HMAC-SHA256 with a key
+-- derived from `link_secret`), so the re-add block can match an address
+-- without anyone being able to guess it back. Never in the ledger.
+CREATE TABLE tombstones (
+    contact_id INTEGER PRIMARY KEY REFERENCES contacts(id),
+    email_hmac BLOB CHECK (email_hmac IS NULL OR length(email_hmac) = 32),
+    phone_hmac BLOB CHECK (phone_hmac IS NULL OR length(phone_hmac) = 32),
+    erased_at INTEGER NOT NULL,
+    requested_by TEXT NOT NULL,
+    ground TEXT NOT NULL,
+    cascaded_from INTEGER REFERENCES contacts(id),
+    superseded_at INTEGER,
+    superseded_by INTEGER REFERENCES contacts(id)
+) STRICT;
+CREATE INDEX tombstones_email ON tombstones(email_hmac) WHERE email_hmac IS NOT NULL;
+CREATE INDEX tombstones_phone ON tombstones(phone_hmac) WHERE phone_hmac IS NOT NULL;
+CREATE TRIGGER tombstones_no_delete BEFORE DELETE ON tombstones
+BEGIN SELECT RAISE(ABORT, 'tombstones are kept'); END;
+CREATE TRIGGER tombstones_no_update
+BEFORE UPDATE OF contact_id, email_hmac, phone_hmac, erased_at, requested_by, ground, cascaded_from
+ON tombstones
+BEGIN SELECT RAISE(ABORT, 'a tombstone can only be marked superseded'); END;
+
+-- The logs stay append-only, except that an erasure scrubs what an operator
+-- typed about an erased contact: the decision chain hashes only
+-- `justification_sha256`, so it still verifies.
+DROP TRIGGER decisions_no_update;
+CREATE TRIGGER decisions_no_update BEFORE UPDATE OF
+    id, at, recorded_at, contact_id, channel, outcome, reason_code, reason_id,
+    justification_sha256, subscription_type_id, summary, recipients, plugin_sha256,
+    request, actor, prev_hash, hash ON decisions
+BEGIN SELECT RAISE(ABORT, 'the decision log is append-only'); END;
+CREATE TRIGGER decisions_scrub_only_erased BEFORE UPDATE OF justification ON decisions
+WHEN NEW.justification IS NOT NULL
+    OR NOT EXISTS (SELECT 1 FROM tombstones WHERE contact_id = OLD.contact_id)
+BEGIN SELECT RAISE(ABORT, 'the decision log is append-only'); END;
+
+-- The timeline gains `erasure` and `rectification`, and its rows of an
+-- erased contact may be deleted (and only those).
+CREATE TABLE contact_timeline_v3 (
+    id INTEGER PRIMARY KEY,
+    contact_id INTEGER NOT NULL REFERENCES contacts(id),
+    at INTEGER NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN
+        ('created', 'consent_change', 'justification', 'preference', 'flag', 'purpose',
+         'relation', 'notification', 'erasure', 'rectification')),
+    summary TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    ledger_seq INTEGER REFERENCES ledger(seq),
+    decision_id INTEGER REFERENCES decisions(id)
+) STRICT;
+INSERT INTO contact_timeline_v3 SELECT * FROM contact_timeline;
+DROP TABLE contact_timeline;
+ALTER TABLE contact_timeline_v3 RENAME TO contact_timeline;
+CREATE INDEX contact_timeline_contact ON contact_timeline(contact_id, at, id);
+CREATE TRIGGER contact_timeline_no_update BEFORE UPDATE ON contact_timeline
+BEGIN SELECT RAISE(ABORT, 'the timeline is append-only'); END;
+CREATE TRIGGER contact_timeline_no_delete BEFORE DELETE ON contact_timeline
+WHEN NOT EXISTS (SELECT 1 FROM tombstones WHERE contact_id = OLD.contact_id)
+BEGIN SELECT RAISE(ABORT, 'the timeline is append-only'); END;
+
+-- iPresso: contact types and typed relation types an admin can add. Neither
+-- changes a decision (hooks read neither), so neither is projected; what an
+-- erasure did is in the ledger as each erased contact's row.
+CREATE TABLE contact_types (
+    code TEXT PRIMARY KEY CHECK (code <> ''),
+    name TEXT NOT NULL,
+    built_in INTEGER NOT NULL DEFAULT 0 CHECK (built_in IN (0, 1)),
+    created_at INTEGER NOT NULL,
+    created_by TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+INSERT INTO contact_types VALUES
+    ('person', 'Person', 1, unixepoch(), 'crm-consent'),
+    ('company', 'Company', 1, unixepoch(), 'crm-consent'),
+    ('device', 'Device', 1, unixepoch(), 'crm-consent'),
+    ('car', 'Car', 1, unixepoch(), 'crm-consent');
+INSERT OR IGNORE INTO contact_types SELECT DISTINCT kind, kind, 0, unixepoch(), 'upgrade'
+    FROM contacts WHERE true;
+
+-- "from is <code> of to". `cascade`: erasing `from` erases `to` (from_to),
+-- erasing `to` erases `from` (to_from), or neither (none); one level only.
+CREATE TABLE relation_types (
+    code TEXT PRIMARY KEY CHECK (code <> ''),
+    name TEXT NOT NULL,
+    from_type TEXT REFERENCES contact_types(code),
+    to_type TEXT REFERENCES contact_types(code),
+    cascade TEXT NOT NULL CHECK (cascade IN ('none', 'from_to', 'to_from')),
+    built_in INTEGER NOT NULL DEFAULT 0 CHECK (built_in IN (0, 1)),
+    created_at INTEGER NOT NULL,
+    created_by TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+INSERT INTO relation_types VALUES
+    ('employee_company', 'Employee of a company', 'person', 'company', 'none', 1, unixepoch(), 'crm-consent'),
+    ('parent_child', 'Parent of a child', 'person', 'person', 'from_to', 1, unixepoch(), 'crm-consent'),
+    ('user_device', 'User of a device', 'person', 'device', 'from_to', 1, unixepoch(), 'crm-consent'),
+    ('student_faculty', 'Student of a faculty', 'person', NULL, 'to_from', 1, unixepoch(), 'crm-consent'),
+    ('faculty_university', 'Faculty of a university', NULL, NULL, 'to_from', 1, unixepoch(), 'crm-consent');
+INSERT OR IGNORE INTO relation_types
+    SELECT DISTINCT kind, kind, NULL, NULL, 'none', 0, unixepoch(), 'upgrade'
+    FROM contact_relations WHERE true;
+"#;
+
 const CAMPAIGNS: &str = r#"
 -- Issue 9: consent campaigns (iPresso's "delete contact" step). A campaign
 -- asks its contacts for one consent on a date and gives them a window; after
@@ -548,6 +663,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     API,
     NOTIFY,
     LINKS,
+    RIGHTS,
     CAMPAIGNS,
 ];
 

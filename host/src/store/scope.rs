@@ -215,6 +215,10 @@ impl Store {
             return Err(e.into());
         }
         self.conn.execute_batch("COMMIT")?;
+        if self.wipe_after_commit {
+            // An erasure ran inside this request: empty the WAL now.
+            self.wipe_wal()?;
+        }
         Ok(())
     }
 

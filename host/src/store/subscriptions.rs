@@ -6,7 +6,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
 use super::catalog::{check_entry, check_new_code, id_of, unknown_code};
-use super::contacts::{check_actor, check_contact, flags_of, write_flags};
+use super::contacts::{check_actor, flags_of, write_flags};
 use super::ledger::event::{Table, delete_row, put_row};
 use super::timeline::{Note, add_note};
 use super::{
@@ -176,7 +176,7 @@ impl Store {
     ) -> Result<()> {
         check_actor(actor)?;
         self.write_recorded(|tx, now| {
-            check_contact(tx, contact)?;
+            super::erasure::check_not_erased(tx, contact)?;
             let type_id =
                 SubscriptionTypeId(id_of(tx, Catalog::SubscriptionType, subscription_type)?);
             let seq = if state == SubscriptionState::NotSpecified {
@@ -239,6 +239,7 @@ impl Store {
     pub fn opt_out_of_all(&mut self, contact: ContactId, actor: &str) -> Result<()> {
         check_actor(actor)?;
         self.write_recorded(|tx, now| {
+            super::erasure::check_not_erased(tx, contact)?;
             let mut flags = flags_of(tx, contact)?;
             if flags.opted_out_of_all {
                 return Ok(());

@@ -233,6 +233,43 @@ closed_enum!(
         /// A staff notification about the contact was delivered, failed an
         /// attempt, or was given up.
         Notification = 7, "notification";
+        /// The contact's personal data was erased (Art. 17), or a re-added
+        /// contact gave consent again and its tombstone was superseded.
+        Erasure = 8, "erasure";
+        /// The contact's personal data was corrected (Art. 16).
+        Rectification = 9, "rectification";
+    }
+);
+
+closed_enum!(
+    /// The ground of an erasure, Art. 17(1)(a)–(f).
+    ErasureGround, "erasure ground" {
+        /// (a) The data are no longer necessary for their purposes.
+        NoLongerNecessary = 0, "no_longer_necessary";
+        /// (b) The person withdrew the consent the processing rested on.
+        ConsentWithdrawn = 1, "consent_withdrawn";
+        /// (c) The person objected (Art. 21) and no overriding ground exists.
+        Objection = 2, "objection";
+        /// (d) The data were processed unlawfully.
+        UnlawfulProcessing = 3, "unlawful_processing";
+        /// (e) A legal obligation requires the erasure.
+        LegalObligation = 4, "legal_obligation";
+        /// (f) The data were collected from a child for online services (Art. 8(1)).
+        ChildServices = 5, "child_services";
+    }
+);
+
+closed_enum!(
+    /// Whether erasing one side of a relation erases the other, one level
+    /// only (iPresso).
+    Cascade, "cascade" {
+        /// Erasing either side erases nothing else.
+        None = 0, "none";
+        /// Erasing `from` erases `to` (parent_child: the parent takes its child).
+        FromTo = 1, "from_to";
+        /// Erasing `to` erases `from` (faculty_university: the university
+        /// takes its faculties).
+        ToFrom = 2, "to_from";
     }
 );
 

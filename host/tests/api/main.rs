@@ -4,6 +4,7 @@
 mod crash;
 mod notify;
 mod rejections;
+mod rights;
 mod retention;
 mod routes;
 mod shutdown;

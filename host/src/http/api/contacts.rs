@@ -80,6 +80,10 @@ pub(crate) struct ContactRequest {
     /// Flags it starts with.
     #[serde(default)]
     flags: ContactFlags,
+    /// Re-add a person whose data were erased (HubSpot): every hook denies
+    /// the contact until they give consent on a form link themselves.
+    #[serde(default)]
+    awaiting_own_consent: bool,
 }
 
 /// Adds a contact.
@@ -98,6 +102,9 @@ async fn create(State(pool): State<Pool>, call: Call) -> Response {
             flags: req.flags,
         };
         let actor = w.actor();
+        if req.awaiting_own_consent {
+            return Ok(w.store().add_contact_awaiting_own_consent(&new, &actor)?);
+        }
         Ok(w.store().add_contact(&new, &actor)?)
     })
     .await

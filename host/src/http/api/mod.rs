@@ -7,6 +7,7 @@ mod catalog;
 mod contacts;
 mod hooks;
 mod links;
+mod rights;
 mod retention;
 mod setup;
 
@@ -23,5 +24,6 @@ pub(crate) fn router() -> OpenApiRouter<Pool> {
         .merge(setup::routes())
         .merge(audit::routes())
         .merge(links::routes())
+        .merge(rights::routes())
         .merge(retention::routes())
 }

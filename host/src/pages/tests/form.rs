@@ -234,3 +234,49 @@ fn a_title_with_markup_is_shown_as_text() {
         page.html
     );
 }
+
+#[test]
+fn a_re_added_contact_is_released_only_by_its_own_consent_on_the_form() {
+    let (mut f, anna, _) = with_people();
+    let req = crate::store::ErasureRequest::new(crate::store::ErasureGround::Objection, "dpo");
+    f.store.erase(anna, &req).unwrap();
+    // The erased contact gets no link at all.
+    assert!(issue_form_link(&f.store, anna, &["newsletter"]).is_err());
+    let again = crate::store::NewContact {
+        kind: crate::store::ContactKind::Person,
+        name: "Anna N.".into(),
+        email: Some("anna@example.com".into()),
+        phone: None,
+        flags: Default::default(),
+    };
+    let pending = f
+        .store
+        .add_contact_awaiting_own_consent(&again, "bob")
+        .unwrap()
+        .id;
+    let link = issue_form_link(&f.store, pending, &["newsletter", "email"]).unwrap();
+    // Unticking everything is no consent: still pending.
+    submit_form(&mut f.store, &link.token, &[], Language::En, &visitor()).unwrap();
+    assert!(f.store.contact(pending).unwrap().awaiting_own_consent);
+    submit_form(
+        &mut f.store,
+        &link.token,
+        &ticked(&["email"]),
+        Language::En,
+        &visitor(),
+    )
+    .unwrap();
+    let released = f.store.contact(pending).unwrap();
+    assert!(!released.awaiting_own_consent);
+    assert!(f.store.blocked_because(pending).unwrap().is_none());
+    let last = f.store.timeline(pending).unwrap().pop().unwrap();
+    assert_eq!(last.kind, TimelineKind::Erasure);
+    assert!(
+        last.summary.contains("1 earlier erasure tombstone(s)"),
+        "{}",
+        last.summary
+    );
+    // The tombstone is superseded: adding the address again is allowed now.
+    f.store.add_contact(&again, "bob").unwrap();
+    f.assert_verifies();
+}

@@ -224,7 +224,8 @@ pub(super) fn append(tx: &Connection, c: &NewConsent, now: DateTime<Utc>) -> Res
             why: "it is later than now; record a consent once it has been given",
         });
     }
-    check_contact(tx, c.contact)?;
+    // An erased contact has no one left to consent (Art. 17).
+    super::erasure::check_not_erased(tx, c.contact)?;
     let ty = match &c.consent_type {
         ConsentTypeRef::Id(id) => type_by_id(tx, *id)?,
         ConsentTypeRef::Code(code) => type_by_code(tx, code)?,

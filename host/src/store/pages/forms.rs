@@ -10,6 +10,7 @@ use super::super::consent_types::{type_by_code, type_by_id};
 use super::super::contacts::{check_actor, check_contact};
 use super::super::ledger::event::{Table, put_row};
 use super::super::ledger::{ConsentTypeRef, LedgerEntry, NewConsent, append};
+use super::super::tombstones::supersede;
 use super::super::{
     ConsentStatus, ConsentType, ConsentTypeId, ContactId, LedgerSeq, LegalBasis, NewConsentType,
     OutboxId, Result, Store, StoreError, secs, time,
@@ -250,6 +251,42 @@ fn form_entry(
     }
 }
 
+/// HubSpot: a contact re-added after an erasure gave consent on the form
+/// itself. Its pending state ends (a ledger entry: hooks read it) and the
+/// tombstones its email or phone matched stop blocking.
+fn lift_awaiting(
+    tx: &Connection,
+    contact: ContactId,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let awaiting: bool = tx
+        .prepare_cached("SELECT awaiting_own_consent FROM contacts WHERE id = ?1")?
+        .query_row([contact], |r| r.get(0))?;
+    if !awaiting {
+        return Ok(());
+    }
+    tx.execute(
+        "UPDATE contacts SET awaiting_own_consent = 0 WHERE id = ?1",
+        [contact],
+    )?;
+    put_row(
+        tx,
+        Table::Contacts,
+        &[contact.0],
+        Some(contact),
+        actor,
+        secs(now),
+    )?;
+    let (email, phone): (Option<String>, Option<String>) = tx
+        .prepare_cached("SELECT email, phone FROM contact_personal WHERE contact_id = ?1")?
+        .query_row([contact], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?
+        .unwrap_or_default();
+    supersede(tx, contact, email.as_deref(), phone.as_deref(), actor, now)?;
+    Ok(())
+}
+
 impl Store {
     /// Records a submitted form in one transaction: for each offered type,
     /// ticked records `given` (or `requested` with double opt-in, and the
@@ -263,6 +300,7 @@ impl Store {
         check_actor(&form.actor)?;
         self.write_recorded_with(|tx, now| {
             check_contact(tx, form.contact)?;
+            super::super::erasure::check_not_erased(tx, form.contact)?;
             let mut changes = Vec::new();
             for choice in &form.choices {
                 let ty = type_by_id(tx, choice.consent_type)?;
@@ -292,6 +330,9 @@ impl Store {
                     seq: entry.seq,
                     outbox,
                 });
+            }
+            if changes.iter().any(|c| c.status != ConsentStatus::Withdrawn) {
+                lift_awaiting(tx, form.contact, &form.actor, now)?;
             }
             Ok(changes)
         })

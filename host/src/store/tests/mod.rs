@@ -4,6 +4,7 @@ mod catalog;
 mod columns;
 mod contacts;
 mod decisions;
+mod erasure;
 mod ledger;
 mod opening;
 mod plugins;

@@ -43,15 +43,47 @@ fn creating_a_database_runs_every_migration_from_empty() {
     }
 }
 
-/// Puts the schema back before the LINKS migration, as a release before
-/// the contact pages left it.
-fn undo_links_migration(path: &std::path::Path) {
-    // LINKS is followed by CAMPAIGNS only; both are undone.
-    let back = super::super::schema::MIGRATIONS.len() - 2;
+/// Puts the schema back before the CAMPAIGNS migration (the last one).
+fn undo_campaigns_migration(path: &std::path::Path) {
+    let back = super::super::schema::MIGRATIONS.len() - 1;
     let conn = rusqlite::Connection::open(path).unwrap();
     conn.execute_batch(&format!(
         "DROP TABLE consent_campaign_members; DROP TABLE consent_campaigns;
-         DROP TABLE link_secret; DROP TABLE link_generations; DROP TABLE page_settings;
+         PRAGMA user_version = {back};"
+    ))
+    .unwrap();
+}
+
+/// Puts the schema back before the RIGHTS migration, as a release before
+/// erasure left it. The timeline keeps its wider CHECK: the migration
+/// rebuilds it either way.
+fn undo_rights_migration(path: &std::path::Path) {
+    undo_campaigns_migration(path);
+    // RIGHTS is the migration before CAMPAIGNS.
+    let back = super::super::schema::MIGRATIONS.len() - 2;
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.execute_batch(&format!(
+        "DROP TRIGGER decisions_scrub_only_erased; DROP TRIGGER contact_timeline_no_delete;
+         CREATE TRIGGER contact_timeline_no_delete BEFORE DELETE ON contact_timeline
+         BEGIN SELECT RAISE(ABORT, 'the timeline is append-only'); END;
+         DROP TABLE tombstones; DROP TABLE relation_types; DROP TABLE contact_types;
+         ALTER TABLE contacts DROP COLUMN erased_at;
+         ALTER TABLE contacts DROP COLUMN erasure_ground;
+         ALTER TABLE contacts DROP COLUMN awaiting_own_consent;
+         PRAGMA user_version = {back};"
+    ))
+    .unwrap();
+}
+
+/// Puts the schema back before the LINKS migration, as a release before
+/// the contact pages left it.
+fn undo_links_migration(path: &std::path::Path) {
+    undo_rights_migration(path);
+    // LINKS is the migration before RIGHTS.
+    let back = super::super::schema::MIGRATIONS.len() - 3;
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.execute_batch(&format!(
+        "DROP TABLE link_secret; DROP TABLE link_generations; DROP TABLE page_settings;
          DROP TABLE page_templates; DROP TABLE outbox; DROP TABLE consent_type_translations;
          ALTER TABLE consent_types DROP COLUMN requires_confirmation;
          PRAGMA user_version = {back};"
@@ -82,6 +114,33 @@ fn an_older_database_gains_a_link_secret_and_still_verifies() {
         store.link_secret().unwrap(),
         fixture().store.link_secret().unwrap()
     );
+}
+
+#[test]
+fn an_older_database_gains_the_type_catalogs_and_still_verifies() {
+    let (f, anna) = with_types();
+    let mut store = f.store;
+    store
+        .record_consent(&consent(anna, "newsletter", "given", 1))
+        .unwrap();
+    drop(store);
+    undo_rights_migration(&f.path);
+    let mut store = Store::open(&f.path).unwrap();
+    assert!(store.verify_ledger().unwrap().ok);
+    let types: Vec<String> = store
+        .contact_types()
+        .unwrap()
+        .into_iter()
+        .map(|t| t.code)
+        .collect();
+    assert!(types.contains(&"person".to_owned()), "{types:?}");
+    store
+        .erase(
+            anna,
+            &ErasureRequest::new(ErasureGround::ConsentWithdrawn, "dpo"),
+        )
+        .unwrap();
+    assert!(store.verify_ledger().unwrap().ok);
 }
 
 #[test]
