@@ -23,10 +23,10 @@ mod errors;
 mod opening;
 #[path = "cli/pages.rs"]
 mod pages;
-#[path = "cli/rights.rs"]
-mod rights;
 #[path = "cli/retention.rs"]
 mod retention;
+#[path = "cli/rights.rs"]
+mod rights;
 #[path = "cli/setup.rs"]
 mod setup;
 #[path = "cli/vocabulary.rs"]

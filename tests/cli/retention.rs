@@ -42,17 +42,40 @@ fn a_run_erases_who_did_not_consent_one_level_down_and_a_dry_run_says_so_first()
     crm.ok(&["contacts", "relate", &child, &grandchild, "parent_child"]);
     let members = [anna.as_str(), &bob, &child, &gone].join(",");
     crm.ok(&[
-        "retention", "campaign", "--type", "newsletter", "--window", "30",
-        "--asked-at", "2025-11-01", "--contacts", &members,
+        "retention",
+        "campaign",
+        "--type",
+        "newsletter",
+        "--window",
+        "30",
+        "--asked-at",
+        "2025-11-01",
+        "--contacts",
+        &members,
     ]);
     // Fay's window ends 2026-01-19, after the fixed now (2026-01-01).
     crm.ok(&[
-        "retention", "campaign", "--type", "newsletter", "--window", "30",
-        "--asked-at", "2025-12-20", "--contacts", &late,
+        "retention",
+        "campaign",
+        "--type",
+        "newsletter",
+        "--window",
+        "30",
+        "--asked-at",
+        "2025-12-20",
+        "--contacts",
+        &late,
     ]);
     // Anna and Cid give the consent inside the window; Eve is erased on request.
     for who in [&anna, &child] {
-        crm.ok(&["consent", "grant", who, "newsletter", "--given-at", "2025-11-10"]);
+        crm.ok(&[
+            "consent",
+            "grant",
+            who,
+            "newsletter",
+            "--given-at",
+            "2025-11-10",
+        ]);
     }
     crm.ok(&["erase", &gone, "--ground", "consent_withdrawn"]);
 
@@ -70,9 +93,16 @@ fn a_run_erases_who_did_not_consent_one_level_down_and_a_dry_run_says_so_first()
             (id(&gone), "already_erased".to_owned()),
         ]
     );
-    assert_eq!(erased(&dry), vec![id(&bob), id(&child)], "never the grandchild");
+    assert_eq!(
+        erased(&dry),
+        vec![id(&bob), id(&child)],
+        "never the grandchild"
+    );
     assert!(
-        dry["decided"][1]["why"].as_str().unwrap().contains("newsletter"),
+        dry["decided"][1]["why"]
+            .as_str()
+            .unwrap()
+            .contains("newsletter"),
         "{dry}"
     );
     // The dry run wrote nothing.
@@ -111,15 +141,39 @@ fn a_campaign_names_what_is_wrong_with_it() {
     let crm = Crm::ready();
     let anna = crm.contact("Anna", &[]);
     let err = crm.err(&[
-        "retention", "campaign", "--type", "newsleter", "--window", "30", "--contacts", &anna,
+        "retention",
+        "campaign",
+        "--type",
+        "newsleter",
+        "--window",
+        "30",
+        "--contacts",
+        &anna,
     ]);
-    assert!(err.contains("`newsleter`") && err.contains("newsletter"), "{err}");
+    assert!(
+        err.contains("`newsleter`") && err.contains("newsletter"),
+        "{err}"
+    );
     let err = crm.err(&[
-        "retention", "campaign", "--type", "newsletter", "--window", "0", "--contacts", &anna,
+        "retention",
+        "campaign",
+        "--type",
+        "newsletter",
+        "--window",
+        "0",
+        "--contacts",
+        &anna,
     ]);
     assert!(err.contains("window") && err.contains("3650"), "{err}");
     let err = crm.err(&[
-        "retention", "campaign", "--type", "newsletter", "--window", "30", "--contacts", "999",
+        "retention",
+        "campaign",
+        "--type",
+        "newsletter",
+        "--window",
+        "30",
+        "--contacts",
+        "999",
     ]);
     assert!(err.contains("999"), "{err}");
     assert_eq!(crm.json(&["retention", "list"]), serde_json::json!([]));

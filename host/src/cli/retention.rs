@@ -99,7 +99,10 @@ fn print_campaign(out: &mut dyn Write, c: &Campaign) -> std::io::Result<()> {
 fn print_run(out: &mut dyn Write, run: &RetentionRun) -> std::io::Result<()> {
     let verb = if run.dry_run { "would be" } else { "were" };
     if run.decided.is_empty() {
-        writeln!(out, "nothing to decide: no campaign window ended with open members")?;
+        writeln!(
+            out,
+            "nothing to decide: no campaign window ended with open members"
+        )?;
     }
     for d in &run.decided {
         writeln!(

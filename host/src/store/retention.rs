@@ -118,7 +118,13 @@ impl Store {
                 "INSERT INTO consent_campaigns
                      (consent_type_id, asked_at, window_days, created_at, created_by)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![type_id, secs(new.asked_at), new.window_days, secs(now), actor],
+                params![
+                    type_id,
+                    secs(new.asked_at),
+                    new.window_days,
+                    secs(now),
+                    actor
+                ],
             )?;
             let id = tx.last_insert_rowid();
             let mut add = tx.prepare_cached(
@@ -325,7 +331,8 @@ fn taken_along(decided: &mut [Due], erased: &[ErasedContact]) {
             due.fate = Fate::Erased;
             due.why = format!(
                 "held the consent, but was taken along by the erasure of contact {} ({})",
-                e.cascaded_from.map_or_else(|| "?".to_owned(), |c| c.to_string()),
+                e.cascaded_from
+                    .map_or_else(|| "?".to_owned(), |c| c.to_string()),
                 e.relation.as_deref().unwrap_or("relation")
             );
         }
@@ -333,16 +340,17 @@ fn taken_along(decided: &mut [Due], erased: &[ErasedContact]) {
 }
 
 /// Records a run's decision about a member; a decided member is final.
-pub(super) fn decide(
-    tx: &Connection,
-    due: &Due,
-    now: DateTime<Utc>,
-    actor: &str,
-) -> Result<()> {
+pub(super) fn decide(tx: &Connection, due: &Due, now: DateTime<Utc>, actor: &str) -> Result<()> {
     let changed = tx.execute(
         "UPDATE consent_campaign_members SET outcome = ?3, decided_at = ?4, decided_by = ?5
          WHERE campaign_id = ?1 AND contact_id = ?2 AND outcome IS NULL",
-        params![due.campaign, due.contact, due.fate.as_str(), secs(now), actor],
+        params![
+            due.campaign,
+            due.contact,
+            due.fate.as_str(),
+            secs(now),
+            actor
+        ],
     )?;
     debug_assert!(changed <= 1);
     Ok(())

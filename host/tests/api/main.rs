@@ -4,8 +4,8 @@
 mod crash;
 mod notify;
 mod rejections;
-mod rights;
 mod retention;
+mod rights;
 mod routes;
 mod shutdown;
 mod support;

@@ -10,7 +10,12 @@ fn fates(run: &Value) -> Vec<(i64, String)> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|d| (d["contact"].as_i64().unwrap(), d["fate"].as_str().unwrap().to_owned()))
+        .map(|d| {
+            (
+                d["contact"].as_i64().unwrap(),
+                d["fate"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect()
 }
 
@@ -22,7 +27,11 @@ fn a_campaign_runs_over_http_as_its_dry_run_said() {
     let server = Server::start(&db);
     let bob = expect(
         server
-            .post(&op, "/contacts", json!({"name": "Bob", "email": "bob@example.com"}))
+            .post(
+                &op,
+                "/contacts",
+                json!({"name": "Bob", "email": "bob@example.com"}),
+            )
             .send()
             .unwrap(),
         201,
@@ -57,17 +66,26 @@ fn a_campaign_runs_over_http_as_its_dry_run_said() {
             .unwrap(),
         200,
     );
-    assert_eq!(fates(&dry), vec![(1, "kept".to_owned()), (bob, "erased".to_owned())]);
+    assert_eq!(
+        fates(&dry),
+        vec![(1, "kept".to_owned()), (bob, "erased".to_owned())]
+    );
     assert_eq!(server.read(&op, &format!("/contacts/{bob}"))["name"], "Bob");
     let run = expect(
-        server.post(&admin, "/retention/run", json!({})).send().unwrap(),
+        server
+            .post(&admin, "/retention/run", json!({}))
+            .send()
+            .unwrap(),
         200,
     );
     assert_eq!(fates(&run), fates(&dry));
     assert_eq!(run["erased"][0]["contact"], bob);
     assert_eq!(server.read(&op, &format!("/contacts/{bob}"))["name"], "");
     let again = expect(
-        server.post(&admin, "/retention/run", json!({})).send().unwrap(),
+        server
+            .post(&admin, "/retention/run", json!({}))
+            .send()
+            .unwrap(),
         200,
     );
     assert_eq!(fates(&again), vec![]);

@@ -7,8 +7,8 @@ mod catalog;
 mod contacts;
 mod hooks;
 mod links;
-mod rights;
 mod retention;
+mod rights;
 mod setup;
 
 use utoipa_axum::router::OpenApiRouter;

@@ -8,6 +8,7 @@ mod erasure;
 mod ledger;
 mod opening;
 mod plugins;
+mod retention;
 mod verify;
 
 use std::path::PathBuf;
