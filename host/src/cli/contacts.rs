@@ -40,6 +40,8 @@ pub(crate) enum ContactsCommand {
     Show { id: i64 },
     /// List every contact
     List,
+    /// List the contacts a filter selects (consent, purpose basis, subscription, kind, flags)
+    Filter(super::bulk::FilterArgs),
     /// Restrict processing (Art. 18) or record an objection (Art. 21), or undo either
     Flag {
         id: i64,
@@ -97,6 +99,9 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: ContactsCommand) -> Result<()> {
     if let ContactsCommand::RotateLink { id } = cmd {
         return super::pages::rotate_link(ctx, id);
     }
+    if let ContactsCommand::Filter(args) = &cmd {
+        return super::bulk::filter(ctx, args);
+    }
     let reads_only = matches!(cmd, ContactsCommand::Show { .. } | ContactsCommand::List);
     let mut store = ctx.open_for(reads_only)?;
     match cmd {
@@ -118,6 +123,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: ContactsCommand) -> Result<()> {
         }
         ContactsCommand::Show { id } => show(ctx, &store, ContactId(id)),
         ContactsCommand::List => list(ctx, &store),
+        ContactsCommand::Filter(_) => unreachable!("handled above"),
         ContactsCommand::Flag {
             id,
             restrict,
@@ -309,7 +315,7 @@ fn view(store: &Store, id: ContactId, ctx: &Ctx<'_>) -> Result<ContactView> {
     })
 }
 
-fn print_line(out: &mut dyn Write, c: &Contact) -> std::io::Result<()> {
+pub(super) fn print_line(out: &mut dyn Write, c: &Contact) -> std::io::Result<()> {
     writeln!(
         out,
         "{:<5} {:<24} {:<8} {:<28} {:<16} flags: {}",

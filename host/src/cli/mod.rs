@@ -9,6 +9,7 @@
 //! passes argv and stdout, and tests pass their own arguments and a buffer.
 
 pub(crate) mod audit;
+mod bulk;
 mod catalog;
 pub(crate) mod check;
 mod codes;
@@ -201,6 +202,9 @@ enum Command {
     /// Where contact links point, and a contact's preference-centre link
     #[command(subcommand)]
     Links(pages::LinksCommand),
+    /// Upgrade an existing contact base (SuperOffice's GDPR upgrade)
+    #[command(subcommand)]
+    Migrate(bulk::MigrateCommand),
 }
 
 /// Runs the command line `args` (argv\[0\] first) and writes its output to `out`.
@@ -263,6 +267,7 @@ where
         Command::Templates(cmd) => pages::templates(&mut ctx, cmd),
         Command::Outbox(cmd) => pages::outbox(&mut ctx, cmd),
         Command::Links(cmd) => pages::links(&mut ctx, cmd),
+        Command::Migrate(cmd) => bulk::migrate(&mut ctx, cmd),
     };
     done.map(|()| Finished::Done)
 }

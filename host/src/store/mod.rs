@@ -20,6 +20,9 @@ mod consent_types;
 mod contacts;
 mod decisions;
 mod error;
+mod expiring;
+mod fill;
+mod filter;
 mod ids;
 mod keys;
 mod ledger;
@@ -35,6 +38,7 @@ mod scope;
 mod seed;
 mod statuses;
 mod subscriptions;
+mod superoffice;
 mod timeline;
 mod vocabulary;
 
@@ -56,6 +60,9 @@ pub use consent_types::{ConsentType, ConsentTypeEdit, ConsentTypeText, NewConsen
 pub use contacts::{Contact, NewContact, Relation};
 pub use decisions::{LoggedDecision, NewDecision, NewJustification};
 pub use error::{Catalog, Result, StoreError};
+pub use expiring::ExpiringConsent;
+pub use fill::{FillChange, FillReport, FillRequest};
+pub use filter::{ContactFilter, MAX_BULK};
 pub use ids::{
     ConsentTypeId, ContactId, DecisionId, LedgerSeq, MethodId, OutboxId, PluginId, PurposeId,
     ReasonId, RelationId, StatusId, SubscriptionTypeId,
@@ -78,6 +85,10 @@ pub use projection::CurrentConsent;
 pub use scope::StoredAnswer;
 pub use statuses::Status;
 pub use subscriptions::SubscriptionType;
+pub use superoffice::{
+    E_MARKETING, MarkRef, MigrationChange, MigrationReport, SALES_AND_SERVICE, SuperOfficeMark,
+    read_marks,
+};
 pub use timeline::TimelineEntry;
 pub use vocabulary::{
     Channel, ConsentStatus, ContactFlags, ContactKind, LegalBasis, Outcome, ParseError,

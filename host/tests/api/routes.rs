@@ -52,6 +52,12 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/contacts/{id}/preference-link", "operator"),
     ("GET", "/outbox", "operator"),
     ("POST", "/outbox/{id}/ack", "operator"),
+    ("POST", "/contacts/search", "reader"),
+    ("POST", "/consents/fill", "operator"),
+    ("POST", "/form-links/bulk", "operator"),
+    ("GET", "/consents/expiring", "reader"),
+    ("POST", "/consents/expiring/form-links", "operator"),
+    ("POST", "/migrations/superoffice", "admin"),
 ];
 
 const ROLES: [&str; 3] = ["reader", "operator", "admin"];

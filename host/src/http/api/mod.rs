@@ -3,6 +3,7 @@
 //! commands and these routes share every rule below them.
 
 mod audit;
+mod bulk;
 mod catalog;
 mod contacts;
 mod hooks;
@@ -22,4 +23,5 @@ pub(crate) fn router() -> OpenApiRouter<Pool> {
         .merge(setup::routes())
         .merge(audit::routes())
         .merge(links::routes())
+        .merge(bulk::routes())
 }

@@ -1,5 +1,6 @@
 //! Store tests, each on a real SQLite file in its own temp directory.
 
+mod bulk;
 mod catalog;
 mod columns;
 mod contacts;
