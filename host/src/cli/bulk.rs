@@ -28,8 +28,8 @@ pub(crate) struct FilterArgs {
     #[arg(long, value_name = "CODE")]
     consent_type: Option<String>,
     /// Status code of the current consent (given, withdrawn, a custom one)
-    #[arg(long = "has-status", value_name = "CODE")]
-    status: Option<String>,
+    #[arg(long, value_name = "CODE")]
+    has_status: Option<String>,
     /// DPV meaning of the current consent's status (given, refused, withdrawn, ...)
     #[arg(long, value_name = "MEANING")]
     meaning: Option<ConsentStatus>,
@@ -46,8 +46,8 @@ pub(crate) struct FilterArgs {
     #[arg(long, value_name = "DATE")]
     expiring_before: Option<String>,
     /// Way of giving of the current consent (crm_form, email, import, ...)
-    #[arg(long = "has-method", value_name = "CODE")]
-    method: Option<String>,
+    #[arg(long, value_name = "CODE")]
+    has_method: Option<String>,
     /// Legal basis the current consent was recorded under
     #[arg(long, value_name = "BASIS")]
     consent_basis: Option<LegalBasis>,
@@ -83,7 +83,7 @@ impl FilterArgs {
             |field, v: &Option<String>| v.as_deref().map(|t| parse_date(field, t)).transpose();
         Ok(ContactFilter {
             consent_type: self.consent_type.clone(),
-            status: self.status.clone(),
+            status: self.has_status.clone(),
             meaning: self.meaning,
             valid: match (self.valid, self.not_valid) {
                 (true, _) => Some(true),
@@ -92,7 +92,7 @@ impl FilterArgs {
             },
             at: date("--at", &self.at)?,
             expiring_before: date("--expiring-before", &self.expiring_before)?,
-            method: self.method.clone(),
+            method: self.has_method.clone(),
             consent_legal_basis: self.consent_basis,
             purpose: self.purpose.clone(),
             legal_basis: self.legal_basis,
@@ -139,7 +139,7 @@ pub(crate) struct FillArgs {
     filter: FilterArgs,
     /// The consent type to set
     #[arg(long = "type", value_name = "CODE")]
-    consent_type: String,
+    set_type: String,
     /// The status code to set
     #[arg(long, value_name = "CODE")]
     status: String,
@@ -161,7 +161,7 @@ pub(crate) struct FillArgs {
 pub(crate) fn fill(ctx: &mut Ctx<'_>, args: FillArgs) -> Result<()> {
     let req = FillRequest {
         filter: args.filter.filter()?,
-        consent_type: args.consent_type,
+        consent_type: args.set_type,
         status: args.status,
         method: args.way,
         legal_basis: args.basis,
