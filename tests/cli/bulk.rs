@@ -58,7 +58,10 @@ fn contacts_filter_selects_by_consent_kind_and_flags() {
         f(&["--consent-type", "newsletter", "--valid"]),
         [anna.as_str(), bob.as_str()]
     );
-    assert_eq!(f(&["--consent-type", "newsletter", "--not-valid"]), [cora.as_str()]);
+    assert_eq!(
+        f(&["--consent-type", "newsletter", "--not-valid"]),
+        [cora.as_str()]
+    );
     assert_eq!(f(&["--expiring-before", "2026-06-01"]), [anna.as_str()]);
     assert_eq!(f(&["--has-method", "email"]), [anna.as_str(), bob.as_str()]);
     assert_eq!(f(&["--kind", "company"]), [cora.as_str()]);
