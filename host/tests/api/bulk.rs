@@ -125,6 +125,42 @@ fn search_fill_links_and_migration_over_http() {
         .unwrap();
     assert_eq!(page.status().as_u16(), 200);
     assert!(page.text().unwrap().contains("Newsletter"));
+    // The same links as CSV, parsed back.
+    let r = server
+        .post(
+            &operator,
+            "/form-links/bulk",
+            json!({"consent_types": ["newsletter"]}),
+        )
+        .header("Accept", "text/csv")
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let text = r.text().unwrap();
+    let mut table = csv::Reader::from_reader(text.as_bytes());
+    assert_eq!(
+        table.headers().unwrap(),
+        vec!["contact_id", "email", "url", "consent_types", "expires_at"]
+    );
+    let rows: Vec<csv::StringRecord> = table.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(
+        (&rows[1][0], &rows[1][1], &rows[1][3]),
+        ("2", "hi@acme.example", "newsletter")
+    );
+    let path = &rows[0][2][rows[0][2].find("/forms/").unwrap()..];
+    let page = server
+        .client
+        .get(format!("{}{path}", server.base))
+        .send()
+        .unwrap();
+    assert_eq!(page.status().as_u16(), 200);
 
     // Nothing expires: these types have no validity period.
     let soon = server.read(&reader, "/consents/expiring?within=30");

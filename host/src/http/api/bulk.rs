@@ -2,9 +2,10 @@
 //! re-consent, and the SuperOffice upgrade. The filter is a JSON body
 //! (`ContactFilter`), the same object every one of these routes takes.
 
+use axum::body::to_bytes;
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::Response;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -92,19 +93,59 @@ pub(crate) struct BulkLinksRequest {
     consent_types: Vec<String>,
 }
 
+/// Whether the caller asked for CSV (`Accept: text/csv`).
+fn wants_csv(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().contains("text/csv"))
+}
+
+/// The links of a 200 answer as CSV, the same columns as the CLI's
+/// `--csv`; any other answer (an error) stays JSON.
+async fn links_answer(response: Response, csv: bool) -> Response {
+    if !csv || response.status() != StatusCode::OK {
+        return response;
+    }
+    let converted = async {
+        let bytes = to_bytes(response.into_body(), usize::MAX).await.ok()?;
+        let links: Vec<BulkLink> = serde_json::from_slice(&bytes).ok()?;
+        let mut out = Vec::new();
+        pages::write_links_csv(&links, &mut out).ok()?;
+        Some(out)
+    };
+    match converted.await {
+        Some(out) => (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            )],
+            out,
+        )
+            .into_response(),
+        None => ApiError::internal().into_response(),
+    }
+}
+
 /// A consent form link for every contact the filter selects (Livespace),
-/// each valid 14 days. Issuing writes nothing.
+/// each valid 14 days; as CSV with `Accept: text/csv`. Issuing writes
+/// nothing.
 #[utoipa::path(post, path = "/form-links/bulk", tag = "bulk", request_body = BulkLinksRequest,
-    responses((status = 200, body = Vec<BulkLink>), (status = "4XX", body = ErrorEnvelope)),
+    responses((status = 200, content(
+            (Vec<BulkLink> = "application/json"),
+            (String = "text/csv"))),
+        (status = "4XX", body = ErrorEnvelope)),
     security(("api_key" = [])))]
-async fn bulk_links(State(pool): State<Pool>, call: Call) -> Response {
-    pool.read(call, Role::Operator, |w| {
-        let req: BulkLinksRequest = w.json()?;
-        let codes: Vec<&str> = req.consent_types.iter().map(String::as_str).collect();
-        let now = w.now;
-        Ok(pages::form_links_for(w.store(), &req.filter, now, &codes)?)
-    })
-    .await
+async fn bulk_links(State(pool): State<Pool>, headers: HeaderMap, call: Call) -> Response {
+    let response = pool
+        .read(call, Role::Operator, |w| {
+            let req: BulkLinksRequest = w.json()?;
+            let codes: Vec<&str> = req.consent_types.iter().map(String::as_str).collect();
+            let now = w.now;
+            Ok(pages::form_links_for(w.store(), &req.filter, now, &codes)?)
+        })
+        .await;
+    links_answer(response, wants_csv(&headers)).await
 }
 
 /// The re-consent window.
@@ -130,17 +171,22 @@ async fn expiring(State(pool): State<Pool>, call: Call) -> Response {
 }
 
 /// Re-consent: a form link per contact whose consents expire within
-/// `within` days, offering exactly those types.
+/// `within` days, offering exactly those types; CSV with `Accept: text/csv`.
 #[utoipa::path(post, path = "/consents/expiring/form-links", tag = "bulk", request_body = Within,
-    responses((status = 200, body = Vec<BulkLink>), (status = "4XX", body = ErrorEnvelope)),
+    responses((status = 200, content(
+            (Vec<BulkLink> = "application/json"),
+            (String = "text/csv"))),
+        (status = "4XX", body = ErrorEnvelope)),
     security(("api_key" = [])))]
-async fn reconsent_links(State(pool): State<Pool>, call: Call) -> Response {
-    pool.read(call, Role::Operator, |w| {
-        let q: Within = w.json()?;
-        let now = w.now;
-        Ok(pages::reconsent_links(w.store(), now, q.within)?)
-    })
-    .await
+async fn reconsent_links(State(pool): State<Pool>, headers: HeaderMap, call: Call) -> Response {
+    let response = pool
+        .read(call, Role::Operator, |w| {
+            let q: Within = w.json()?;
+            let now = w.now;
+            Ok(pages::reconsent_links(w.store(), now, q.within)?)
+        })
+        .await;
+    links_answer(response, wants_csv(&headers)).await
 }
 
 /// The SuperOffice upgrade's input.

@@ -5,9 +5,11 @@ mod catalog;
 mod columns;
 mod contacts;
 mod decisions;
+mod fill;
 mod ledger;
 mod opening;
 mod plugins;
+mod superoffice;
 mod verify;
 
 use std::path::PathBuf;
