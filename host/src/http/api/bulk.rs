@@ -45,7 +45,8 @@ pub(crate) struct SearchPage {
 /// The contacts a filter selects, in id order, a page at a time. A POST
 /// because the filter is a structured object (dates, codes, flags), the
 /// same JSON that bulk fill and bulk links take; it writes nothing.
-#[utoipa::path(post, path = "/contacts/search", tag = "bulk", params(SearchPage),
+#[utoipa::path(post, path = "/contacts/search", tag = "bulk",
+    params(SearchPage, ("Idempotency-Key" = Option<String>, Header, description = "retry safely")),
     request_body = ContactFilter,
     responses((status = 200, body = Vec<Contact>), (status = "4XX", body = ErrorEnvelope)),
     security(("api_key" = [])))]
@@ -131,6 +132,7 @@ async fn links_answer(response: Response, csv: bool) -> Response {
 /// each valid 14 days; as CSV with `Accept: text/csv`. Issuing writes
 /// nothing.
 #[utoipa::path(post, path = "/form-links/bulk", tag = "bulk", request_body = BulkLinksRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "retry safely")),
     responses((status = 200, content(
             (Vec<BulkLink> = "application/json"),
             (String = "text/csv"))),
@@ -173,6 +175,7 @@ async fn expiring(State(pool): State<Pool>, call: Call) -> Response {
 /// Re-consent: a form link per contact whose consents expire within
 /// `within` days, offering exactly those types; CSV with `Accept: text/csv`.
 #[utoipa::path(post, path = "/consents/expiring/form-links", tag = "bulk", request_body = Within,
+    params(("Idempotency-Key" = Option<String>, Header, description = "retry safely")),
     responses((status = 200, content(
             (Vec<BulkLink> = "application/json"),
             (String = "text/csv"))),
