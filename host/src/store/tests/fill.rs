@@ -82,3 +82,67 @@ fn expiring_lists_consents_ending_in_the_window() {
     assert_eq!(got, vec![t.a, t.f]);
     assert!(s.expiring_consents(now(), 0).is_err());
 }
+
+/// A measurement, not a check: `cargo test --release -p crm-consent --lib
+/// -- --ignored filter_and_fill_figures --nocapture`.
+#[test]
+#[ignore = "a measurement; run by hand"]
+fn filter_and_fill_figures() {
+    let mut f = fixture();
+    f.store
+        .add_consent_type(&newsletter_type(), "admin")
+        .unwrap();
+    let n = 20_000;
+    let new: Vec<NewContact> = (0..n)
+        .map(|i| NewContact {
+            kind: if i % 2 == 0 {
+                ContactKind::Person
+            } else {
+                ContactKind::Company
+            },
+            name: format!("c{i}"),
+            email: Some(format!("c{i}@example.com")),
+            phone: None,
+            flags: ContactFlags::default(),
+        })
+        .collect();
+    let ids = f.store.add_contacts(&new, "admin").unwrap();
+    let given: Vec<NewConsent> = ids
+        .iter()
+        .step_by(3)
+        .map(|&id| consent(id, "newsletter", "given", 900))
+        .collect();
+    f.store.record_consents(&given).unwrap();
+    let filter = ContactFilter {
+        consent_type: Some("newsletter".into()),
+        valid: Some(false),
+        kind: Some(ContactKind::Person),
+        ..Default::default()
+    };
+    let t = std::time::Instant::now();
+    let found = f.store.all_filtered_contact_ids(&filter, now()).unwrap();
+    let filtered = t.elapsed();
+    let t = std::time::Instant::now();
+    let report = f
+        .store
+        .fill_consents(
+            &FillRequest {
+                filter,
+                consent_type: "newsletter".into(),
+                status: "given".into(),
+                method: "paper".into(),
+                legal_basis: LegalBasis::Consent,
+                source: None,
+                dry_run: false,
+            },
+            now(),
+            "admin",
+        )
+        .unwrap();
+    println!(
+        "{n} contacts: filter selected {} in {filtered:?}; fill wrote {} entries in {:?}",
+        found.len(),
+        report.changed.len(),
+        t.elapsed()
+    );
+}
