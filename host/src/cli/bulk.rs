@@ -14,8 +14,8 @@ use serde::Serialize;
 use super::{Ctx, day};
 use crate::pages::{self, BulkLink};
 use crate::store::{
-    ConsentStatus, ContactFilter, ContactKind, FillReport, FillRequest, LegalBasis,
-    MigrationReport, SubscriptionState, parse_date, read_marks,
+    ConsentStatus, Contact, ContactFilter, ContactId, ContactKind, FillReport, FillRequest,
+    LegalBasis, MigrationReport, SubscriptionState, parse_date, read_marks,
 };
 
 /// Filtered contacts are listed in pages of this many rows.
@@ -106,21 +106,33 @@ impl FilterArgs {
     }
 }
 
+/// Every contact of a keyset-paged listing, page after page.
+/// `fetch` gets the last id seen and returns up to `size` contacts after it.
+pub(crate) fn every_page(
+    size: u32,
+    mut fetch: impl FnMut(Option<ContactId>, u32) -> Result<Vec<Contact>>,
+) -> Result<Vec<Contact>> {
+    let mut all = Vec::new();
+    let mut after = None;
+    loop {
+        let page = fetch(after, size)?;
+        after = page.last().map(|c| c.id);
+        let done = page.len() < size as usize;
+        all.extend(page);
+        if done {
+            return Ok(all);
+        }
+    }
+}
+
 /// `contacts filter`: the matching contacts, every page.
 pub(crate) fn filter(ctx: &mut Ctx<'_>, args: &FilterArgs) -> Result<()> {
     let filter = args.filter()?;
     let store = ctx.open_read_only()?;
-    let mut all = Vec::new();
-    let mut after = None;
-    loop {
-        let page = store.filter_contacts(&filter, ctx.now, after, PAGE)?;
-        after = page.last().map(|c| c.id);
-        let done = page.len() < PAGE as usize;
-        all.extend(page);
-        if done {
-            break;
-        }
-    }
+    let now = ctx.now;
+    let all = every_page(PAGE, |after, size| {
+        Ok(store.filter_contacts(&filter, now, after, size)?)
+    })?;
     ctx.emit(&all, |out| {
         if all.is_empty() {
             writeln!(out, "no contacts match")?;

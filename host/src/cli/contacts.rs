@@ -193,17 +193,7 @@ fn show(ctx: &mut Ctx<'_>, store: &Store, id: ContactId) -> Result<()> {
 }
 
 fn list(ctx: &mut Ctx<'_>, store: &Store) -> Result<()> {
-    let mut all = Vec::new();
-    let mut after = None;
-    loop {
-        let page = store.contacts(after, PAGE)?;
-        after = page.last().map(|c| c.id);
-        let done = page.len() < PAGE as usize;
-        all.extend(page);
-        if done {
-            break;
-        }
-    }
+    let all = super::bulk::every_page(PAGE, |after, size| Ok(store.contacts(after, size)?))?;
     ctx.emit(&all, |out| {
         if all.is_empty() {
             writeln!(out, "no contacts")?;
