@@ -11,7 +11,7 @@ use super::catalog::id_of;
 use super::consent_types::type_by_code;
 use super::filter::{ContactFilter, all_matching_ids};
 use super::ledger::{NewConsent, append, status_of};
-use super::{Catalog, ContactId, LedgerSeq, LegalBasis, Result, Store, StoreError};
+use super::{Catalog, ContactId, LedgerSeq, LegalBasis, Result, Store};
 
 /// Where fill entries say they came from unless told.
 const FILL_SOURCE: &str = "bulk fill";
@@ -151,6 +151,5 @@ impl Store {
                 skipped,
             })
         })
-        .map_err(|e: StoreError| e)
     }
 }
