@@ -7,6 +7,8 @@ mod support;
 
 #[path = "cli/audit.rs"]
 mod audit;
+#[path = "cli/bulk.rs"]
+mod bulk;
 #[path = "cli/catalog.rs"]
 mod catalog;
 #[path = "cli/checks.rs"]

@@ -178,3 +178,41 @@ fn a_campaign_names_what_is_wrong_with_it() {
     assert!(err.contains("999"), "{err}");
     assert_eq!(crm.json(&["retention", "list"]), serde_json::json!([]));
 }
+
+#[test]
+fn a_campaign_can_ask_whoever_a_filter_selects_and_send_them_form_links() {
+    let crm = Crm::ready();
+    let anna = crm.contact("Anna", &[]);
+    let bob = crm.contact("Bob", &[]);
+    crm.ok(&[
+        "consent",
+        "grant",
+        &anna,
+        "newsletter",
+        "--given-at",
+        "2025-12-01",
+    ]);
+    // Everyone without a valid newsletter consent: Bob only.
+    let campaign = crm.json(&[
+        "retention",
+        "campaign",
+        "--type",
+        "newsletter",
+        "--window",
+        "14",
+        "--consent-type",
+        "newsletter",
+        "--not-valid",
+    ]);
+    assert_eq!(campaign["members"], 1, "{campaign}");
+    let links = crm.json(&["retention", "links", "1"]);
+    assert_eq!(links.as_array().unwrap().len(), 1, "{links}");
+    assert_eq!(links[0]["contact"].to_string(), bob);
+    assert_eq!(links[0]["consent_types"], serde_json::json!(["newsletter"]));
+    assert!(
+        links[0]["url"].as_str().unwrap().contains("/forms/"),
+        "{links}"
+    );
+    let err = crm.err(&["retention", "links", "9"]);
+    assert!(err.contains("campaign") && err.contains('9'), "{err}");
+}

@@ -64,6 +64,20 @@ pub(crate) enum ConsentCommand {
         #[arg(long)]
         email: bool,
     },
+    /// Set one consent for every contact a filter selects, in one transaction
+    Fill(super::bulk::FillArgs),
+    /// The consents that expire within N days (re-consent), or form links for them
+    Expiring {
+        /// Days from --now
+        #[arg(long, value_name = "DAYS")]
+        within: u32,
+        /// Print a form link per contact offering the expiring types
+        #[arg(long)]
+        links: bool,
+        /// Write those links as CSV to this file (implies --links)
+        #[arg(long, value_name = "FILE")]
+        csv: Option<std::path::PathBuf>,
+    },
 }
 
 pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: ConsentCommand) -> Result<()> {
@@ -75,6 +89,13 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: ConsentCommand) -> Result<()> {
     {
         return super::pages::link(ctx, contact, &types, email);
     }
+    let cmd = match cmd {
+        ConsentCommand::Fill(args) => return super::bulk::fill(ctx, args),
+        ConsentCommand::Expiring { within, links, csv } => {
+            return super::bulk::expiring(ctx, within, links, csv);
+        }
+        other => other,
+    };
     let reads_only = matches!(
         cmd,
         ConsentCommand::Show { .. } | ConsentCommand::History { .. }
@@ -141,7 +162,9 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: ConsentCommand) -> Result<()> {
             let entries = store.history_views(ContactId(contact))?;
             ctx.emit(&entries, |out| print_history(out, &entries))
         }
-        ConsentCommand::Link { .. } => unreachable!("handled above"),
+        ConsentCommand::Link { .. } | ConsentCommand::Fill(_) | ConsentCommand::Expiring { .. } => {
+            unreachable!("handled above")
+        }
     }
 }
 

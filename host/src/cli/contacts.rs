@@ -45,6 +45,8 @@ pub(crate) enum ContactsCommand {
     Show { id: i64 },
     /// List every contact
     List,
+    /// List the contacts a filter selects (consent, purpose basis, subscription, kind, flags)
+    Filter(super::bulk::FilterArgs),
     /// Restrict processing (Art. 18) or record an objection (Art. 21), or undo either
     Flag {
         id: i64,
@@ -111,6 +113,9 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: ContactsCommand) -> Result<()> {
         ContactsCommand::RelationTypes(cmd) => return super::rights::relation_types(ctx, cmd),
         _ => {}
     }
+    if let ContactsCommand::Filter(args) = &cmd {
+        return super::bulk::filter(ctx, args);
+    }
     let reads_only = matches!(cmd, ContactsCommand::Show { .. } | ContactsCommand::List);
     let mut store = ctx.open_for(reads_only)?;
     match cmd {
@@ -137,6 +142,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: ContactsCommand) -> Result<()> {
         }
         ContactsCommand::Show { id } => show(ctx, &store, ContactId(id)),
         ContactsCommand::List => list(ctx, &store),
+        ContactsCommand::Filter(_) => unreachable!("handled above"),
         ContactsCommand::Flag {
             id,
             restrict,
@@ -220,17 +226,7 @@ fn show(ctx: &mut Ctx<'_>, store: &Store, id: ContactId) -> Result<()> {
 }
 
 fn list(ctx: &mut Ctx<'_>, store: &Store) -> Result<()> {
-    let mut all = Vec::new();
-    let mut after = None;
-    loop {
-        let page = store.contacts(after, PAGE)?;
-        after = page.last().map(|c| c.id);
-        let done = page.len() < PAGE as usize;
-        all.extend(page);
-        if done {
-            break;
-        }
-    }
+    let all = super::bulk::every_page(PAGE, |after, size| Ok(store.contacts(after, size)?))?;
     ctx.emit(&all, |out| {
         if all.is_empty() {
             writeln!(out, "no contacts")?;
@@ -342,7 +338,7 @@ fn view(store: &Store, id: ContactId, ctx: &Ctx<'_>) -> Result<ContactView> {
     })
 }
 
-fn print_line(out: &mut dyn Write, c: &Contact) -> std::io::Result<()> {
+pub(super) fn print_line(out: &mut dyn Write, c: &Contact) -> std::io::Result<()> {
     writeln!(
         out,
         "{:<5} {:<24} {:<8} {:<28} {:<16} flags: {}",

@@ -9,6 +9,7 @@
 //! passes argv and stdout, and tests pass their own arguments and a buffer.
 
 pub(crate) mod audit;
+mod bulk;
 mod catalog;
 pub(crate) mod check;
 mod codes;
@@ -210,6 +211,9 @@ enum Command {
     /// Consent campaigns, and erasing who did not consent after the window
     #[command(subcommand)]
     Retention(retention::RetentionCommand),
+    /// Upgrade an existing contact base (SuperOffice's GDPR upgrade)
+    #[command(subcommand)]
+    Migrate(bulk::MigrateCommand),
 }
 
 /// Runs the command line `args` (argv\[0\] first) and writes its output to `out`.
@@ -275,6 +279,7 @@ where
         Command::Templates(cmd) => pages::templates(&mut ctx, cmd),
         Command::Outbox(cmd) => pages::outbox(&mut ctx, cmd),
         Command::Links(cmd) => pages::links(&mut ctx, cmd),
+        Command::Migrate(cmd) => bulk::migrate(&mut ctx, cmd),
     };
     done.map(|()| Finished::Done)
 }

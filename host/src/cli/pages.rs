@@ -80,6 +80,8 @@ pub(crate) enum LinksCommand {
     },
     /// Print a contact's preference-centre link ("Manage subscriptions")
     Preferences { contact: i64 },
+    /// A consent form link for every contact a filter selects, as a list or CSV
+    Bulk(Box<super::bulk::BulkLinksArgs>),
 }
 
 /// `consent link`: what it printed, for `--json`.
@@ -278,6 +280,7 @@ pub(crate) fn outbox(ctx: &mut Ctx<'_>, cmd: OutboxCommand) -> Result<()> {
 
 pub(crate) fn links(ctx: &mut Ctx<'_>, cmd: LinksCommand) -> Result<()> {
     match cmd {
+        LinksCommand::Bulk(args) => super::bulk::bulk_links(ctx, *args),
         LinksCommand::Settings {
             base_url,
             preference_days,

@@ -8,8 +8,10 @@ use std::io::Write;
 use anyhow::Result;
 use clap::Subcommand;
 
+use super::bulk::{FilterArgs, emit_links};
 use super::{Ctx, day};
-use crate::store::{Campaign, ContactId, NewCampaign, RetentionRun, parse_date};
+use crate::pages;
+use crate::store::{Campaign, ContactFilter, ContactId, NewCampaign, RetentionRun, parse_date};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum RetentionCommand {
@@ -17,17 +19,28 @@ pub(crate) enum RetentionCommand {
     /// a window of days to give it
     Campaign {
         /// The consent type asked for, by code
-        #[arg(long = "type", value_name = "CODE")]
-        consent_type: String,
+        #[arg(long = "type", value_name = "CODE", id = "ask")]
+        ask: String,
         /// How many days they have to give it
         #[arg(long, value_name = "DAYS")]
         window: u32,
         /// When they were asked (RFC 3339 or YYYY-MM-DD) [default: now]
         #[arg(long, value_name = "DATE")]
         asked_at: Option<String>,
-        /// The contacts asked, by id: 1,2,3
-        #[arg(long, value_delimiter = ',', required = true, value_name = "IDS")]
+        /// The contacts asked, by id: 1,2,3 (with or instead of a filter)
+        #[arg(long, value_delimiter = ',', value_name = "IDS")]
         contacts: Vec<i64>,
+        /// And every contact these filter flags select when asked
+        #[command(flatten)]
+        filter: Box<FilterArgs>,
+    },
+    /// Form links asking a campaign's open members for its consent
+    Links {
+        /// The campaign's id
+        campaign: i64,
+        /// Write them to this CSV file (contact_id, email, url, ...)
+        #[arg(long, value_name = "FILE")]
+        csv: Option<std::path::PathBuf>,
     },
     /// Every campaign, with how many members are kept, erased and open
     List,
@@ -43,24 +56,33 @@ pub(crate) enum RetentionCommand {
 pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: RetentionCommand) -> Result<()> {
     match cmd {
         RetentionCommand::Campaign {
-            consent_type,
+            ask,
             window,
             asked_at,
             contacts,
+            filter,
         } => {
             let asked_at = match asked_at {
                 Some(text) => parse_date("--asked-at", &text)?,
                 None => ctx.now,
             };
+            let filter = filter.filter()?;
             let new = NewCampaign {
-                consent_type,
+                consent_type: ask,
                 asked_at,
                 window_days: window,
                 contacts: contacts.into_iter().map(ContactId).collect(),
+                // No filter flag given: the ids only.
+                filter: (filter != ContactFilter::default()).then_some(filter),
             };
             let mut store = ctx.open()?;
             let campaign = store.add_campaign(&new, &ctx.actor)?;
             ctx.emit(&campaign, |out| print_campaign(out, &campaign))
+        }
+        RetentionCommand::Links { campaign, csv } => {
+            let store = ctx.open_read_only()?;
+            let links = pages::campaign_links(&store, campaign)?;
+            emit_links(ctx, &links, csv.as_deref())
         }
         RetentionCommand::List => {
             let store = ctx.open_for(true)?;

@@ -146,7 +146,7 @@ fn issue(
 
 /// The offered types by code, each once, in the order given; an unknown
 /// code is refused with the valid ones listed.
-fn offered_types(store: &Store, codes: &[&str]) -> Result<Vec<ConsentType>, PageError> {
+pub(super) fn offered_types(store: &Store, codes: &[&str]) -> Result<Vec<ConsentType>, PageError> {
     let mut types: Vec<ConsentType> = Vec::new();
     for code in codes.iter().map(|c| c.trim()).filter(|c| !c.is_empty()) {
         let ty = store.consent_type(code)?;

@@ -14,6 +14,7 @@
 //! Times come from the store's clock, never from the caller, so an expired
 //! link cannot be revived by passing another time.
 
+pub mod bulk;
 mod error;
 pub mod form;
 pub mod links;
@@ -25,6 +26,7 @@ mod token;
 #[cfg(test)]
 mod tests;
 
+pub use bulk::{BulkLink, campaign_links, form_links_for, reconsent_links, write_links_csv};
 pub use error::PageError;
 pub use form::{
     Confirmed, FormPage, FormSubmitted, OfferedConsent, SubmittedChange, confirm, form_page,

@@ -208,6 +208,42 @@ pub(super) fn one<T>(
     found.ok_or_else(|| unknown_code(conn, kind, code))
 }
 
+/// Adds a purpose and its ledger entry inside the caller's transaction.
+pub(super) fn insert_purpose(
+    tx: &Connection,
+    purpose: &NewPurpose,
+    actor: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Purpose> {
+    check_new_code(tx, Catalog::Purpose, &purpose.code)?;
+    tx.execute(
+        "INSERT INTO purposes (code, name, legal_basis, direct_marketing)
+         VALUES (?1, ?2, ?3, ?4)",
+        params![
+            purpose.code,
+            purpose.name.trim(),
+            purpose.legal_basis.code(),
+            purpose.direct_marketing
+        ],
+    )?;
+    let added = one(
+        tx,
+        Catalog::Purpose,
+        PURPOSE_COLUMNS,
+        &purpose.code,
+        purpose_from_row,
+    )?;
+    put_row(
+        tx,
+        Table::Purposes,
+        &[added.id.0.into()],
+        None,
+        actor,
+        secs(now),
+    )?;
+    Ok(added)
+}
+
 impl Store {
     /// Every justification reason, in id order: what an operator picks from.
     pub fn reasons(&self) -> Result<Vec<Reason>> {
@@ -310,35 +346,7 @@ impl Store {
     /// (SuperOffice); a ledger entry, since decisions read it.
     pub fn add_purpose(&mut self, purpose: &NewPurpose, actor: &str) -> Result<Purpose> {
         check_entry("purpose name", &purpose.name, actor)?;
-        self.write_recorded(|tx, now| {
-            check_new_code(tx, Catalog::Purpose, &purpose.code)?;
-            tx.execute(
-                "INSERT INTO purposes (code, name, legal_basis, direct_marketing)
-                 VALUES (?1, ?2, ?3, ?4)",
-                params![
-                    purpose.code,
-                    purpose.name.trim(),
-                    purpose.legal_basis.code(),
-                    purpose.direct_marketing
-                ],
-            )?;
-            let added = one(
-                tx,
-                Catalog::Purpose,
-                PURPOSE_COLUMNS,
-                &purpose.code,
-                purpose_from_row,
-            )?;
-            put_row(
-                tx,
-                Table::Purposes,
-                &[added.id.0.into()],
-                None,
-                actor,
-                secs(now),
-            )?;
-            Ok(added)
-        })
+        self.write_recorded(|tx, now| insert_purpose(tx, purpose, actor, now))
     }
 
     /// Changes a purpose's name, default basis and marketing flag; `code` picks

@@ -83,12 +83,13 @@ pub struct Relation {
     pub created_at: DateTime<Utc>,
 }
 
-const CONTACT_COLUMNS: &str = "SELECT c.id, c.kind, p.name, p.email, p.phone, c.created_at,
+pub(super) const CONTACT_COLUMNS: &str =
+    "SELECT c.id, c.kind, p.name, p.email, p.phone, c.created_at,
         c.restricted, c.objected, c.opted_out_of_all,
         c.erased_at, c.erasure_ground, c.awaiting_own_consent
     FROM contacts c LEFT JOIN contact_personal p ON p.contact_id = c.id";
 
-fn contact_from_row(row: &Row<'_>) -> rusqlite::Result<Contact> {
+pub(super) fn contact_from_row(row: &Row<'_>) -> rusqlite::Result<Contact> {
     let kind: String = row.get(1)?;
     Ok(Contact {
         id: row.get(0)?,
@@ -254,6 +255,40 @@ fn insert_contact(
         },
     )?;
     Ok(id)
+}
+
+/// Writes the contact's basis for one purpose, its ledger entry and its
+/// timeline entry, inside the caller's transaction.
+pub(super) fn put_purpose_basis(
+    tx: &Connection,
+    id: ContactId,
+    purpose: &str,
+    basis: LegalBasis,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let purpose_id = PurposeId(id_of(tx, Catalog::Purpose, purpose)?);
+    tx.prepare_cached(
+        "INSERT INTO contact_purposes (contact_id, purpose_id, legal_basis, changed_at)
+         VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (contact_id, purpose_id)
+         DO UPDATE SET legal_basis = excluded.legal_basis, changed_at = excluded.changed_at",
+    )?
+    .execute(params![id, purpose_id, basis.code(), secs(now)])?;
+    let key = [id.0, i64::from(purpose_id.0)];
+    let seq = put_row(tx, Table::ContactPurposes, &key, Some(id), actor, secs(now))?;
+    add_note(
+        tx,
+        &Note {
+            contact: id,
+            at: now,
+            kind: TimelineKind::Purpose,
+            summary: format!("purpose `{purpose}`: legal basis {basis}"),
+            actor,
+            ledger_seq: Some(seq),
+            decision: None,
+        },
+    )
 }
 
 impl Store {
@@ -487,28 +522,7 @@ impl Store {
         check_actor(actor)?;
         self.write_recorded(|tx, now| {
             check_not_erased(tx, id)?;
-            let purpose_id = PurposeId(id_of(tx, Catalog::Purpose, purpose)?);
-            tx.prepare_cached(
-                "INSERT INTO contact_purposes (contact_id, purpose_id, legal_basis, changed_at)
-                 VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (contact_id, purpose_id)
-                 DO UPDATE SET legal_basis = excluded.legal_basis, changed_at = excluded.changed_at",
-            )?
-            .execute(params![id, purpose_id, basis.code(), secs(now)])?;
-            let key = [id.0, i64::from(purpose_id.0)];
-            let seq = put_row(tx, Table::ContactPurposes, &key, Some(id), actor, secs(now))?;
-            add_note(
-                tx,
-                &Note {
-                    contact: id,
-                    at: now,
-                    kind: TimelineKind::Purpose,
-                    summary: format!("purpose `{purpose}`: legal basis {basis}"),
-                    actor,
-                    ledger_seq: Some(seq),
-                    decision: None,
-                },
-            )
+            put_purpose_basis(tx, id, purpose, basis, actor, now)
         })
     }
 

@@ -21,6 +21,9 @@ mod contacts;
 mod decisions;
 mod erasure;
 mod error;
+mod expiring;
+mod fill;
+mod filter;
 mod ids;
 mod keys;
 mod kinds;
@@ -39,6 +42,7 @@ mod scope;
 mod seed;
 mod statuses;
 mod subscriptions;
+mod superoffice;
 mod timeline;
 mod tombstones;
 mod views;
@@ -63,6 +67,9 @@ pub use contacts::{Contact, NewContact, Relation};
 pub use decisions::{LoggedDecision, NewDecision, NewJustification};
 pub use erasure::{ErasedContact, ErasureReport, ErasureRequest, WalWipe};
 pub use error::{Catalog, Result, StoreError};
+pub use expiring::ExpiringConsent;
+pub use fill::{FillChange, FillReport, FillRequest};
+pub use filter::{ContactFilter, MAX_BULK};
 pub use ids::{
     ConsentTypeId, ContactId, DecisionId, LedgerSeq, MethodId, OutboxId, PluginId, PurposeId,
     ReasonId, RelationId, StatusId, SubscriptionTypeId,
@@ -88,6 +95,10 @@ pub use retention::{Campaign, Due, Fate, MAX_WINDOW_DAYS, NewCampaign, Retention
 pub use scope::StoredAnswer;
 pub use statuses::Status;
 pub use subscriptions::SubscriptionType;
+pub use superoffice::{
+    E_MARKETING, MarkRef, MigrationChange, MigrationReport, SALES_AND_SERVICE, SuperOfficeMark,
+    read_marks,
+};
 pub use timeline::TimelineEntry;
 pub use tombstones::TombstoneMatch;
 pub use views::{ConsentView, HistoryEntry};

@@ -10,9 +10,10 @@ use serde::Serialize;
 
 use super::catalog::id_of;
 use super::contacts::{check_actor, check_contact};
+use super::filter::all_matching_ids;
 use super::{
-    Catalog, ContactId, ErasedContact, ErasureGround, ErasureRequest, Result, Store, StoreError,
-    WalWipe, secs, time,
+    Catalog, ContactFilter, ContactId, ErasedContact, ErasureGround, ErasureRequest, Result, Store,
+    StoreError, WalWipe, secs, time,
 };
 
 /// The longest window a campaign may give, in days (ten years).
@@ -27,8 +28,11 @@ pub struct NewCampaign {
     pub asked_at: DateTime<Utc>,
     /// How many days they have to give it.
     pub window_days: u32,
-    /// Who was asked.
+    /// Who was asked, by id.
     pub contacts: Vec<ContactId>,
+    /// And every contact this filter selects at `asked_at` (read in the
+    /// campaign's own transaction).
+    pub filter: Option<ContactFilter>,
 }
 
 /// A campaign and how its members stand.
@@ -106,14 +110,20 @@ impl Store {
                 ),
             });
         }
-        if new.contacts.is_empty() {
-            return Err(StoreError::Invalid {
-                field: "contacts",
-                why: "a campaign asks at least one contact: name them or give a filter".to_owned(),
-            });
-        }
         let id = self.write_recorded(|tx, now| {
             let type_id = id_of(tx, Catalog::ConsentType, &new.consent_type)?;
+            let mut members = new.contacts.clone();
+            if let Some(filter) = &new.filter {
+                members.extend(all_matching_ids(tx, filter, new.asked_at)?);
+            }
+            if members.is_empty() {
+                return Err(StoreError::Invalid {
+                    field: "contacts",
+                    why: "the campaign asks no one: name contacts, or give a filter that \
+                          selects some"
+                        .to_owned(),
+                });
+            }
             tx.execute(
                 "INSERT INTO consent_campaigns
                      (consent_type_id, asked_at, window_days, created_at, created_by)
@@ -131,7 +141,7 @@ impl Store {
                 "INSERT OR IGNORE INTO consent_campaign_members (campaign_id, contact_id)
                  VALUES (?1, ?2)",
             )?;
-            for &contact in &new.contacts {
+            for &contact in &members {
                 check_contact(tx, contact)?;
                 add.execute(params![id, contact])?;
             }
@@ -145,6 +155,20 @@ impl Store {
         campaign_row(&self.conn, Some(id))?
             .pop()
             .ok_or(StoreError::UnknownCampaign(id))
+    }
+
+    /// The members of a campaign not decided yet and not erased: who a
+    /// form link asking for its consent goes to.
+    pub fn campaign_open_members(&self, id: i64) -> Result<Vec<ContactId>> {
+        self.campaign(id)?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT m.contact_id FROM consent_campaign_members m
+             JOIN contacts c ON c.id = m.contact_id
+             WHERE m.campaign_id = ?1 AND m.outcome IS NULL AND c.erased_at IS NULL
+             ORDER BY m.contact_id",
+        )?;
+        let ids = stmt.query_map([id], |r| r.get(0))?;
+        Ok(ids.collect::<rusqlite::Result<_>>()?)
     }
 
     /// Every campaign, oldest first.

@@ -1,6 +1,7 @@
 //! The HTTP API over real HTTP on loopback: the real binary's `serve`, a
 //! real database file, the real bundled plugin.
 
+mod bulk;
 mod crash;
 mod notify;
 mod rejections;

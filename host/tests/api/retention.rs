@@ -52,6 +52,11 @@ fn a_campaign_runs_over_http_as_its_dry_run_said() {
     );
     assert_eq!(campaign["members"], 2);
     assert_eq!(campaign["window_ends_at"], "2025-01-31T00:00:00Z");
+    let path = format!("/retention/campaigns/{}/form-links", campaign["id"]);
+    let links = expect(server.post(&op, &path, json!({})).send().unwrap(), 200);
+    assert_eq!(links.as_array().unwrap().len(), 2, "{links}");
+    assert_eq!(links[1]["contact"], bob);
+    assert_eq!(links[1]["consent_types"], json!(["newsletter"]));
     expect(
         server
             .post(&op, "/contacts/1/consents", grant("newsletter"))

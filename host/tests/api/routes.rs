@@ -61,6 +61,13 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/retention/campaigns", "reader"),
     ("POST", "/retention/campaigns", "admin"),
     ("POST", "/retention/run", "admin"),
+    ("POST", "/retention/campaigns/{id}/form-links", "operator"),
+    ("POST", "/contacts/search", "reader"),
+    ("POST", "/consents/fill", "operator"),
+    ("POST", "/form-links/bulk", "operator"),
+    ("GET", "/consents/expiring", "reader"),
+    ("POST", "/consents/expiring/form-links", "operator"),
+    ("POST", "/migrations/superoffice", "admin"),
 ];
 
 const ROLES: [&str; 3] = ["reader", "operator", "admin"];

@@ -3,6 +3,7 @@
 //! commands and these routes share every rule below them.
 
 mod audit;
+mod bulk;
 mod catalog;
 mod contacts;
 mod hooks;
@@ -26,4 +27,5 @@ pub(crate) fn router() -> OpenApiRouter<Pool> {
         .merge(links::routes())
         .merge(rights::routes())
         .merge(retention::routes())
+        .merge(bulk::routes())
 }

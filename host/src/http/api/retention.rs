@@ -1,8 +1,8 @@
 //! Consent campaigns and the retention run (iPresso's "delete contact"
 //! step), as `crm-consent retention` offers them.
 
-use axum::extract::State;
-use axum::http::StatusCode;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -11,14 +11,19 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::http::call::Call;
+use crate::http::call::id;
 use crate::http::error::ErrorEnvelope;
 use crate::http::pool::Pool;
-use crate::store::{Campaign, ContactId, NewCampaign, RetentionRun, Role};
+use crate::pages::{self, BulkLink};
+use crate::store::{Campaign, ContactFilter, ContactId, NewCampaign, RetentionRun, Role};
+
+use super::bulk::{links_answer, wants_csv};
 
 pub(super) fn routes() -> OpenApiRouter<Pool> {
     OpenApiRouter::new()
         .routes(routes!(campaigns, add_campaign))
         .routes(routes!(run))
+        .routes(routes!(links))
 }
 
 /// A campaign to start.
@@ -33,8 +38,12 @@ pub(crate) struct CampaignRequest {
     /// When they were asked [default: now].
     #[serde(default)]
     asked_at: Option<DateTime<Utc>>,
-    /// The contacts asked, by id.
+    /// The contacts asked, by id (with or instead of a filter).
+    #[serde(default)]
     contacts: Vec<i64>,
+    /// And every contact this filter selects when asked.
+    #[serde(default)]
+    filter: Option<ContactFilter>,
 }
 
 /// Every campaign, with how many members are kept, erased and open.
@@ -61,6 +70,7 @@ async fn add_campaign(State(pool): State<Pool>, call: Call) -> Response {
             asked_at: req.asked_at.unwrap_or(w.now),
             window_days: req.window_days,
             contacts: req.contacts.into_iter().map(ContactId).collect(),
+            filter: req.filter,
         };
         let actor = w.actor();
         Ok(w.store().add_campaign(&new, &actor)?)
@@ -92,4 +102,29 @@ async fn run(State(pool): State<Pool>, call: Call) -> Response {
         Ok(w.store().run_retention(now, req.dry_run, &actor)?)
     })
     .await
+}
+
+/// Form links asking the campaign's open members for its consent, each
+/// valid 14 days; as CSV with `Accept: text/csv`. Issuing writes nothing.
+#[utoipa::path(post, path = "/retention/campaigns/{id}/form-links", tag = "rights",
+    params(("id" = i64, Path, description = "the campaign's id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "retry safely")),
+    responses((status = 200, content(
+            (Vec<BulkLink> = "application/json"),
+            (String = "text/csv"))),
+        (status = "4XX", body = ErrorEnvelope)),
+    security(("api_key" = [])))]
+async fn links(
+    State(pool): State<Pool>,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+    call: Call,
+) -> Response {
+    let response = pool
+        .read(call, Role::Operator, move |w| {
+            let campaign = id("id", &raw)?;
+            Ok(pages::campaign_links(w.store(), campaign)?)
+        })
+        .await;
+    links_answer(response, wants_csv(&headers)).await
 }

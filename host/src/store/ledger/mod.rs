@@ -297,7 +297,7 @@ pub(super) fn append(tx: &Connection, c: &NewConsent, now: DateTime<Utc>) -> Res
     Ok(entry)
 }
 
-fn status_of(conn: &Connection, code: &str) -> Result<(StatusId, ConsentStatus)> {
+pub(super) fn status_of(conn: &Connection, code: &str) -> Result<(StatusId, ConsentStatus)> {
     let found: Option<(StatusId, i64)> = conn
         .prepare_cached("SELECT id, meaning FROM statuses WHERE code = ?1")?
         .query_row([code], |row| Ok((row.get(0)?, row.get(1)?)))

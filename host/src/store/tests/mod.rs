@@ -1,14 +1,17 @@
 //! Store tests, each on a real SQLite file in its own temp directory.
 
+mod bulk;
 mod catalog;
 mod columns;
 mod contacts;
 mod decisions;
 mod erasure;
+mod fill;
 mod ledger;
 mod opening;
 mod plugins;
 mod retention;
+mod superoffice;
 mod verify;
 
 use std::path::PathBuf;

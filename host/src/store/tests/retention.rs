@@ -20,6 +20,7 @@ fn two_runs_at_once_decide_and_erase_each_member_once() {
                 asked_at: day(1),
                 window_days: 30,
                 contacts: members.clone(),
+                filter: None,
             },
             "admin",
         )
@@ -62,6 +63,7 @@ fn nothing_is_due_before_the_window_ends() {
                 asked_at: day(1),
                 window_days: 30,
                 contacts: vec![anna],
+                filter: None,
             },
             "admin",
         )
@@ -70,4 +72,28 @@ fn nothing_is_due_before_the_window_ends() {
     let due = f.store.retention_due(day(31)).unwrap();
     assert_eq!(due.len(), 1);
     assert_eq!(due[0].fate, Fate::Erased);
+}
+
+#[test]
+fn an_erased_contact_is_out_of_filters_and_the_superoffice_migration() {
+    let (mut f, anna) = with_types();
+    let bob = person(&mut f.store, "Bob", Some("bob@example.com"));
+    f.store
+        .erase(
+            bob,
+            &ErasureRequest::new(ErasureGround::ConsentWithdrawn, "dpo"),
+        )
+        .unwrap();
+    let everyone = ContactFilter::default();
+    assert_eq!(
+        f.store.all_filtered_contact_ids(&everyone, now()).unwrap(),
+        vec![anna]
+    );
+    let report = f.store.migrate_superoffice(&[], false, "admin").unwrap();
+    assert_eq!(report.contacts, 1);
+    assert!(
+        report.changes.iter().all(|c| c.contact == anna),
+        "{report:?}"
+    );
+    assert!(f.store.verify_ledger().unwrap().ok);
 }
