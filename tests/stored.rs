@@ -342,6 +342,28 @@ fn a_config_change_reaches_the_next_decision_without_restarting() {
 }
 
 #[test]
+fn a_config_change_by_another_connection_reaches_the_next_decision() {
+    // The HTTP pool: hooks keep their policy while the ledger's head stays,
+    // and an admin's change on another connection moves it.
+    let dir = tempfile::tempdir().unwrap();
+    let (store, ids) = crowd(dir.path(), 20);
+    let mut hooks = StoredHooks::new(engine(), store);
+    let op = Operator::new("olivia", now());
+    for _ in 0..2 {
+        assert!(matches!(
+            hooks.before_send(ids[0], &op).unwrap().decision,
+            Decision::Justify(_)
+        ));
+    }
+    let mut admin = Store::open(dir.path().join("crm.db")).unwrap();
+    setup::set_switch(&mut admin, Switch::CheckSingleEmail, false, "admin").unwrap();
+    assert!(matches!(
+        hooks.before_send(ids[0], &op).unwrap().decision,
+        Decision::Allow(_)
+    ));
+}
+
+#[test]
 fn a_decision_made_by_a_0_1_0_plugin_says_which_contract_replays_it() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::create(dir.path().join("old.db")).unwrap();

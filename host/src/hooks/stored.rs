@@ -192,6 +192,10 @@ struct Active {
     plugin: Plugin,
     config: wit::Config,
     policy: Policy,
+    /// The ledger's head when `config` was read. Every change to the config
+    /// and to which plugin is active is a ledger entry, so while the head
+    /// stays there is nothing to re-read.
+    ledger_seq: store::LedgerSeq,
 }
 
 /// Hooks over a store: one per database, sharing the process's [`Engine`].
@@ -554,6 +558,16 @@ impl StoredHooks {
     /// The policy of the active plugin over the current config, rebuilt only
     /// when either changed since the last hook.
     fn refresh(&mut self) -> Result<&mut Active, HookError> {
+        // Read before the config: a write in between makes the next hook
+        // see a newer head and read again.
+        let ledger_seq = self.store.ledger_head()?.seq;
+        if self
+            .active
+            .as_ref()
+            .is_some_and(|a| a.ledger_seq == ledger_seq)
+        {
+            return Ok(self.active.as_mut().expect("checked above"));
+        }
         let info = self
             .store
             .plugins()?
@@ -575,8 +589,11 @@ impl StoredHooks {
                 plugin,
                 config,
                 policy,
+                ledger_seq,
             });
         }
-        Ok(self.active.as_mut().expect("set above"))
+        let active = self.active.as_mut().expect("set above");
+        active.ledger_seq = ledger_seq;
+        Ok(active)
     }
 }
