@@ -42,6 +42,7 @@ mod subscriptions;
 mod timeline;
 mod tombstones;
 mod vocabulary;
+mod wal;
 
 #[cfg(test)]
 mod tests;
@@ -60,7 +61,7 @@ pub use config::{StoredConfig, Switches};
 pub use consent_types::{ConsentType, ConsentTypeEdit, ConsentTypeText, NewConsentType};
 pub use contacts::{Contact, NewContact};
 pub use decisions::{LoggedDecision, NewDecision, NewJustification};
-pub use erasure::{ErasedContact, ErasureReport, ErasureRequest, WalWipe};
+pub use erasure::{ErasedContact, ErasureReport, ErasureRequest};
 pub use error::{Catalog, Result, StoreError};
 pub use ids::{
     ConsentTypeId, ContactId, DecisionId, LedgerSeq, MethodId, OutboxId, PluginId, PurposeId,
@@ -93,6 +94,7 @@ pub use vocabulary::{
     Cascade, Channel, ConsentStatus, ContactFlags, ContactKind, ErasureGround, LegalBasis, Outcome,
     ParseError, RelationKind, Role, SubscriptionState, TimelineKind,
 };
+pub use wal::WalWipe;
 
 /// Where the store takes the time it records from. Recorded times come from
 /// this clock and never go backwards; a caller's `now` (the time a decision
