@@ -64,6 +64,9 @@ fn erasing_takes_the_child_but_never_the_grandchild_and_the_dry_run_says_so_firs
         assert_eq!(shown["email"], Value::Null);
         assert_eq!(shown["erasure_ground"], "objection");
     }
+    let text = crm.ok(&["contacts", "show", &pa]);
+    assert!(text.contains("  erased: 2026-"), "{text}");
+    assert!(text.contains("(Art. 17, ground objection)"), "{text}");
     let kid_shown = crm.json(&["contacts", "show", &kid]);
     assert_eq!(kid_shown["name"], "Kid", "the grandchild is never erased");
     assert!(kid_shown.get("erased_at").is_none());

@@ -343,7 +343,11 @@ pub(super) fn print_line(out: &mut dyn Write, c: &Contact) -> std::io::Result<()
         out,
         "{:<5} {:<24} {:<8} {:<28} {:<16} flags: {}",
         c.id,
-        c.name,
+        if c.erased_at.is_some() {
+            "(erased)"
+        } else {
+            &c.name
+        },
         c.kind.as_str(),
         c.email.as_deref().unwrap_or("-"),
         c.phone.as_deref().unwrap_or("-"),
@@ -357,6 +361,13 @@ fn print_contact(out: &mut dyn Write, v: &ContactView) -> std::io::Result<()> {
     writeln!(out, "  email: {}", c.email.as_deref().unwrap_or("-"))?;
     writeln!(out, "  phone: {}", c.phone.as_deref().unwrap_or("-"))?;
     writeln!(out, "  created: {}", day(c.created_at))?;
+    if let Some(at) = c.erased_at {
+        let ground = c.erasure_ground.map(|g| g.as_str()).unwrap_or("-");
+        writeln!(out, "  erased: {} (Art. 17, ground {ground})", day(at))?;
+    }
+    if c.awaiting_own_consent {
+        writeln!(out, "  awaiting the person's own consent on a form link")?;
+    }
     writeln!(out, "  flags: {}", c.flags)?;
     writeln!(out, "consents:")?;
     print_current(out, &v.consents)?;

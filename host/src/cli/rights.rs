@@ -88,8 +88,8 @@ fn wal_line(wal: WalWipe) -> &'static str {
     match wal {
         WalWipe::Done => "the WAL was checkpointed and emptied",
         WalWipe::Busy => {
-            "the WAL could not be emptied (readers were busy): it is retried after the next \
-             erasure; stop other readers and erase again, or run `crm-consent ledger verify` later"
+            "the WAL could not be emptied yet: other readers held it for a second; it is emptied \
+             when the last process using the database closes it, or by the next erasure"
         }
         WalWipe::Deferred => "the WAL is emptied when the transaction commits",
         WalWipe::NotNeeded => "nothing was written",

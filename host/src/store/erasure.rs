@@ -19,10 +19,9 @@ use super::ledger::event::{Table, put_row};
 use super::notifications::enqueue;
 use super::timeline::{Note, add_note};
 use super::tombstones::{self, NewTombstone};
-use super::{ContactId, ErasureGround, Result, Store, StoreError, TimelineKind, secs, time};
-
-/// How often a busy checkpoint is tried again, 50 ms apart.
-const CHECKPOINT_TRIES: u32 = 20;
+use super::{
+    ContactId, ErasureGround, Result, Store, StoreError, TimelineKind, WalWipe, secs, time,
+};
 
 /// What to erase for, and who asks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,21 +66,6 @@ pub struct ErasedContact {
     pub cascaded_from: Option<ContactId>,
     /// The relation type it was taken along.
     pub relation: Option<String>,
-}
-
-/// Whether the WAL was emptied after the erasure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum WalWipe {
-    /// Checkpointed and truncated: no old page image is left in the WAL.
-    Done,
-    /// Readers kept the checkpoint from finishing after every retry; it
-    /// runs again after the next erasure, or run `ledger verify` when idle.
-    Busy,
-    /// Inside a caller's transaction: the checkpoint runs after its commit.
-    Deferred,
-    /// A dry run wrote nothing.
-    NotNeeded,
 }
 
 /// What an erasure did.
@@ -367,29 +351,5 @@ impl Store {
             notifications,
             wal,
         })
-    }
-
-    /// Checkpoints the WAL into the database file and truncates it, so no
-    /// old page image of erased data stays in it. Readers can hold it up:
-    /// then it is tried again briefly, and reported busy.
-    pub fn wipe_wal(&mut self) -> Result<WalWipe> {
-        if !self.conn.is_autocommit() {
-            self.wipe_after_commit = true;
-            return Ok(WalWipe::Deferred);
-        }
-        for attempt in 0..CHECKPOINT_TRIES {
-            let busy: i64 = self
-                .conn
-                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
-            if busy == 0 {
-                self.wipe_after_commit = false;
-                return Ok(WalWipe::Done);
-            }
-            if attempt + 1 < CHECKPOINT_TRIES {
-                std::thread::sleep(std::time::Duration::from_millis(50));
-            }
-        }
-        self.wipe_after_commit = true;
-        Ok(WalWipe::Busy)
     }
 }

@@ -37,6 +37,7 @@ mod plugins;
 mod projection;
 mod rectify;
 mod retention;
+mod relations;
 mod schema;
 mod scope;
 mod seed;
@@ -47,6 +48,7 @@ mod timeline;
 mod tombstones;
 mod views;
 mod vocabulary;
+mod wal;
 
 #[cfg(test)]
 mod tests;
@@ -63,9 +65,9 @@ pub use chain::{GENESIS_HASH, LedgerHead};
 pub use columns::{Columns, ConsentRow, ContactRow, ContactSnapshot, Preference, PurposeBasis};
 pub use config::{StoredConfig, Switches};
 pub use consent_types::{ConsentType, ConsentTypeEdit, ConsentTypeText, NewConsentType};
-pub use contacts::{Contact, NewContact, Relation};
+pub use contacts::{Contact, NewContact};
 pub use decisions::{LoggedDecision, NewDecision, NewJustification};
-pub use erasure::{ErasedContact, ErasureReport, ErasureRequest, WalWipe};
+pub use erasure::{ErasedContact, ErasureReport, ErasureRequest};
 pub use error::{Catalog, Result, StoreError};
 pub use expiring::ExpiringConsent;
 pub use fill::{FillChange, FillReport, FillRequest};
@@ -92,6 +94,7 @@ pub use plugins::{InstalledPlugin, PluginInfo};
 pub use projection::CurrentConsent;
 pub use rectify::{Rectification, RectificationReport};
 pub use retention::{Campaign, Due, Fate, MAX_WINDOW_DAYS, NewCampaign, RetentionRun};
+pub use relations::Relation;
 pub use scope::StoredAnswer;
 pub use statuses::Status;
 pub use subscriptions::SubscriptionType;
@@ -106,6 +109,7 @@ pub use vocabulary::{
     Cascade, Channel, ConsentStatus, ContactFlags, ContactKind, ErasureGround, LegalBasis, Outcome,
     ParseError, RelationKind, Role, SubscriptionState, TimelineKind,
 };
+pub use wal::WalWipe;
 
 /// Where the store takes the time it records from. Recorded times come from
 /// this clock and never go backwards; a caller's `now` (the time a decision

@@ -21,7 +21,7 @@ pub(super) enum Mode {
 
 /// How long a process waits for another one's write (a CLI next to the
 /// server, or a migration running in a process that started first).
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+pub(super) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub(super) fn connect(path: &Path, mode: Mode) -> Result<Connection> {
     let meta = std::fs::metadata(path).map_err(|_| StoreError::MissingDatabase(path.to_owned()))?;

@@ -362,3 +362,78 @@ fn relating_checks_the_catalog_and_an_admin_can_extend_it() {
     f.store.add_contact_type("boat", "Boat", "admin").unwrap();
     f.store.add_contact(&boat, "alice").unwrap();
 }
+
+#[test]
+fn the_logs_stay_append_only_except_for_scrubbing_an_erased_contact() {
+    let mut f = fixture();
+    let anna = add(&mut f.store, ContactKind::Person, "Anna", None);
+    let bob = add(&mut f.store, ContactKind::Person, "Bob", None);
+    let reason = f.store.reasons().unwrap()[0].id;
+    for contact in [anna, bob] {
+        f.store
+            .log_justification(&NewJustification {
+                at: day(3),
+                contact,
+                channel: Channel::Phone,
+                reason,
+                text: "called back".to_owned(),
+                reason_code: "no_consent".to_owned(),
+                plugin_sha256: None,
+                request: json!({}),
+                actor: "bob".to_owned(),
+            })
+            .unwrap();
+    }
+    erase(&mut f.store, anna);
+    let raw = f.store.raw();
+    let refused = |sql: &str, id: ContactId| {
+        let err = raw.execute(sql, [id]).unwrap_err().to_string();
+        assert!(err.contains("append-only"), "{sql}: {err}");
+    };
+    // Bob was not erased: nothing of his may change.
+    refused(
+        "UPDATE decisions SET justification = NULL WHERE contact_id = ?1",
+        bob,
+    );
+    refused("DELETE FROM contact_timeline WHERE contact_id = ?1", bob);
+    // Anna was: her text may only go, never be rewritten, and nothing else moves.
+    refused(
+        "UPDATE decisions SET justification = 'new' WHERE contact_id = ?1",
+        anna,
+    );
+    refused(
+        "UPDATE decisions SET actor = 'x' WHERE contact_id = ?1",
+        anna,
+    );
+    let err = raw
+        .execute("DELETE FROM tombstones WHERE contact_id = ?1", [anna])
+        .unwrap_err();
+    assert!(err.to_string().contains("tombstones are kept"), "{err}");
+}
+
+#[test]
+fn a_checkpoint_held_up_by_a_reader_is_reported_busy_and_done_later() {
+    let mut f = fixture();
+    let anna = add(
+        &mut f.store,
+        ContactKind::Person,
+        "Anna",
+        Some("anna@example.com"),
+    );
+    let bob = add(
+        &mut f.store,
+        ContactKind::Person,
+        "Bob",
+        Some("bob@example.com"),
+    );
+    let reader = rusqlite::Connection::open(&f.path).unwrap();
+    reader.execute_batch("BEGIN").unwrap();
+    let _: i64 = reader
+        .query_row("SELECT count(*) FROM contacts", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(erase(&mut f.store, anna).wal, WalWipe::Busy);
+    reader.execute_batch("COMMIT").unwrap();
+    assert_eq!(f.store.wipe_wal().unwrap(), WalWipe::Done);
+    assert_eq!(erase(&mut f.store, bob).wal, WalWipe::Done);
+    assert!(!contains(&file_bytes(&f.path), "anna@example.com"));
+}
