@@ -16,6 +16,7 @@ pub(crate) mod consent;
 mod contacts;
 mod demo;
 mod error;
+mod import;
 mod names;
 mod pages;
 mod serve;
@@ -163,6 +164,8 @@ enum Command {
     Check(check::CheckCommand),
     /// Go on after a "justify" decision, with one of the offered reasons
     Justify(check::JustifyArgs),
+    /// Import consents from a csv, xls, xlsx or ods file: all rows or none
+    Import(import::ImportArgs),
     /// The consent ledger
     #[command(subcommand)]
     Ledger(audit::LedgerCommand),
@@ -246,6 +249,7 @@ where
         Command::Contacts(cmd) => contacts::run(&mut ctx, cmd),
         Command::Consent(cmd) => consent::run(&mut ctx, cmd),
         Command::Justify(args) => check::justify(&mut ctx, args),
+        Command::Import(args) => import::run(&mut ctx, args),
         Command::Ledger(cmd) => audit::ledger(&mut ctx, cmd),
         Command::Timeline { contact } => audit::timeline(&mut ctx, ContactId(contact)),
         Command::Decisions(args) => audit::decisions(&mut ctx, args),

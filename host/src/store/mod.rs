@@ -21,6 +21,7 @@ mod contacts;
 mod decisions;
 mod error;
 mod ids;
+mod imports;
 mod keys;
 mod ledger;
 pub mod limits;
@@ -59,6 +60,10 @@ pub use error::{Catalog, Result, StoreError};
 pub use ids::{
     ConsentTypeId, ContactId, DecisionId, LedgerSeq, MethodId, OutboxId, PluginId, PurposeId,
     ReasonId, RelationId, StatusId, SubscriptionTypeId,
+};
+pub use imports::{
+    ContactKey, IMPORT_METHOD, ImportBatch, ImportFailure, ImportField, ImportRow, ImportStage,
+    RowChange, RowOutcome, RowProblem,
 };
 pub use keys::{ApiKey, KeyRefused, NewApiKey};
 pub use ledger::{

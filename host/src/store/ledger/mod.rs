@@ -210,10 +210,36 @@ fn check_new_consent(c: &NewConsent) -> Result<Option<String>> {
     Ok(evidence)
 }
 
+/// A consent change that passed every check and has its ids resolved:
+/// what [`write`] appends. Imports resolve every row before writing any.
+pub(crate) struct Resolved {
+    type_code: String,
+    body: ConsentBody,
+    evidence: Option<String>,
+}
+
+impl Resolved {
+    /// The status it records.
+    pub(crate) fn status_id(&self) -> StatusId {
+        self.body.status_id
+    }
+
+    /// The consent type it is about.
+    pub(crate) fn type_id(&self) -> ConsentTypeId {
+        self.body.consent_type_id
+    }
+}
+
 /// Validates `c`, appends its entry, moves the projection and notes it on the
 /// timeline. Runs inside the caller's transaction; `now` is the recorded time
 /// (the store's clock, never a caller's `--now`).
 pub(super) fn append(tx: &Connection, c: &NewConsent, now: DateTime<Utc>) -> Result<LedgerEntry> {
+    let resolved = resolve(tx, c, now)?;
+    write(tx, c, resolved, now)
+}
+
+/// Every check of [`append`], and the ids it writes, without writing.
+pub(super) fn resolve(tx: &Connection, c: &NewConsent, now: DateTime<Utc>) -> Result<Resolved> {
     let evidence = check_new_consent(c)?;
     // Nobody consents in the future: a date later than the clock (plus a
     // little skew between the CRM's clock and ours) is a mistake.
@@ -252,6 +278,26 @@ pub(super) fn append(tx: &Connection, c: &NewConsent, now: DateTime<Utc>) -> Res
         given_at: c.given_at.timestamp(),
         evidence_hash: evidence.as_deref().map(|e| sha256_hex(e.as_bytes())),
     };
+    Ok(Resolved {
+        type_code: ty.code,
+        body,
+        evidence,
+    })
+}
+
+/// Appends what [`resolve`] checked, moves the projection and notes it.
+pub(super) fn write(
+    tx: &Connection,
+    c: &NewConsent,
+    resolved: Resolved,
+    now: DateTime<Utc>,
+) -> Result<LedgerEntry> {
+    let Resolved {
+        type_code,
+        body,
+        evidence,
+    } = resolved;
+    let text_version = body.text_version;
     let body_text = serde_json::to_string(&body)?;
     let actor = c.actor.trim();
     let at = now.timestamp();
@@ -276,7 +322,7 @@ pub(super) fn append(tx: &Connection, c: &NewConsent, now: DateTime<Utc>) -> Res
     let applied = project(tx, &entry)?;
     let mut summary = format!(
         "consent `{}`: {} ({}), legal basis {}, via `{}`, text v{}; source: {}",
-        ty.code, c.status, status, entry.legal_basis, c.method, text.version, entry.source
+        type_code, c.status, entry.status, entry.legal_basis, c.method, text_version, entry.source
     );
     if !applied {
         summary.push_str("; older than the current state, kept as history");
@@ -296,7 +342,7 @@ pub(super) fn append(tx: &Connection, c: &NewConsent, now: DateTime<Utc>) -> Res
     Ok(entry)
 }
 
-fn status_of(conn: &Connection, code: &str) -> Result<(StatusId, ConsentStatus)> {
+pub(super) fn status_of(conn: &Connection, code: &str) -> Result<(StatusId, ConsentStatus)> {
     let found: Option<(StatusId, i64)> = conn
         .prepare_cached("SELECT id, meaning FROM statuses WHERE code = ?1")?
         .query_row([code], |row| Ok((row.get(0)?, row.get(1)?)))
