@@ -138,14 +138,29 @@ fn read_csv(bytes: &[u8]) -> Result<Vec<Line>, ImportError> {
         .from_reader(bytes);
     let mut lines = Vec::new();
     let mut record = csv::ByteRecord::new();
+    // Line numbers counted from the bytes: the csv reader skips blank
+    // lines without counting them, and a spreadsheet shows them as rows.
+    let (mut line, mut counted_to) = (1_usize, 0_usize);
     loop {
         match reader.read_byte_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => return Err(unreadable(ImportFormat::Csv, e)),
         }
-        let number = record.position().map_or(0, |p| p.line());
-        let number = u32::try_from(number).unwrap_or(u32::MAX);
+        let start = record.position().map_or(counted_to, |p| {
+            usize::try_from(p.byte()).unwrap_or(counted_to)
+        });
+        let mut start = start.clamp(counted_to, bytes.len());
+        // The reported start is before the blank lines it skipped.
+        while matches!(bytes.get(start), Some(b'\n' | b'\r')) {
+            start += 1;
+        }
+        line += bytes[counted_to..start]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count();
+        counted_to = start;
+        let number = u32::try_from(line).unwrap_or(u32::MAX);
         let cells = record
             .iter()
             .map(|field| match std::str::from_utf8(field) {

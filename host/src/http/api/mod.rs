@@ -6,6 +6,7 @@ mod audit;
 mod catalog;
 mod contacts;
 mod hooks;
+mod imports;
 mod links;
 mod setup;
 
@@ -22,4 +23,5 @@ pub(crate) fn router() -> OpenApiRouter<Pool> {
         .merge(setup::routes())
         .merge(audit::routes())
         .merge(links::routes())
+        .merge(imports::routes())
 }
