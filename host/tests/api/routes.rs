@@ -52,6 +52,7 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/contacts/{id}/preference-link", "operator"),
     ("GET", "/outbox", "operator"),
     ("POST", "/outbox/{id}/ack", "operator"),
+    ("POST", "/imports", "operator"),
 ];
 
 const ROLES: [&str; 3] = ["reader", "operator", "admin"];

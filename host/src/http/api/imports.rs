@@ -10,7 +10,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::http::call::Call;
-use crate::http::error::ErrorEnvelope;
+use crate::http::error::{ApiError, ErrorEnvelope};
 use crate::http::pool::Pool;
 use crate::import::{self, ImportFormat, ImportOptions, ImportReport};
 use crate::store::Role;
@@ -27,9 +27,9 @@ pub(super) fn routes() -> OpenApiRouter<Pool> {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct ImportQuery {
-    /// The file's format.
-    #[param(inline)]
-    format: ImportFormat,
+    /// The file's format (required: a body has no file name to read it from).
+    #[param(inline, required)]
+    format: Option<ImportFormat>,
     /// Check every row and answer what would change; write nothing.
     #[serde(default)]
     dry_run: bool,
@@ -52,10 +52,16 @@ async fn create(State(pool): State<Pool>, call: Call) -> Response {
     // writes in bulk, under the same checks, so it needs no more.
     pool.write(call, Role::Operator, StatusCode::OK, |w| {
         let q: ImportQuery = w.query()?;
+        let format = q.format.ok_or_else(|| {
+            ApiError::invalid(
+                "format",
+                "say how to read the file: `?format=csv`, `xls`, `xlsx` or `ods`",
+            )
+        })?;
         let bytes = w.bytes().to_vec();
         let actor = w.actor();
         let opts = ImportOptions {
-            format: q.format,
+            format,
             dry_run: q.dry_run,
             actor: &actor,
         };
