@@ -135,6 +135,17 @@ fn a_blank_cell_never_erases_a_stored_value() {
     assert_eq!(crm.json(&["consent", "show", &ann]), before);
     assert_eq!(crm.history_len(&ann), history);
 
+    // A row that would change nothing is still checked: no future dates.
+    let path = crm.file(
+        "future.csv",
+        b"contact,consent,status,date\nann@example.com,newsletter,given,2099-01-01\n",
+    );
+    let message = crm.err(&["import", path.to_str().unwrap()]);
+    assert!(
+        message.contains("row 2: column D `date` = `2099-01-01`: it is later than now"),
+        "{message}"
+    );
+
     // A blank status with nothing stored to keep is a bad row, not a guess.
     let path = crm.file(
         "nothing.csv",

@@ -14,7 +14,9 @@ use super::{
 use crate::store::catalog::id_of;
 use crate::store::consent_types::{ConsentType, type_by_code};
 use crate::store::contacts::check_contact;
-use crate::store::ledger::{ConsentTypeRef, NewConsent, Resolved, resolve, status_of};
+use crate::store::ledger::{
+    ConsentTypeRef, NewConsent, Resolved, check_not_future, resolve, status_of,
+};
 use crate::store::{Catalog, ConsentTypeId, ContactId, LegalBasis, StatusId, StoreError, secs};
 
 /// The checked rows waiting to be written.
@@ -180,7 +182,6 @@ fn look_up(
 }
 
 /// Checks and classifies one row; stages it when it changes something.
-#[allow(clippy::too_many_arguments)]
 pub(super) fn check_row(
     tx: &Connection,
     index: usize,
@@ -193,6 +194,17 @@ pub(super) fn check_row(
     let row = &batch.rows[index];
     let before = problems.len();
     let looked = look_up(tx, row, cache, problems)?;
+    // A row that changes nothing still must not claim a future date.
+    if let Some(at) = row.given_at
+        && let Err(StoreError::BadDate { why, .. }) = check_not_future(at, now)
+    {
+        problems.push(RowProblem {
+            line: row.line,
+            field: Some(ImportField::Date),
+            value: at.to_rfc3339(),
+            problem: why.to_owned(),
+        });
+    }
     let (Some(contact), Some(ty)) = (looked.contact, looked.ty) else {
         return Ok(None);
     };

@@ -238,18 +238,23 @@ pub(super) fn append(tx: &Connection, c: &NewConsent, now: DateTime<Utc>) -> Res
     write(tx, c, resolved, now)
 }
 
-/// Every check of [`append`], and the ids it writes, without writing.
-pub(super) fn resolve(tx: &Connection, c: &NewConsent, now: DateTime<Utc>) -> Result<Resolved> {
-    let evidence = check_new_consent(c)?;
-    // Nobody consents in the future: a date later than the clock (plus a
-    // little skew between the CRM's clock and ours) is a mistake.
-    if c.given_at > now + CLOCK_SKEW {
+/// Nobody consents in the future: a date later than the clock (plus a
+/// little skew between the CRM's clock and ours) is a mistake.
+pub(super) fn check_not_future(given_at: DateTime<Utc>, now: DateTime<Utc>) -> Result<()> {
+    if given_at > now + CLOCK_SKEW {
         return Err(StoreError::BadDate {
             field: "given_at",
-            value: c.given_at.to_rfc3339(),
+            value: given_at.to_rfc3339(),
             why: "it is later than now; record a consent once it has been given",
         });
     }
+    Ok(())
+}
+
+/// Every check of [`append`], and the ids it writes, without writing.
+pub(super) fn resolve(tx: &Connection, c: &NewConsent, now: DateTime<Utc>) -> Result<Resolved> {
+    let evidence = check_new_consent(c)?;
+    check_not_future(c.given_at, now)?;
     check_contact(tx, c.contact)?;
     let ty = match &c.consent_type {
         ConsentTypeRef::Id(id) => type_by_id(tx, *id)?,
