@@ -57,13 +57,11 @@ fn a_csv_import_records_each_row_with_the_files_sha256_as_evidence() {
     let crm = Crm::ready();
     let ann = crm.contact("Ann", &[]);
     let bob = crm.contact("Bob", &[]);
-    let csv = format!(
-        "Email,Consent,Status,Date,Way\n\
+    let csv = "Email,Consent,Status,Date,Way\n\
          ann@example.com,newsletter,given,2024-05-01,paper\n\
          BOB@example.com,email,refused,2024-06-01T10:30:00Z,\n\
          \n\
-         ann@example.com,phone,given,2024-07-01 08:15,phone\n"
-    );
+         ann@example.com,phone,given,2024-07-01 08:15,phone\n";
     let path = crm.file("consents.csv", csv.as_bytes());
     let report = crm.import(&path, &[]);
     assert_eq!(report["format"], "csv");

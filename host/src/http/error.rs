@@ -36,8 +36,10 @@ pub(crate) struct ErrorBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<String>,
     /// For an import with bad rows: one entry per row, naming its cells.
+    /// (A boxed slice: every handler's error type stays small.)
     #[serde(skip_serializing_if = "Option::is_none")]
-    details: Option<Vec<crate::import::BadRow>>,
+    #[schema(value_type = Option<Vec<crate::import::BadRow>>)]
+    details: Option<Box<[crate::import::BadRow]>>,
 }
 
 impl ApiError {
@@ -178,7 +180,7 @@ impl ApiError {
             .chain()
             .find_map(|c| c.downcast_ref::<StoreError>().and_then(field_of));
         e.body.details = error.chain().find_map(|c| match c.downcast_ref() {
-            Some(crate::import::ImportError::InvalidRows(rows)) => Some(rows.clone()),
+            Some(crate::import::ImportError::InvalidRows(rows)) => Some(rows.clone().into()),
             _ => None,
         });
         e

@@ -214,7 +214,7 @@ fn code(cell: &Cell) -> Option<String> {
 
 fn contact_key(cell: &Cell, by_email: bool) -> Result<ContactKey, String> {
     let id = |n: f64| {
-        if n.fract() == 0.0 && n >= 1.0 && n <= 9.0e15 {
+        if n.fract() == 0.0 && (1.0..=9.0e15).contains(&n) {
             Ok(ContactKey::Id(ContactId(n as i64)))
         } else {
             Err("not a contact id; give a whole number or an email".to_owned())
