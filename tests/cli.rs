@@ -21,6 +21,8 @@ mod contacts;
 mod demo;
 #[path = "cli/errors.rs"]
 mod errors;
+#[path = "cli/import.rs"]
+mod import;
 #[path = "cli/opening.rs"]
 mod opening;
 #[path = "cli/pages.rs"]

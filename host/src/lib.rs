@@ -16,6 +16,7 @@
 pub mod engine;
 pub mod hooks;
 pub mod http;
+pub mod import;
 pub mod pages;
 pub mod setup;
 pub mod store;

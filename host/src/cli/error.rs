@@ -14,6 +14,7 @@ use serde::Serialize;
 use super::exit;
 use crate::engine::EngineError;
 use crate::hooks::HookError;
+use crate::import::ImportError;
 use crate::pages::PageError;
 use crate::setup::SetupError;
 use crate::store::{Catalog, StoreError};
@@ -178,6 +179,8 @@ fn code(error: &anyhow::Error) -> &'static str {
                 Some(e.code())
             } else if let Some(e) = cause.downcast_ref::<PageError>() {
                 Some(e.code())
+            } else if let Some(e) = cause.downcast_ref::<ImportError>() {
+                Some(e.code())
             } else {
                 cause.downcast_ref::<std::io::Error>().map(io_code)
             }
@@ -231,6 +234,10 @@ fn hint(error: &anyhow::Error) -> Option<String> {
             })
             .or_else(|| match cause.downcast_ref::<PageError>() {
                 Some(PageError::Store(e)) => Some(e),
+                _ => None,
+            })
+            .or_else(|| match cause.downcast_ref::<ImportError>() {
+                Some(ImportError::Store(e)) => Some(e),
                 _ => None,
             });
         if let Some(e) = store {

@@ -17,6 +17,7 @@ pub(crate) mod consent;
 mod contacts;
 mod demo;
 mod error;
+mod import;
 mod names;
 mod pages;
 mod retention;
@@ -170,6 +171,8 @@ enum Command {
     Check(check::CheckCommand),
     /// Go on after a "justify" decision, with one of the offered reasons
     Justify(check::JustifyArgs),
+    /// Import consents from a csv, xls, xlsx or ods file: all rows or none
+    Import(import::ImportArgs),
     /// The consent ledger
     #[command(subcommand)]
     Ledger(audit::LedgerCommand),
@@ -261,6 +264,7 @@ where
         Command::Erase(args) => rights::erase(&mut ctx, args),
         Command::Rectify(args) => rights::rectify(&mut ctx, args),
         Command::Justify(args) => check::justify(&mut ctx, args),
+        Command::Import(args) => import::run(&mut ctx, args),
         Command::Ledger(cmd) => audit::ledger(&mut ctx, cmd),
         Command::Timeline { contact } => audit::timeline(&mut ctx, ContactId(contact)),
         Command::Decisions(args) => audit::decisions(&mut ctx, args),

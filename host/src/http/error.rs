@@ -35,6 +35,11 @@ pub(crate) struct ErrorBody {
     /// For a validation error: the request field at fault, e.g. `contact`.
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<String>,
+    /// For an import with bad rows: one entry per row, naming its cells.
+    /// (A boxed slice: every handler's error type stays small.)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<crate::import::BadRow>>)]
+    details: Option<Box<[crate::import::BadRow]>>,
 }
 
 impl ApiError {
@@ -46,6 +51,7 @@ impl ApiError {
                 message: message.into(),
                 hint: None,
                 field: None,
+                details: None,
             },
         }
     }
@@ -114,9 +120,11 @@ impl ApiError {
             StatusCode::PAYLOAD_TOO_LARGE,
             "body_too_large",
             format!(
-                "the request body is too large: at most {} MiB of JSON, or {} MiB for a plugin upload",
+                "the request body is too large: at most {} MiB of JSON, {} MiB for a plugin upload, \
+                 or {} MiB for an import file",
                 super::MAX_JSON_BODY / (1024 * 1024),
-                super::MAX_UPLOAD / (1024 * 1024)
+                super::MAX_UPLOAD / (1024 * 1024),
+                super::MAX_IMPORT / (1024 * 1024)
             ),
         )
     }
@@ -171,6 +179,10 @@ impl ApiError {
         e.body.field = error
             .chain()
             .find_map(|c| c.downcast_ref::<StoreError>().and_then(field_of));
+        e.body.details = error.chain().find_map(|c| match c.downcast_ref() {
+            Some(crate::import::ImportError::InvalidRows(rows)) => Some(rows.clone().into()),
+            _ => None,
+        });
         e
     }
 
@@ -224,7 +236,12 @@ fn status_of(code: &str) -> StatusCode {
         | "no_email"
         | "missing_variable"
         | "unknown_variable"
-        | "bad_template" => StatusCode::UNPROCESSABLE_ENTITY,
+        | "bad_template"
+        | "unknown_format"
+        | "unreadable_file"
+        | "empty_file"
+        | "bad_header"
+        | "invalid_rows" => StatusCode::UNPROCESSABLE_ENTITY,
         "read_only" => StatusCode::SERVICE_UNAVAILABLE,
         "link_expired" | "link_revoked" => StatusCode::GONE,
         "link_invalid" => StatusCode::FORBIDDEN,
@@ -267,7 +284,8 @@ from_library!(
     crate::hooks::HookError,
     crate::setup::SetupError,
     crate::engine::EngineError,
-    crate::pages::PageError
+    crate::pages::PageError,
+    crate::import::ImportError
 );
 
 impl IntoResponse for ApiError {

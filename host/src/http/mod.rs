@@ -53,6 +53,10 @@ pub const CALL_TIMEOUT: Duration = Duration::from_secs(1);
 /// consent rules.
 pub const MAX_UPLOAD: usize = 32 * 1024 * 1024;
 
+/// The largest import file (`POST /imports`): as large as a plugin upload,
+/// which holds a 100k-row csv (about 5 MiB) several times over.
+pub const MAX_IMPORT: usize = 32 * 1024 * 1024;
+
 /// The largest body of every other route. The biggest legitimate one is a
 /// consent type with its 64 KiB text; a small bound keeps a burst of large
 /// bodies from holding gigabytes while they wait for the pool.
@@ -212,7 +216,7 @@ fn app(pool: pool::Pool) -> Router {
         .nest("/api/v1", api)
         .merge(pages::routes().with_state(pages_pool))
         .fallback(|| async { ApiError::not_found() })
-        // The upload route raises it for itself (`api/setup.rs`).
+        // The upload and import routes raise it for themselves.
         .layer(axum::extract::DefaultBodyLimit::max(MAX_JSON_BODY))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(

@@ -25,6 +25,7 @@ mod expiring;
 mod fill;
 mod filter;
 mod ids;
+mod imports;
 mod keys;
 mod kinds;
 mod ledger;
@@ -75,6 +76,10 @@ pub use filter::{ContactFilter, MAX_BULK};
 pub use ids::{
     ConsentTypeId, ContactId, DecisionId, LedgerSeq, MethodId, OutboxId, PluginId, PurposeId,
     ReasonId, RelationId, StatusId, SubscriptionTypeId,
+};
+pub use imports::{
+    ContactKey, IMPORT_METHOD, ImportBatch, ImportFailure, ImportField, ImportRow, ImportStage,
+    RowChange, RowOutcome, RowProblem,
 };
 pub use keys::{ApiKey, KeyRefused, NewApiKey};
 pub use kinds::{ContactType, NewRelationType, RelationType};

@@ -3,6 +3,7 @@
 
 mod bulk;
 mod crash;
+mod imports;
 mod notify;
 mod rejections;
 mod retention;

@@ -68,6 +68,7 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/consents/expiring", "reader"),
     ("POST", "/consents/expiring/form-links", "operator"),
     ("POST", "/migrations/superoffice", "admin"),
+    ("POST", "/imports", "operator"),
 ];
 
 const ROLES: [&str; 3] = ["reader", "operator", "admin"];

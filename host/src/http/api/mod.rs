@@ -7,6 +7,7 @@ mod bulk;
 mod catalog;
 mod contacts;
 mod hooks;
+mod imports;
 mod links;
 mod retention;
 mod rights;
@@ -28,4 +29,5 @@ pub(crate) fn router() -> OpenApiRouter<Pool> {
         .merge(rights::routes())
         .merge(retention::routes())
         .merge(bulk::routes())
+        .merge(imports::routes())
 }

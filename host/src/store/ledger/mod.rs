@@ -210,21 +210,53 @@ fn check_new_consent(c: &NewConsent) -> Result<Option<String>> {
     Ok(evidence)
 }
 
+/// A consent change that passed every check and has its ids resolved:
+/// what [`write`] appends. Imports resolve every row before writing any.
+pub(crate) struct Resolved {
+    type_code: String,
+    body: ConsentBody,
+    evidence: Option<String>,
+}
+
+impl Resolved {
+    /// The status it records.
+    pub(crate) fn status_id(&self) -> StatusId {
+        self.body.status_id
+    }
+
+    /// The consent type it is about.
+    pub(crate) fn type_id(&self) -> ConsentTypeId {
+        self.body.consent_type_id
+    }
+}
+
 /// Validates `c`, appends its entry, moves the projection and notes it on the
 /// timeline. Runs inside the caller's transaction; `now` is the recorded time
 /// (the store's clock, never a caller's `--now`).
 pub(super) fn append(tx: &Connection, c: &NewConsent, now: DateTime<Utc>) -> Result<LedgerEntry> {
-    let evidence = check_new_consent(c)?;
-    // Nobody consents in the future: a date later than the clock (plus a
-    // little skew between the CRM's clock and ours) is a mistake.
-    if c.given_at > now + CLOCK_SKEW {
+    let resolved = resolve(tx, c, now)?;
+    write(tx, c, resolved, now)
+}
+
+/// Nobody consents in the future: a date later than the clock (plus a
+/// little skew between the CRM's clock and ours) is a mistake.
+pub(super) fn check_not_future(given_at: DateTime<Utc>, now: DateTime<Utc>) -> Result<()> {
+    if given_at > now + CLOCK_SKEW {
         return Err(StoreError::BadDate {
             field: "given_at",
-            value: c.given_at.to_rfc3339(),
+            value: given_at.to_rfc3339(),
             why: "it is later than now; record a consent once it has been given",
         });
     }
-    // An erased contact has no one left to consent (Art. 17).
+    Ok(())
+}
+
+/// Every check of [`append`], and the ids it writes, without writing.
+pub(super) fn resolve(tx: &Connection, c: &NewConsent, now: DateTime<Utc>) -> Result<Resolved> {
+    let evidence = check_new_consent(c)?;
+    check_not_future(c.given_at, now)?;
+    // An erased contact has no one left to consent (Art. 17); this also
+    // refuses an unknown one.
     super::erasure::check_not_erased(tx, c.contact)?;
     let ty = match &c.consent_type {
         ConsentTypeRef::Id(id) => type_by_id(tx, *id)?,
@@ -253,6 +285,26 @@ pub(super) fn append(tx: &Connection, c: &NewConsent, now: DateTime<Utc>) -> Res
         given_at: c.given_at.timestamp(),
         evidence_hash: evidence.as_deref().map(|e| sha256_hex(e.as_bytes())),
     };
+    Ok(Resolved {
+        type_code: ty.code,
+        body,
+        evidence,
+    })
+}
+
+/// Appends what [`resolve`] checked, moves the projection and notes it.
+pub(super) fn write(
+    tx: &Connection,
+    c: &NewConsent,
+    resolved: Resolved,
+    now: DateTime<Utc>,
+) -> Result<LedgerEntry> {
+    let Resolved {
+        type_code,
+        body,
+        evidence,
+    } = resolved;
+    let text_version = body.text_version;
     let body_text = serde_json::to_string(&body)?;
     let actor = c.actor.trim();
     let at = now.timestamp();
@@ -277,7 +329,7 @@ pub(super) fn append(tx: &Connection, c: &NewConsent, now: DateTime<Utc>) -> Res
     let applied = project(tx, &entry)?;
     let mut summary = format!(
         "consent `{}`: {} ({}), legal basis {}, via `{}`, text v{}; source: {}",
-        ty.code, c.status, status, entry.legal_basis, c.method, text.version, entry.source
+        type_code, c.status, entry.status, entry.legal_basis, c.method, text_version, entry.source
     );
     if !applied {
         summary.push_str("; older than the current state, kept as history");
