@@ -20,6 +20,7 @@ mod consent_types;
 mod contacts;
 mod decisions;
 mod error;
+mod export;
 mod ids;
 mod keys;
 mod ledger;
@@ -56,6 +57,7 @@ pub use consent_types::{ConsentType, ConsentTypeEdit, ConsentTypeText, NewConsen
 pub use contacts::{Contact, NewContact, Relation};
 pub use decisions::{LoggedDecision, NewDecision, NewJustification};
 pub use error::{Catalog, Result, StoreError};
+pub use export::{BulkReceipt, ContactPurpose, ContactSubscription};
 pub use ids::{
     ConsentTypeId, ContactId, DecisionId, LedgerSeq, MethodId, OutboxId, PluginId, PurposeId,
     ReasonId, RelationId, StatusId, SubscriptionTypeId,

@@ -5,6 +5,7 @@
 mod audit;
 mod catalog;
 mod contacts;
+mod export;
 mod hooks;
 mod links;
 mod setup;
@@ -18,6 +19,7 @@ pub(crate) fn router() -> OpenApiRouter<Pool> {
     OpenApiRouter::new()
         .merge(hooks::routes())
         .merge(contacts::routes())
+        .merge(export::routes())
         .merge(catalog::routes())
         .merge(setup::routes())
         .merge(audit::routes())
