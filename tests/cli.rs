@@ -19,6 +19,8 @@ mod contacts;
 mod demo;
 #[path = "cli/errors.rs"]
 mod errors;
+#[path = "cli/export.rs"]
+mod export;
 #[path = "cli/opening.rs"]
 mod opening;
 #[path = "cli/pages.rs"]
