@@ -2,6 +2,7 @@
 //! real database file, the real bundled plugin.
 
 mod crash;
+mod export;
 mod notify;
 mod rejections;
 mod routes;
