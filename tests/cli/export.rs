@@ -553,3 +553,46 @@ fn an_export_is_one_snapshot_while_another_connection_writes() {
     writer.join().unwrap();
     assert!(exports > 10, "only {exports} exports ran during the writes");
 }
+
+/// A filter's list of contacts: one snapshot, in the order given, each with
+/// its own bulk sends; an unknown id among them exports none.
+#[test]
+fn several_contacts_export_from_one_call_in_the_order_given() {
+    use crm_consent::export::{ExportFormat, export_contacts, render};
+    use crm_consent::store::{ContactId, Store};
+
+    let crm = Crm::ready();
+    let anna = crm.contact("Anna", &["newsletter"]);
+    let bob = crm.contact("Bob", &["newsletter"]);
+    let cleo = crm.contact("Cleo", &[]);
+    let bulk = crm.json(&["check", "bulk"]);
+    let id = |s: &str| ContactId(s.parse().unwrap());
+    let store = Store::open_read_only(&crm.db).unwrap();
+    let list = [id(&bob), id(&cleo), id(&anna)];
+    let exports = export_contacts(&store, &list, Utc::now()).unwrap();
+    let ids: Vec<ContactId> = exports.iter().map(|e| e.contact.id).collect();
+    assert_eq!(ids, list);
+    let sends: Vec<usize> = exports.iter().map(|e| e.bulk_sends.len()).collect();
+    assert_eq!(sends, [1, 0, 1], "Cleo had no consent, so no newsletter");
+    assert_eq!(
+        exports[0].bulk_sends[0].decision.0,
+        bulk["logged"].as_i64().unwrap()
+    );
+    assert!(
+        exports
+            .iter()
+            .all(|e| e.ledger_head == exports[0].ledger_head)
+    );
+
+    let csv = render(ExportFormat::Csv, &exports).unwrap();
+    let mut reader = csv::Reader::from_reader(csv.as_slice());
+    let mut seen: Vec<String> = reader.records().map(|r| r.unwrap()[0].to_owned()).collect();
+    seen.dedup();
+    assert_eq!(seen, [bob.clone(), cleo, anna.clone()]);
+    let json: Value =
+        serde_json::from_slice(&render(ExportFormat::Json, &exports).unwrap()).unwrap();
+    assert_eq!(json.as_array().unwrap().len(), 3);
+
+    let err = export_contacts(&store, &[id(&anna), ContactId(999)], Utc::now()).unwrap_err();
+    assert_eq!(err.code(), "unknown_contact");
+}

@@ -2,6 +2,7 @@
 //! they all run on the store's one connection, so a snapshot opened first
 //! makes every one of them read the same moment.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Duration, Utc};
@@ -158,17 +159,18 @@ fn consents(
     let mut records: BTreeMap<ConsentTypeId, ConsentRecord> = BTreeMap::new();
     for entry in store.consent_history(id)? {
         let key = (entry.consent_type_id, entry.text_version);
-        if !texts.contains_key(&key) {
-            let text = store.consent_type_text(key.0, key.1)?.text;
-            texts.insert(key, text);
-        }
+        let text = match texts.entry(key) {
+            Entry::Occupied(known) => known.get().clone(),
+            Entry::Vacant(slot) => slot
+                .insert(store.consent_type_text(key.0, key.1)?.text)
+                .clone(),
+        };
         let ty = names.types.get(&entry.consent_type_id);
         // Evidence is read only for entries whose chain says there was some.
         let evidence = match &entry.evidence_hash {
             Some(_) => store.evidence(entry.seq)?,
             None => None,
         };
-        let text = texts[&key].clone();
         records
             .entry(entry.consent_type_id)
             .or_insert_with(|| record_of(entry.consent_type_id, ty))

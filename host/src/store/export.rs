@@ -7,17 +7,17 @@
 //! transaction; nothing here writes, except the controller setting.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};
 
 use super::catalog::bad_code;
-use super::contacts::{check_actor, check_contact};
+use super::contacts::check_contact;
 use super::decisions::decode_ids;
 use super::limits::{self, check_len};
 use super::vocabulary::parse_column;
 use super::{
     Channel, ContactId, DecisionId, LegalBasis, Outcome, Result, Store, SubscriptionState,
-    check_not_empty, secs, time,
+    check_not_empty, time,
 };
 
 /// The `page_settings` row naming the controller (no migration: the table
@@ -178,17 +178,7 @@ impl Store {
     pub fn set_controller(&mut self, controller: &str, actor: &str) -> Result<()> {
         check_not_empty("controller", controller)?;
         check_len("controller", controller, limits::MAX_LABEL)?;
-        check_actor(actor)?;
-        self.write_recorded(|tx, now| {
-            tx.execute(
-                "INSERT INTO page_settings (name, value, updated_at, updated_by)
-                 VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (name) DO UPDATE SET value = excluded.value,
-                     updated_at = excluded.updated_at, updated_by = excluded.updated_by",
-                params![CONTROLLER, controller.trim(), secs(now), actor.trim()],
-            )?;
-            Ok(())
-        })
+        self.put_page_setting(CONTROLLER, controller.trim(), actor)
     }
 }
 

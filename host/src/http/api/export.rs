@@ -8,7 +8,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::export::{self, ExportFormat};
-use crate::http::call::{Call, Download, Segment, id};
+use crate::http::call::{Call, Segment, id};
+use crate::http::download::Download;
 use crate::http::error::{ApiError, ErrorEnvelope};
 use crate::http::pool::Pool;
 use crate::store::{ContactId, Role};
