@@ -23,6 +23,8 @@ mod demo;
 mod errors;
 #[path = "cli/import.rs"]
 mod import;
+#[path = "cli/export.rs"]
+mod export;
 #[path = "cli/opening.rs"]
 mod opening;
 #[path = "cli/pages.rs"]

@@ -14,6 +14,7 @@
 //! and the errors.
 
 pub mod engine;
+pub mod export;
 pub mod hooks;
 pub mod http;
 pub mod import;

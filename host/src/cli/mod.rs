@@ -18,6 +18,7 @@ mod contacts;
 mod demo;
 mod error;
 mod import;
+mod export;
 mod names;
 mod pages;
 mod retention;
@@ -183,6 +184,9 @@ enum Command {
     },
     /// The decisions logged for a contact, or replay one
     Decisions(audit::DecisionsArgs),
+    /// Everything about a contact, for an access or portability request
+    /// (Art. 15 and 20): JSON-LD with W3C DPV terms, or CSV
+    Export(export::ExportArgs),
     /// Build a demo database and run a newsletter, a send and a call
     Demo {
         /// Then keep serving the demo database (API and pages) until Ctrl-C
@@ -268,6 +272,7 @@ where
         Command::Ledger(cmd) => audit::ledger(&mut ctx, cmd),
         Command::Timeline { contact } => audit::timeline(&mut ctx, ContactId(contact)),
         Command::Decisions(args) => audit::decisions(&mut ctx, args),
+        Command::Export(args) => export::run(&mut ctx, args),
         Command::Serve(args) => serve::serve(&mut ctx, args),
         Command::Keys(cmd) => serve::keys(&mut ctx, cmd),
         Command::Retention(cmd) => retention::run(&mut ctx, cmd),

@@ -51,6 +51,12 @@ pub(crate) enum SetupCommand {
         /// The receiver's http:// or https:// URL
         url: String,
     },
+    /// Show or set the controller named in every export (ISO/IEC TS 27560),
+    /// e.g. "Example Ltd, privacy@example.com"
+    Controller {
+        /// Who decides on the processing, and how to reach them
+        name: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -108,6 +114,24 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: SetupCommand) -> Result<()> {
                     hook.secret
                 )
             })
+        }
+        SetupCommand::Controller { name } => {
+            let mut store = ctx.open_for(name.is_none())?;
+            if let Some(name) = &name {
+                store.set_controller(name, &ctx.actor)?;
+            }
+            let controller = store.controller()?;
+            ctx.emit(
+                &serde_json::json!({ "controller": controller }),
+                |out| match &controller {
+                    Some(c) => writeln!(out, "controller: {c}"),
+                    None => writeln!(
+                        out,
+                        "no controller set; exports say so. Set it: \
+                         `crm-consent setup controller \"Example Ltd, privacy@example.com\"`"
+                    ),
+                },
+            )
         }
         SetupCommand::Rollback => {
             let mut store = ctx.open()?;

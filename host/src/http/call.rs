@@ -33,7 +33,8 @@ pub(crate) struct Call {
     method: Method,
     path: String,
     query: Option<String>,
-    authorization: Option<String>,
+    /// The presented API key, read by `authorize` in each kind of answer.
+    pub(super) authorization: Option<String>,
     idempotency_key: Option<String>,
     content_type: Option<String>,
     body: Bytes,
@@ -115,7 +116,23 @@ pub(crate) struct Work<'a> {
     query: Option<&'a str>,
 }
 
-impl Work<'_> {
+impl<'a> Work<'a> {
+    pub(super) fn new(
+        hooks: &'a mut StoredHooks,
+        caller: ApiKey,
+        now: DateTime<Utc>,
+        call: &'a Call,
+    ) -> Self {
+        Work {
+            hooks,
+            caller,
+            now,
+            body: &call.body,
+            content_type: call.content_type.as_deref(),
+            query: call.query.as_deref(),
+        }
+    }
+
     /// The store.
     pub fn store(&mut self) -> &mut Store {
         self.hooks.store_mut()
@@ -292,14 +309,7 @@ impl Pool {
                 {
                     return Ok((first, true));
                 }
-                let mut w = Work {
-                    hooks,
-                    caller,
-                    now,
-                    body: &call.body,
-                    content_type: call.content_type.as_deref(),
-                    query: call.query.as_deref(),
-                };
+                let mut w = Work::new(hooks, caller, now, &call);
                 let value = work(&mut w)?;
                 let body = serde_json::to_vec(&value).map_err(|e| {
                     tracing::error!("cannot write an answer as JSON: {e}");
@@ -325,7 +335,11 @@ impl Pool {
 }
 
 /// The caller's key, if it is live and its role is at least `role`.
-fn authorize(store: &Store, presented: Option<&str>, role: Role) -> Result<ApiKey, ApiError> {
+pub(super) fn authorize(
+    store: &Store,
+    presented: Option<&str>,
+    role: Role,
+) -> Result<ApiKey, ApiError> {
     let Some(presented) = presented.filter(|k| !k.is_empty()) else {
         return Err(ApiError::unauthenticated(
             "missing_key",

@@ -14,6 +14,7 @@
 
 mod api;
 mod call;
+mod download;
 mod error;
 mod notify;
 mod openapi;

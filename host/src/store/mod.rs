@@ -24,6 +24,7 @@ mod error;
 mod expiring;
 mod fill;
 mod filter;
+mod export;
 mod ids;
 mod imports;
 mod keys;
@@ -73,6 +74,7 @@ pub use error::{Catalog, Result, StoreError};
 pub use expiring::ExpiringConsent;
 pub use fill::{FillChange, FillReport, FillRequest};
 pub use filter::{ContactFilter, MAX_BULK};
+pub use export::{BulkReceipt, ContactPurpose, ContactSubscription};
 pub use ids::{
     ConsentTypeId, ContactId, DecisionId, LedgerSeq, MethodId, OutboxId, PluginId, PurposeId,
     ReasonId, RelationId, StatusId, SubscriptionTypeId,

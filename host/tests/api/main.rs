@@ -4,6 +4,7 @@
 mod bulk;
 mod crash;
 mod imports;
+mod export;
 mod notify;
 mod rejections;
 mod retention;

@@ -6,6 +6,7 @@ mod audit;
 mod bulk;
 mod catalog;
 mod contacts;
+mod export;
 mod hooks;
 mod imports;
 mod links;
@@ -22,6 +23,7 @@ pub(crate) fn router() -> OpenApiRouter<Pool> {
     OpenApiRouter::new()
         .merge(hooks::routes())
         .merge(contacts::routes())
+        .merge(export::routes())
         .merge(catalog::routes())
         .merge(setup::routes())
         .merge(audit::routes())

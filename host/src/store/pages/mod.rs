@@ -127,6 +127,13 @@ impl Store {
     }
 
     fn put_setting(&mut self, name: &str, value: &str, actor: &str) -> Result<LinkSettings> {
+        self.put_page_setting(name, value, actor)?;
+        self.link_settings()
+    }
+
+    /// Writes one named row of `page_settings`, which holds any setting
+    /// that changes no decision (not projected, no migration for a new one).
+    pub(super) fn put_page_setting(&mut self, name: &str, value: &str, actor: &str) -> Result<()> {
         check_actor(actor)?;
         self.write_recorded(|tx, now| {
             tx.execute(
@@ -137,8 +144,7 @@ impl Store {
                 params![name, value, secs(now), actor.trim()],
             )?;
             Ok(())
-        })?;
-        self.link_settings()
+        })
     }
 
     /// The contact's link generation: links signed with an older one are
