@@ -21,10 +21,10 @@ mod contacts;
 mod demo;
 #[path = "cli/errors.rs"]
 mod errors;
-#[path = "cli/import.rs"]
-mod import;
 #[path = "cli/export.rs"]
 mod export;
+#[path = "cli/import.rs"]
+mod import;
 #[path = "cli/opening.rs"]
 mod opening;
 #[path = "cli/pages.rs"]

@@ -596,3 +596,60 @@ fn several_contacts_export_from_one_call_in_the_order_given() {
     let err = export_contacts(&store, &[id(&anna), ContactId(999)], Utc::now()).unwrap_err();
     assert_eq!(err.code(), "unknown_contact");
 }
+
+#[test]
+fn a_filter_exports_every_contact_it_selects_and_only_those() {
+    let crm = Crm::ready();
+    let anna = crm.contact("Anna", &[]);
+    let bob = crm.contact("Bob", &[]);
+    let _cid = crm.contact("Cid", &[]);
+    for who in [&anna, &bob] {
+        crm.ok(&[
+            "consent",
+            "grant",
+            who,
+            "newsletter",
+            "--given-at",
+            "2025-12-01",
+        ]);
+    }
+    let out = crm.ok(&["export", "--consent-type", "newsletter", "--valid"]);
+    let all: Value = serde_json::from_str(&out).unwrap();
+    let ids: Vec<String> = all
+        .as_array()
+        .expect("an array, whatever the count")
+        .iter()
+        .map(|e| e["data_subject"]["id"].to_string())
+        .collect();
+    assert_eq!(ids, vec![anna.clone(), bob.clone()], "{out}");
+    // One selected contact is still an array; none is an empty one.
+    let one: Value =
+        serde_json::from_str(&crm.ok(&["export", "--kind", "person", "--restricted", "true"]))
+            .unwrap();
+    assert_eq!(one, serde_json::json!([]));
+    let err = crm.err(&["export"]);
+    assert!(err.contains("filter"), "{err}");
+    let err = crm.err(&["export", &anna, "--consent-type", "newsletter"]);
+    assert!(err.contains("not both"), "{err}");
+    // CSV: every row names one of the two.
+    let csv = crm.ok(&[
+        "export",
+        "--format",
+        "csv",
+        "--consent-type",
+        "newsletter",
+        "--valid",
+    ]);
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let contact = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "contact_id")
+        .unwrap();
+    let seen: std::collections::BTreeSet<String> = reader
+        .records()
+        .map(|r| r.unwrap()[contact].to_owned())
+        .collect();
+    assert_eq!(seen, [anna, bob].into_iter().collect());
+}

@@ -17,7 +17,7 @@ use std::str::FromStr;
 
 pub use dpv::{DPV, SCHEMA_VERSION, basis_term, document, status_term};
 pub use model::{ConsentEvent, ConsentRecord, CurrentState, Export, Justification};
-pub use read::{export_contact, export_contacts};
+pub use read::{export_contact, export_contacts, export_filtered};
 
 pub use self::csv::COLUMNS as CSV_COLUMNS;
 use crate::store::ParseError;
@@ -86,11 +86,21 @@ impl FromStr for ExportFormat {
 /// Renders exports: JSON is one document for one contact and an array of
 /// documents for several; CSV is one file with a header row either way.
 pub fn render(format: ExportFormat, exports: &[Export]) -> std::io::Result<Vec<u8>> {
+    render_as(format, exports, exports.len() != 1)
+}
+
+/// [`render`] for the exports of a filter: JSON is always an array, of
+/// however many contacts it selected (none or one too).
+pub fn render_all(format: ExportFormat, exports: &[Export]) -> std::io::Result<Vec<u8>> {
+    render_as(format, exports, true)
+}
+
+fn render_as(format: ExportFormat, exports: &[Export], array: bool) -> std::io::Result<Vec<u8>> {
     let mut out = Vec::new();
     match format {
         ExportFormat::Json => {
             let value = match exports {
-                [one] => document(one),
+                [one] if !array => document(one),
                 many => serde_json::Value::Array(many.iter().map(document).collect()),
             };
             serde_json::to_writer_pretty(&mut out, &value)?;

@@ -88,6 +88,21 @@ pub fn export_contacts(
     Ok(exports)
 }
 
+/// Exports every contact `filter` selects at `now` (the same filter as
+/// listing, bulk fill and bulk links), selected and read in one
+/// transaction. Up to `MAX_BULK` contacts; more is refused with a hint.
+pub fn export_filtered(
+    store: &Store,
+    filter: &crate::store::ContactFilter,
+    now: DateTime<Utc>,
+) -> Result<Vec<Export>> {
+    let snapshot = store.snapshot()?;
+    let ids = store.all_filtered_contact_ids(filter, now)?;
+    let exports = export_contacts(store, &ids, now)?;
+    snapshot.finish()?;
+    Ok(exports)
+}
+
 /// Exports one contact; `unknown_contact` if there is none.
 pub fn export_contact(store: &Store, contact: ContactId, now: DateTime<Utc>) -> Result<Export> {
     let mut all = export_contacts(store, &[contact], now)?;

@@ -22,9 +22,9 @@ mod decisions;
 mod erasure;
 mod error;
 mod expiring;
+mod export;
 mod fill;
 mod filter;
-mod export;
 mod ids;
 mod imports;
 mod keys;
@@ -38,8 +38,8 @@ mod pages;
 mod plugins;
 mod projection;
 mod rectify;
-mod retention;
 mod relations;
+mod retention;
 mod schema;
 mod scope;
 mod seed;
@@ -72,9 +72,9 @@ pub use decisions::{LoggedDecision, NewDecision, NewJustification};
 pub use erasure::{ErasedContact, ErasureReport, ErasureRequest};
 pub use error::{Catalog, Result, StoreError};
 pub use expiring::ExpiringConsent;
+pub use export::{BulkReceipt, ContactPurpose, ContactSubscription};
 pub use fill::{FillChange, FillReport, FillRequest};
 pub use filter::{ContactFilter, MAX_BULK};
-pub use export::{BulkReceipt, ContactPurpose, ContactSubscription};
 pub use ids::{
     ConsentTypeId, ContactId, DecisionId, LedgerSeq, MethodId, OutboxId, PluginId, PurposeId,
     ReasonId, RelationId, StatusId, SubscriptionTypeId,
@@ -100,8 +100,8 @@ pub(crate) use pages::{CRM_FORM, Confirmation, awaits_confirmation, counts_as_gi
 pub use plugins::{InstalledPlugin, PluginInfo};
 pub use projection::CurrentConsent;
 pub use rectify::{Rectification, RectificationReport};
-pub use retention::{Campaign, Due, Fate, MAX_WINDOW_DAYS, NewCampaign, RetentionRun};
 pub use relations::Relation;
+pub use retention::{Campaign, Due, Fate, MAX_WINDOW_DAYS, NewCampaign, RetentionRun};
 pub use scope::StoredAnswer;
 pub use statuses::Status;
 pub use subscriptions::SubscriptionType;

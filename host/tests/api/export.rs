@@ -158,3 +158,63 @@ fn an_unknown_contact_is_a_404_and_an_unknown_format_lists_the_valid_ones() {
     );
     assert_eq!(body["error"]["code"], "wrong_role");
 }
+
+#[test]
+fn a_filter_exports_the_contacts_it_selects_as_an_array() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = ready(dir.path());
+    let op = key(&db, "operator");
+    let server = Server::start(&db);
+    expect(
+        server
+            .post(
+                &op,
+                "/contacts/1/consents",
+                json!({"consent_type": "newsletter", "method": "email"}),
+            )
+            .send()
+            .unwrap(),
+        201,
+    );
+    let r = server
+        .post(
+            &op,
+            "/contacts/export",
+            json!({"filter": {"consent_type": "newsletter", "valid": true}}),
+        )
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(header(&r, CONTENT_TYPE).starts_with("application/ld+json"));
+    let all: Value = r.json().unwrap();
+    assert_eq!(all.as_array().map(Vec::len), Some(1), "{all}");
+    assert_eq!(all[0]["data_subject"]["id"], 1);
+    let none = server
+        .post(
+            &op,
+            "/contacts/export",
+            json!({"format": "csv", "filter": {"objected": true}}),
+        )
+        .send()
+        .unwrap();
+    assert_eq!(none.status(), 200);
+    assert!(header(&none, CONTENT_TYPE).starts_with("text/csv"));
+    let body = expect(
+        server
+            .post(
+                &op,
+                "/contacts/export",
+                json!({"filter": {"consent_type": "newsleter"}}),
+            )
+            .send()
+            .unwrap(),
+        422,
+    );
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("newsletter"),
+        "{body}"
+    );
+}

@@ -3,8 +3,8 @@
 
 mod bulk;
 mod crash;
-mod imports;
 mod export;
+mod imports;
 mod notify;
 mod rejections;
 mod retention;

@@ -28,6 +28,7 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/contacts/{id}/consents/history", "reader"),
     ("GET", "/contacts/{id}/timeline", "reader"),
     ("GET", "/contacts/{id}/export", "operator"),
+    ("POST", "/contacts/export", "operator"),
     ("GET", "/consent-types", "reader"),
     ("POST", "/consent-types", "admin"),
     ("GET", "/statuses", "reader"),

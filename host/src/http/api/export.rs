@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -12,10 +12,12 @@ use crate::http::call::{Call, Segment, id};
 use crate::http::download::Download;
 use crate::http::error::{ApiError, ErrorEnvelope};
 use crate::http::pool::Pool;
-use crate::store::{ContactId, Role};
+use crate::store::{ContactFilter, ContactId, Role};
 
 pub(super) fn routes() -> OpenApiRouter<Pool> {
-    OpenApiRouter::new().routes(routes!(contact_export))
+    OpenApiRouter::new()
+        .routes(routes!(contact_export))
+        .routes(routes!(filtered_export))
 }
 
 /// Which format.
@@ -49,23 +51,74 @@ async fn contact_export(
     pool.download(call, Role::Operator, move |w| {
         let contact = ContactId(id("id", &contact.get()?)?);
         let query: Query = w.query()?;
-        let format = match query.format.as_deref() {
-            None => ExportFormat::Json,
-            Some(text) => text
-                .parse::<ExportFormat>()
-                .map_err(|e| ApiError::invalid("format", e.to_string()))?,
-        };
+        let format = parse_format(query.format.as_deref())?;
         let now = w.now;
         let exported = export::export_contact(w.store(), contact, now)?;
-        let body = export::render(format, std::slice::from_ref(&exported)).map_err(|e| {
-            tracing::error!("cannot render an export: {e}");
-            ApiError::internal()
-        })?;
-        Ok(Download {
-            content_type: format.content_type(),
-            filename: format!("contact-{contact}.{}", format.extension()),
-            body,
-        })
+        let body = export::render(format, std::slice::from_ref(&exported));
+        download(format, body, format!("contact-{contact}"))
     })
     .await
+}
+
+/// The contacts to export, and how.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"format": "csv", "filter": {"consent_type": "newsletter", "valid": true}}))]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FilteredExport {
+    /// `json` (the default) or `csv`.
+    #[serde(default)]
+    format: Option<String>,
+    /// The same filter as `POST /contacts/search`, bulk fill and bulk links.
+    filter: ContactFilter,
+}
+
+/// Every contact a filter selects, exported as `GET /contacts/{id}/export`
+/// exports one (a JSON array, or one CSV), selected and read in one
+/// transaction. Writes nothing, so a retry is safe.
+#[utoipa::path(post, path = "/contacts/export", tag = "contacts",
+    request_body = FilteredExport,
+    params(("Idempotency-Key" = Option<String>, Header, description = "retry safely: an export writes nothing")),
+    responses(
+        (status = 200, description = "the export",
+            content((serde_json::Value = "application/ld+json"), (String = "text/csv"))),
+        (status = "4XX", body = ErrorEnvelope)),
+    security(("api_key" = [])))]
+async fn filtered_export(State(pool): State<Pool>, call: Call) -> Response {
+    pool.download(call, Role::Operator, move |w| {
+        let req: FilteredExport = w.json()?;
+        let format = parse_format(req.format.as_deref())?;
+        let now = w.now;
+        let exported = export::export_filtered(w.store(), &req.filter, now)?;
+        download(
+            format,
+            export::render_all(format, &exported),
+            "contacts".to_owned(),
+        )
+    })
+    .await
+}
+
+fn parse_format(text: Option<&str>) -> Result<ExportFormat, ApiError> {
+    match text {
+        None => Ok(ExportFormat::Json),
+        Some(text) => text
+            .parse::<ExportFormat>()
+            .map_err(|e| ApiError::invalid("format", e.to_string())),
+    }
+}
+
+fn download(
+    format: ExportFormat,
+    rendered: std::io::Result<Vec<u8>>,
+    name: String,
+) -> Result<Download, ApiError> {
+    let body = rendered.map_err(|e| {
+        tracing::error!("cannot render an export: {e}");
+        ApiError::internal()
+    })?;
+    Ok(Download {
+        content_type: format.content_type(),
+        filename: format!("{name}.{}", format.extension()),
+        body,
+    })
 }
