@@ -128,8 +128,13 @@ impl Server {
         Server {
             child,
             base,
+            // A fresh connection per request: under the full suite's load a
+            // kept-alive connection was once closed under a reused request
+            // (IncompleteMessage on a GET after an import); the cause is not
+            // found, and no test here is about connection reuse.
             client: Client::builder()
                 .timeout(Duration::from_secs(60))
+                .pool_max_idle_per_host(0)
                 .build()
                 .unwrap(),
         }
