@@ -397,3 +397,37 @@ fn a_malformed_or_truncated_spreadsheet_is_named_as_such() {
     assert!(message.contains("cannot be read as xls"), "{message}");
     assert_eq!(crm.head(), head);
 }
+
+#[test]
+fn an_import_brings_no_erased_contact_back_by_id_or_by_email() {
+    let crm = Crm::ready();
+    let ann = crm.contact("Ann", &[]);
+    let bob = crm.contact("Bob", &[]);
+    crm.ok(&["erase", &bob, "--ground", "consent_withdrawn"]);
+    let head = crm.head();
+    let path = crm.file(
+        "erased.csv",
+        format!(
+            "contact,consent,status\n\
+             {ann},newsletter,given\n\
+             {bob},newsletter,given\n\
+             bob@example.com,newsletter,given\n"
+        )
+        .as_bytes(),
+    );
+    let (_, error) = crm.json_err(&["import", path.to_str().unwrap()]);
+    assert_eq!(error["error"]["code"], "invalid_rows");
+    let message = error["error"]["message"].as_str().unwrap();
+    let lines: Vec<&str> = message.lines().skip(1).collect();
+    assert_eq!(lines.len(), 2, "{message}");
+    assert!(
+        lines[0].starts_with("row 3:") && lines[0].contains("was erased on"),
+        "{message}"
+    );
+    assert!(
+        lines[1].starts_with("row 4:")
+            && lines[1].contains("`bob@example.com` belongs to a person whose data was erased"),
+        "{message}"
+    );
+    assert_eq!(crm.head(), head, "nothing written");
+}

@@ -13,10 +13,10 @@ use super::{
 };
 use crate::store::catalog::id_of;
 use crate::store::consent_types::{ConsentType, type_by_code};
-use crate::store::contacts::check_contact;
 use crate::store::ledger::{
     ConsentTypeRef, NewConsent, Resolved, check_not_future, resolve, status_of,
 };
+use crate::store::tombstones;
 use crate::store::{Catalog, ConsentTypeId, ContactId, LegalBasis, StatusId, StoreError, secs};
 
 /// The checked rows waiting to be written.
@@ -55,8 +55,14 @@ fn find_contact(
     key: &ContactKey,
 ) -> crate::store::Result<Result<ContactId, String>> {
     match key {
-        ContactKey::Id(id) => Ok(match check_contact(tx, *id) {
-            Ok(()) => Ok(*id),
+        ContactKey::Id(id) => Ok(match crate::store::erasure::erased_at(tx, *id) {
+            Ok(None) => Ok(*id),
+            // Art. 17: an erased contact's consents are not brought back.
+            Ok(Some(at)) => Err(format!(
+                "contact `{id}` was erased on {} (Art. 17); an import does not bring \
+                 consents back: drop the row",
+                at.format("%Y-%m-%d")
+            )),
             Err(StoreError::UnknownContact(_)) => Err(format!(
                 "no contact has the id `{id}`; use an id `crm-consent contacts list` shows"
             )),
@@ -71,10 +77,19 @@ fn find_contact(
                 .collect::<rusqlite::Result<_>>()?;
             Ok(match ids.as_slice() {
                 [id] => Ok(*id),
-                [] => Err(format!(
-                    "no contact has the email `{email}`; add the contact first \
-                     (`crm-consent contacts add`) or use its id"
-                )),
+                [] => Err(match tombstones::find(tx, Some(email.trim()), None)? {
+                    // HubSpot: an erased person is not added back by a file.
+                    Some(m) => format!(
+                        "the email `{email}` belongs to a person whose data was erased on {} \
+                         (Art. 17); only the person can come back, through a form link: drop \
+                         the row",
+                        m.erased_at.format("%Y-%m-%d")
+                    ),
+                    None => format!(
+                        "no contact has the email `{email}`; add the contact first \
+                         (`crm-consent contacts add`) or use its id"
+                    ),
+                }),
                 many => Err(format!(
                     "{} contacts share the email `{email}` (ids {}); use the contact's id",
                     many.len(),
