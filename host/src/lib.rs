@@ -13,6 +13,7 @@
 //! [`StoredHooks`] over the [`Store`]), the [`Decision`] they answer, the ids
 //! and the errors.
 
+pub mod conformance;
 pub mod engine;
 pub mod export;
 pub mod hooks;
