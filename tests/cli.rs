@@ -29,6 +29,8 @@ mod import;
 mod opening;
 #[path = "cli/pages.rs"]
 mod pages;
+#[path = "cli/plugin.rs"]
+mod plugin;
 #[path = "cli/retention.rs"]
 mod retention;
 #[path = "cli/rights.rs"]

@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::exit;
+use crate::conformance::ConformanceError;
 use crate::engine::EngineError;
 use crate::hooks::HookError;
 use crate::import::ImportError;
@@ -180,6 +181,8 @@ fn code(error: &anyhow::Error) -> &'static str {
             } else if let Some(e) = cause.downcast_ref::<PageError>() {
                 Some(e.code())
             } else if let Some(e) = cause.downcast_ref::<ImportError>() {
+                Some(e.code())
+            } else if let Some(e) = cause.downcast_ref::<ConformanceError>() {
                 Some(e.code())
             } else {
                 cause.downcast_ref::<std::io::Error>().map(io_code)

@@ -21,6 +21,7 @@ mod export;
 mod import;
 mod names;
 mod pages;
+mod plugin;
 mod retention;
 mod rights;
 mod serve;
@@ -55,7 +56,8 @@ Exit status:
   1  error (with --json, a JSON error object on stdout)
   2  usage error: a bad command line
   3  `check send|dial|sms`: deny
-  4  `check send|dial|sms`: justify first (`crm-consent justify ...`)";
+  4  `check send|dial|sms`: justify first (`crm-consent justify ...`)
+  5  `plugin test`: some conformance cases failed";
 
 /// The process's exit statuses; [`Finished::exit_code`] and `main` use them.
 pub mod exit {
@@ -67,6 +69,8 @@ pub mod exit {
     pub const DENY: u8 = 3;
     /// `check send|dial|sms`: the operator must justify first.
     pub const JUSTIFY: u8 = 4;
+    /// `plugin test`: some conformance cases failed.
+    pub const FAILED: u8 = 5;
 }
 
 /// How a command that ran to its end came out.
@@ -82,6 +86,8 @@ pub enum Finished {
     Denied,
     /// `check send|dial|sms`: the operator must justify first.
     JustifyNeeded,
+    /// `plugin test`: the report is printed, and some cases failed.
+    Failed,
 }
 
 impl Finished {
@@ -91,6 +97,7 @@ impl Finished {
             Finished::Done => exit::OK,
             Finished::Denied => exit::DENY,
             Finished::JustifyNeeded => exit::JUSTIFY,
+            Finished::Failed => exit::FAILED,
         }
     }
 }
@@ -221,6 +228,9 @@ enum Command {
     /// Upgrade an existing contact base (SuperOffice's GDPR upgrade)
     #[command(subcommand)]
     Migrate(bulk::MigrateCommand),
+    /// Check a plugin file against the conformance vectors
+    #[command(subcommand)]
+    Plugin(plugin::PluginCommand),
 }
 
 /// Runs the command line `args` (argv\[0\] first) and writes its output to `out`.
@@ -255,6 +265,7 @@ where
     let done = match cli.command {
         // The only command whose outcome is more than done or failed.
         Command::Check(cmd) => return check::run(&mut ctx, cmd),
+        Command::Plugin(cmd) => return plugin::run(&mut ctx, cmd),
         Command::Init => setup::init(&mut ctx),
         Command::Setup(cmd) => setup::run(&mut ctx, cmd),
         Command::Types(cmd) => types::run(&mut ctx, cmd),

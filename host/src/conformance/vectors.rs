@@ -138,8 +138,16 @@ impl Vectors {
     /// Reads and checks a vectors file; errors name the JSON path that is
     /// wrong (`vectors[3].request.channel`).
     pub fn parse(json: &str) -> Result<Vectors, ConformanceError> {
-        let de = &mut serde_json::Deserializer::from_str(json);
-        let vectors: Vectors = serde_path_to_error::deserialize(de).map_err(|e| {
+        let value: serde_json::Value = serde_json::from_str(json)
+            .map_err(|e| ConformanceError::Invalid(format!("not JSON: {e}")))?;
+        // A file of another layout or contract is named as such, not as a
+        // shape error somewhere inside it.
+        let format = value.get("format").and_then(serde_json::Value::as_u64);
+        let contract = value.get("contract").and_then(serde_json::Value::as_str);
+        if let (Some(format), Some(contract)) = (format, contract) {
+            check_version(format, contract)?;
+        }
+        let vectors: Vectors = serde_path_to_error::deserialize(value).map_err(|e| {
             let path = e.path().to_string();
             let inner = e.into_inner();
             if path == "." {
@@ -155,21 +163,7 @@ impl Vectors {
     /// The layout and contract are this host's, ids are unique, and every
     /// case names a config of the file.
     pub fn check(&self) -> Result<(), ConformanceError> {
-        if self.format != FORMAT {
-            return Err(ConformanceError::Unsupported(format!(
-                "the vectors file has format {}, and this host reads format {FORMAT}; \
-                 use the vectors shipped with this version of crm-consent",
-                self.format
-            )));
-        }
-        let ours = contract();
-        if minor_of(&self.contract) != minor_of(&ours) {
-            return Err(ConformanceError::Unsupported(format!(
-                "the vectors are for `{}`, and this host implements `{ours}`; \
-                 use vectors of the same contract",
-                self.contract
-            )));
-        }
+        check_version(u64::from(self.format), &self.contract)?;
         let mut ids = BTreeSet::new();
         for (i, v) in self.vectors.iter().enumerate() {
             if !ids.insert(v.id.as_str()) {
@@ -214,6 +208,24 @@ impl Vectors {
             .filter(|v| tags.is_empty() || tags.iter().any(|t| *t == v.pack || v.tags.contains(t)))
             .collect())
     }
+}
+
+/// The file's layout is [`FORMAT`] and its contract this host's `0.2.x`.
+fn check_version(format: u64, theirs: &str) -> Result<(), ConformanceError> {
+    if format != u64::from(FORMAT) {
+        return Err(ConformanceError::Unsupported(format!(
+            "the vectors file has format {format}, and this host reads format {FORMAT}; \
+             use the vectors shipped with this version of crm-consent"
+        )));
+    }
+    let ours = contract();
+    if minor_of(theirs) != minor_of(&ours) {
+        return Err(ConformanceError::Unsupported(format!(
+            "the vectors are for `{theirs}`, and this host implements `{ours}`; \
+             use vectors of the same contract"
+        )));
+    }
+    Ok(())
 }
 
 /// `crm:consent@0.2` of `crm:consent@0.2.x`: a 0.x contract is compatible
