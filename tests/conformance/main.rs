@@ -129,3 +129,49 @@ fn tags_select_a_pack() {
         .count();
     assert_eq!(report.selected, expected);
 }
+
+/// The same vectors under jco in Node, when `CRM_CONSENT_JCO` names a jco
+/// binary (npm's `@bytecodealliance/jco` 1.35, with `node` on the PATH).
+/// CI does not download jco, so without the variable this test only says
+/// it was skipped.
+#[test]
+fn under_jco_the_reference_plugin_passes_and_a_wrong_one_fails() {
+    let Some(jco) = std::env::var_os("CRM_CONSENT_JCO") else {
+        eprintln!("skipped: set CRM_CONSENT_JCO=/path/to/jco to run the kit under jco in Node");
+        return;
+    };
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/conformance/jco.mjs");
+    let run = |wasm: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let transpiled = std::process::Command::new(&jco)
+            .args(["transpile", wasm, "--name", "plugin", "-o"])
+            .arg(dir.path())
+            .output()
+            .expect("jco runs");
+        assert!(transpiled.status.success(), "{transpiled:?}");
+        std::fs::write(dir.path().join("package.json"), r#"{"type": "module"}"#).unwrap();
+        let out = std::process::Command::new("node")
+            .arg(script)
+            .arg(dir.path().join("plugin.js"))
+            .arg(FILE)
+            .output()
+            .expect("node runs");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let n = committed().vectors.len();
+    let (status, out) = run(crm_consent_tests::PLUGIN_WASM);
+    assert_eq!(status, Some(0), "{out}");
+    assert!(
+        out.contains(&format!("{n} passed, 0 failed of {n} cases")),
+        "{out}"
+    );
+    let (status, out) = run(crm_consent_tests::HOSTILE_WASM);
+    assert_eq!(status, Some(5), "{out}");
+    assert!(
+        out.contains("FAIL gdpr/restricted/single_email.no_purpose (decide)"),
+        "{out}"
+    );
+}
