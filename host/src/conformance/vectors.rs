@@ -92,7 +92,7 @@ impl Expected {
             },
             Decision::Deny(d) => bare(Outcome::Deny, d.code),
             Decision::Justify(j) => Expected {
-                reasons: j.reasons.iter().map(|r| r.0 as u32).collect(),
+                reasons: j.reasons.iter().map(|r| r.0).collect(),
                 ..bare(Outcome::Justify, j.code)
             },
         }
