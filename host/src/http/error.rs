@@ -227,6 +227,8 @@ fn status_of(code: &str) -> StatusCode {
         | "missing_export"
         | "incompatible_version"
         | "plugin_has_imports"
+        | "plugin_over_limits"
+        | "invalid_limits_manifest"
         | "wrong_types"
         | "config_refused"
         | "plugin_self_test_failed"
