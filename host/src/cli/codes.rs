@@ -55,6 +55,7 @@ impl SetupError {
             SetupError::Store(e) => e.code(),
             SetupError::NoPrevious(_) => "nothing_to_roll_back",
             SetupError::UnknownSwitch(_) => "unknown_switch",
+            SetupError::CapBelowActive { .. } => "cap_below_active_plugin",
         }
     }
 }

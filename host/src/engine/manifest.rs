@@ -21,16 +21,22 @@ pub const LIMITS_SECTION: &str = "crm-consent-limits";
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
     /// Core instances of one plugin instance (componentize-py needs 38).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub core_instances: Option<u32>,
     /// Linear memories of one plugin instance.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub memories: Option<u32>,
     /// Tables of one plugin instance.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tables: Option<u32>,
     /// The most linear memory of one plugin instance, in MiB.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub memory_mib: Option<u32>,
     /// Wall-clock time of one `decide`, `explain` or `reasons`, in ms.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub call_ms: Option<u64>,
     /// Wall-clock time a `decide-batch` gets per contact, in µs.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub batch_contact_us: Option<u64>,
 }
 
@@ -53,6 +59,20 @@ pub struct PluginLimits {
 }
 
 impl PluginLimits {
+    /// These limits in the manifest's words and units, every field set.
+    pub fn as_manifest(&self) -> Manifest {
+        Manifest {
+            core_instances: Some(self.core_instances),
+            memories: Some(self.memories),
+            tables: Some(self.tables),
+            memory_mib: Some(u32::try_from(self.memory_bytes >> 20).unwrap_or(u32::MAX)),
+            call_ms: Some(u64::try_from(self.call_timeout.as_millis()).unwrap_or(u64::MAX)),
+            batch_contact_us: Some(
+                u64::try_from(self.batch_time_per_contact.as_micros()).unwrap_or(u64::MAX),
+            ),
+        }
+    }
+
     /// Each value of `self` that exceeds `cap`, as (limit, asked, cap).
     fn over(&self, caps: &PluginLimits) -> Option<(&'static str, String, String)> {
         let mib = |b: usize| format!("{} MiB", b >> 20);
@@ -100,6 +120,42 @@ impl PluginLimits {
             .into_iter()
             .find(|(_, over, _, _)| *over)
             .map(|(name, _, asked, cap)| (name, asked, cap))
+    }
+}
+
+impl Manifest {
+    /// These values over `base`: each field this manifest declares replaces
+    /// `base`'s (how caps are read from the stored settings).
+    pub fn over(&self, base: &PluginLimits) -> PluginLimits {
+        let mib = |mib: u32| {
+            usize::try_from(mib)
+                .unwrap_or(usize::MAX)
+                .saturating_mul(1 << 20)
+        };
+        PluginLimits {
+            core_instances: self.core_instances.unwrap_or(base.core_instances),
+            memories: self.memories.unwrap_or(base.memories),
+            tables: self.tables.unwrap_or(base.tables),
+            memory_bytes: self.memory_mib.map_or(base.memory_bytes, mib),
+            call_timeout: self
+                .call_ms
+                .map_or(base.call_timeout, Duration::from_millis),
+            batch_time_per_contact: self
+                .batch_contact_us
+                .map_or(base.batch_time_per_contact, Duration::from_micros),
+        }
+    }
+
+    /// `self` with each field `newer` declares replaced.
+    pub fn updated(&self, newer: &Manifest) -> Manifest {
+        Manifest {
+            core_instances: newer.core_instances.or(self.core_instances),
+            memories: newer.memories.or(self.memories),
+            tables: newer.tables.or(self.tables),
+            memory_mib: newer.memory_mib.or(self.memory_mib),
+            call_ms: newer.call_ms.or(self.call_ms),
+            batch_contact_us: newer.batch_contact_us.or(self.batch_contact_us),
+        }
     }
 }
 

@@ -193,8 +193,14 @@ impl Engine {
     /// Creates the engine and starts its epoch ticker thread.
     pub fn new(opts: EngineOptions) -> Result<Self, EngineError> {
         check_options(&opts)?;
-        let defaults = default_limits(&opts);
+        let mut defaults = default_limits(&opts);
         let caps = opts.caps.unwrap_or(defaults);
+        // The deadlines are the process's (a CLI command waits longer than
+        // a request): a lower time cap tightens them rather than refusing.
+        defaults.call_timeout = defaults.call_timeout.min(caps.call_timeout);
+        defaults.batch_time_per_contact = defaults
+            .batch_time_per_contact
+            .min(caps.batch_time_per_contact);
         check_caps(&defaults, &caps)?;
 
         // The pool is sized for the caps; each store then holds its plugin
@@ -328,8 +334,14 @@ fn check_options(opts: &EngineOptions) -> Result<(), EngineError> {
     Ok(())
 }
 
-/// The limits of a plugin without a manifest: today's, tuned for the Rust
-/// reference plugin.
+impl EngineOptions {
+    /// The limits of a plugin without a manifest: today's, tuned for the
+    /// Rust reference plugin.
+    pub fn default_limits(&self) -> PluginLimits {
+        default_limits(self)
+    }
+}
+
 fn default_limits(opts: &EngineOptions) -> PluginLimits {
     PluginLimits {
         core_instances: CORE_INSTANCES_PER_COMPONENT,

@@ -210,6 +210,7 @@ fn status_of(code: &str) -> StatusCode {
         | "idempotency_key_reused"
         | "no_plugin"
         | "nothing_to_roll_back"
+        | "cap_below_active_plugin"
         | "nothing_to_justify" => StatusCode::CONFLICT,
         "unknown_code"
         | "unknown_reason"
