@@ -166,7 +166,7 @@ pub fn stored_caps(store: &Store) -> Result<Manifest, SetupError> {
 /// database's plugins is built with. A cap not set is the default limit.
 pub fn with_caps(store: &Store, mut opts: EngineOptions) -> Result<EngineOptions, SetupError> {
     let stored = stored_caps(store)?;
-    opts.caps = Some(stored.over(&opts.default_limits()));
+    opts.caps = Some(stored.over(&crate::engine::default_caps()));
     Ok(opts)
 }
 
@@ -183,7 +183,7 @@ pub fn set_caps(
 ) -> Result<PluginLimits, SetupError> {
     let caps = stored_caps(store)?.updated(newer);
     let mut opts = opts.clone();
-    opts.caps = Some(caps.over(&opts.default_limits()));
+    opts.caps = Some(caps.over(&crate::engine::default_caps()));
     let engine = Engine::new(opts)?;
     if let Some(active) = store.active_plugin()? {
         engine.check_limits(&active.bytes).map_err(|e| match e {
@@ -213,6 +213,13 @@ pub fn rollback(store: &mut Store, actor: &str) -> Result<PluginInfo, SetupError
             "the active plugin is the first one installed",
         ));
     }
+    // The active plugin always fits the caps (see `set_caps`), an earlier
+    // one too, or it is not made active.
+    let previous = store.plugin(plugins[active - 1].id)?;
+    crate::engine::check_limits(
+        &previous.bytes,
+        &with_caps(store, EngineOptions::default())?,
+    )?;
     Ok(store.activate_plugin(plugins[active - 1].id, actor)?)
 }
 

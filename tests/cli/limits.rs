@@ -76,3 +76,24 @@ fn a_cap_below_the_defaults_and_a_malformed_manifest_are_refused() {
         "{json}"
     );
 }
+
+#[test]
+fn a_rollback_to_a_plugin_over_the_caps_now_in_force_is_refused() {
+    let crm = Crm::ready();
+    crm.ok(&["setup", "limits", "--max-core-instances", "40"]);
+    let path = plugin_asking(&crm, "big.wasm", r#"{"core_instances": 40}"#);
+    crm.ok(&["setup", "upgrade", &path]);
+    // Bytes other than the bundled plugin's (those would reactivate #1).
+    let small = plugin_asking(&crm, "small.wasm", r#"{"memory_mib": 32}"#);
+    crm.ok(&["setup", "upgrade", &small]);
+    // The small plugin is active and fits: the cap may go down again.
+    crm.ok(&["setup", "limits", "--max-core-instances", "8"]);
+    let before = crm.json(&["setup", "list"]);
+    let (_, json) = crm.json_err(&["setup", "rollback"]);
+    assert_eq!(json["error"]["code"], "plugin_over_limits", "{json}");
+    assert_eq!(
+        crm.json(&["setup", "list"]),
+        before,
+        "the small plugin stays active"
+    );
+}

@@ -109,7 +109,7 @@ pub(crate) fn prepare(
     check_header(bytes)?;
     // Before compiling: a plugin over the caps costs no compile time (a
     // Python plugin takes minutes to compile).
-    let limits = limits_of(shared, bytes)?;
+    let limits = limits_of(&shared.defaults, &shared.caps, bytes)?;
     // The plugin is named by the bytes it runs, never by a caller's word:
     // this digest keys the cache and is what decisions are logged with.
     let sha256 = hex::encode(Sha256::digest(bytes));
@@ -166,10 +166,14 @@ pub(crate) fn prepare(
 
 /// The limits `bytes` would run with, from its manifest and the caps,
 /// reading section headers only.
-pub(crate) fn limits_of(shared: &Shared, bytes: &[u8]) -> Result<PluginLimits, EngineError> {
+pub(crate) fn limits_of(
+    defaults: &PluginLimits,
+    caps: &PluginLimits,
+    bytes: &[u8],
+) -> Result<PluginLimits, EngineError> {
     check_header(bytes)?;
     let manifest = manifest::read(bytes)?;
-    manifest::resolve(manifest.as_ref(), &shared.defaults, &shared.caps)
+    manifest::resolve(manifest.as_ref(), defaults, caps)
 }
 
 /// Recognises a binary component from its first 8 bytes, and names what the

@@ -74,7 +74,7 @@ impl PluginLimits {
     }
 
     /// Each value of `self` that exceeds `cap`, as (limit, asked, cap).
-    fn over(&self, caps: &PluginLimits) -> Option<(&'static str, String, String)> {
+    fn exceeding(&self, caps: &PluginLimits) -> Option<(&'static str, String, String)> {
         let mib = |b: usize| format!("{} MiB", b >> 20);
         let ms = |d: Duration| format!("{} ms", d.as_millis());
         let us = |d: Duration| format!("{} µs", d.as_micros());
@@ -161,7 +161,9 @@ impl Manifest {
 
 /// The limits of a plugin whose manifest is `manifest` (`None`: it has
 /// none), with `defaults` for what it does not declare; refused if any
-/// declared value is over `caps`.
+/// declared value is over `caps`. A plugin never gets less time than the
+/// process's deadline (a CLI command waits longer than a request): time is
+/// the backstop, fuel stops a loop first.
 pub(crate) fn resolve(
     manifest: Option<&Manifest>,
     defaults: &PluginLimits,
@@ -170,29 +172,14 @@ pub(crate) fn resolve(
     let Some(m) = manifest else {
         return Ok(*defaults);
     };
-    let limits = PluginLimits {
-        core_instances: m.core_instances.unwrap_or(defaults.core_instances),
-        memories: m.memories.unwrap_or(defaults.memories),
-        tables: m.tables.unwrap_or(defaults.tables),
-        memory_bytes: m.memory_mib.map_or(defaults.memory_bytes, |mib| {
-            usize::try_from(mib)
-                .unwrap_or(usize::MAX)
-                .saturating_mul(1 << 20)
-        }),
-        call_timeout: m
-            .call_ms
-            .map_or(defaults.call_timeout, Duration::from_millis),
-        batch_time_per_contact: m
-            .batch_contact_us
-            .map_or(defaults.batch_time_per_contact, Duration::from_micros),
-    };
-    if let Some((limit, asked, cap)) = limits.over(caps) {
+    // Only what it declares is checked: undeclared fields ask the cap itself.
+    if let Some((limit, asked, cap)) = m.over(caps).exceeding(caps) {
         return Err(EngineError::OverCap { limit, asked, cap });
     }
     let zero = [
-        ("core_instances", limits.core_instances == 0),
-        ("memory_mib", limits.memory_bytes == 0),
-        ("call_ms", limits.call_timeout.is_zero()),
+        ("core_instances", m.core_instances == Some(0)),
+        ("memory_mib", m.memory_mib == Some(0)),
+        ("call_ms", m.call_ms == Some(0)),
     ];
     if let Some((name, _)) = zero.into_iter().find(|(_, zero)| *zero) {
         return Err(EngineError::Manifest(format!(
@@ -200,6 +187,11 @@ pub(crate) fn resolve(
              or leave the field out for the default"
         )));
     }
+    let mut limits = m.over(defaults);
+    limits.call_timeout = limits.call_timeout.max(defaults.call_timeout);
+    limits.batch_time_per_contact = limits
+        .batch_time_per_contact
+        .max(defaults.batch_time_per_contact);
     Ok(limits)
 }
 

@@ -193,15 +193,7 @@ impl Engine {
     /// Creates the engine and starts its epoch ticker thread.
     pub fn new(opts: EngineOptions) -> Result<Self, EngineError> {
         check_options(&opts)?;
-        let mut defaults = default_limits(&opts);
-        let caps = opts.caps.unwrap_or(defaults);
-        // The deadlines are the process's (a CLI command waits longer than
-        // a request): a lower time cap tightens them rather than refusing.
-        defaults.call_timeout = defaults.call_timeout.min(caps.call_timeout);
-        defaults.batch_time_per_contact = defaults
-            .batch_time_per_contact
-            .min(caps.batch_time_per_contact);
-        check_caps(&defaults, &caps)?;
+        let (defaults, caps) = limits_of_options(&opts)?;
 
         // The pool is sized for the caps; each store then holds its plugin
         // to the limits it declared (see `limits::new_store`).
@@ -273,7 +265,7 @@ impl Engine {
     /// Reads the limits manifest of `bytes` and checks it against the caps,
     /// without compiling anything: the limits the plugin would run with.
     pub fn check_limits(&self, bytes: &[u8]) -> Result<PluginLimits, EngineError> {
-        load::limits_of(&self.shared, bytes)
+        load::limits_of(&self.shared.defaults, &self.shared.caps, bytes)
     }
 
     /// Checks that `bytes` are a consent plugin this host can run: a
@@ -342,6 +334,29 @@ impl EngineOptions {
     }
 }
 
+/// The caps when the admin set none: the library's default limits (10 ms a
+/// call), the same in every process, so that a plugin installed by the CLI
+/// is loaded by `serve`.
+pub fn default_caps() -> PluginLimits {
+    default_limits(&EngineOptions::default())
+}
+
+/// The defaults and caps of an engine built with `opts`.
+fn limits_of_options(opts: &EngineOptions) -> Result<(PluginLimits, PluginLimits), EngineError> {
+    let defaults = default_limits(opts);
+    let caps = opts.caps.unwrap_or_else(default_caps);
+    check_caps(&defaults, &caps)?;
+    Ok((defaults, caps))
+}
+
+/// Reads the limits manifest of `bytes` and checks it against the caps of
+/// `opts`, without an engine and without compiling: for activating a
+/// plugin that is installed already (a rollback).
+pub fn check_limits(bytes: &[u8], opts: &EngineOptions) -> Result<PluginLimits, EngineError> {
+    let (defaults, caps) = limits_of_options(opts)?;
+    load::limits_of(&defaults, &caps, bytes)
+}
+
 fn default_limits(opts: &EngineOptions) -> PluginLimits {
     PluginLimits {
         core_instances: CORE_INSTANCES_PER_COMPONENT,
@@ -353,9 +368,15 @@ fn default_limits(opts: &EngineOptions) -> PluginLimits {
     }
 }
 
-/// Caps below the defaults would refuse the reference plugin's own limits.
+/// Caps below the default counts or memory would refuse the reference
+/// plugin's own limits. (Its time is the process's deadline, never refused.)
 fn check_caps(defaults: &PluginLimits, caps: &PluginLimits) -> Result<(), EngineError> {
-    manifest::resolve(Some(&Manifest::default()), defaults, caps)
+    let asked = Manifest {
+        call_ms: None,
+        batch_contact_us: None,
+        ..defaults.as_manifest()
+    };
+    manifest::resolve(Some(&asked), defaults, caps)
         .map(drop)
         .map_err(|e| match e {
             EngineError::OverCap { limit, asked, cap } => EngineError::Options(format!(
