@@ -104,9 +104,10 @@ pub struct EngineOptions {
     /// loop first on a loaded machine.
     pub call_timeout: Duration,
     /// The most a plugin's limits manifest may ask for; a plugin asking more
-    /// is refused before it is compiled. `None`: the defaults above (and
-    /// [`CORE_INSTANCES_PER_COMPONENT`] etc.) are the caps too, so a plugin
-    /// may only declare tighter limits.
+    /// is refused before it is compiled. `None`: [`default_caps`] (today's
+    /// limits, 10 ms a call), with `memory_limit_bytes` if that is more, so
+    /// a plugin may only declare tighter limits. Caps below the defaults are
+    /// refused: the reference plugin must still run.
     pub caps: Option<PluginLimits>,
     /// Where compiled plugins are cached; `None` compiles on every load.
     pub cache_dir: Option<PathBuf>,
@@ -344,7 +345,10 @@ pub fn default_caps() -> PluginLimits {
 /// The defaults and caps of an engine built with `opts`.
 fn limits_of_options(opts: &EngineOptions) -> Result<(PluginLimits, PluginLimits), EngineError> {
     let defaults = default_limits(opts);
-    let caps = opts.caps.unwrap_or_else(default_caps);
+    let caps = opts.caps.unwrap_or_else(|| PluginLimits {
+        memory_bytes: defaults.memory_bytes.max(default_caps().memory_bytes),
+        ..default_caps()
+    });
     check_caps(&defaults, &caps)?;
     Ok((defaults, caps))
 }

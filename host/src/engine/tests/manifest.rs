@@ -174,3 +174,14 @@ fn caps_below_the_defaults_are_refused() {
     assert!(matches!(error, EngineError::Options(_)), "{error}");
     assert!(error.to_string().contains("memory_mib"), "{error}");
 }
+
+#[test]
+fn without_caps_an_embedder_may_raise_the_default_memory() {
+    let engine = engine_with(EngineOptions {
+        memory_limit_bytes: 64 << 20,
+        ..EngineOptions::default()
+    });
+    assert_eq!(engine.caps().memory_bytes, 64 << 20);
+    let plugin = engine.load(BUNDLED_PLUGIN).expect("loads");
+    assert_eq!(plugin.limits().memory_bytes, 64 << 20);
+}
