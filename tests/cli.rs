@@ -25,6 +25,8 @@ mod errors;
 mod export;
 #[path = "cli/import.rs"]
 mod import;
+#[path = "cli/limits.rs"]
+mod limits;
 #[path = "cli/opening.rs"]
 mod opening;
 #[path = "cli/pages.rs"]

@@ -6,7 +6,7 @@
 //! *before* anything is written, so a failed install leaves the active plugin
 //! exactly as it was.
 
-use crate::engine::{Engine, EngineError};
+use crate::engine::{Engine, EngineError, EngineOptions, Manifest, PluginLimits};
 use crate::hooks::convert;
 use crate::store::{Channel, PluginInfo, Store, StoreError, Switches};
 
@@ -32,6 +32,21 @@ pub enum SetupError {
          check_phone and e_marketing_privacy"
     )]
     UnknownSwitch(String),
+    /// A new cap is below what the active plugin declares.
+    #[error(
+        "the cap on {limit} ({cap}) is below what the active plugin #{plugin} asks \
+         ({asked}); install a plugin that asks less first, or keep the cap"
+    )]
+    CapBelowActive {
+        /// The manifest field.
+        limit: &'static str,
+        /// What the active plugin asks.
+        asked: String,
+        /// The refused cap.
+        cap: String,
+        /// The active plugin's id.
+        plugin: String,
+    },
 }
 
 /// One of the admin's privacy switches (Italian CRM plugin, SuperOffice).
@@ -139,6 +154,53 @@ pub fn install(
     Ok(store.install_plugin(bytes, &api, actor)?)
 }
 
+/// The admin's caps on plugin limits as stored (only the fields set).
+pub fn stored_caps(store: &Store) -> Result<Manifest, SetupError> {
+    match store.plugin_caps()? {
+        None => Ok(Manifest::default()),
+        Some(json) => Ok(crate::engine::parse_manifest(json.as_bytes())?),
+    }
+}
+
+/// `opts` with the stored caps applied: what every engine that runs this
+/// database's plugins is built with. A cap not set is the default limit.
+pub fn with_caps(store: &Store, mut opts: EngineOptions) -> Result<EngineOptions, SetupError> {
+    let stored = stored_caps(store)?;
+    opts.caps = Some(stored.over(&crate::engine::default_caps()));
+    Ok(opts)
+}
+
+/// Sets the caps named in `newer` (the others stay). Refused if a cap is
+/// below the default limits (the reference plugin must still run) or below
+/// what the active plugin declares: the active plugin always fits the caps,
+/// so changing them never changes what a hook decides, and needs no ledger
+/// entry. Returns the caps in force.
+pub fn set_caps(
+    store: &mut Store,
+    opts: &EngineOptions,
+    newer: &Manifest,
+    actor: &str,
+) -> Result<PluginLimits, SetupError> {
+    let caps = stored_caps(store)?.updated(newer);
+    let mut opts = opts.clone();
+    opts.caps = Some(caps.over(&crate::engine::default_caps()));
+    let engine = Engine::new(opts)?;
+    if let Some(active) = store.active_plugin()? {
+        engine.check_limits(&active.bytes).map_err(|e| match e {
+            EngineError::OverCap { limit, asked, cap } => SetupError::CapBelowActive {
+                limit,
+                asked,
+                cap,
+                plugin: active.info.id.to_string(),
+            },
+            other => other.into(),
+        })?;
+    }
+    let json = serde_json::to_string(&caps).expect("a manifest serializes");
+    store.set_plugin_caps(&json, actor)?;
+    Ok(*engine.caps())
+}
+
 /// Makes the plugin installed before the active one active again.
 pub fn rollback(store: &mut Store, actor: &str) -> Result<PluginInfo, SetupError> {
     let plugins = store.plugins()?;
@@ -151,6 +213,13 @@ pub fn rollback(store: &mut Store, actor: &str) -> Result<PluginInfo, SetupError
             "the active plugin is the first one installed",
         ));
     }
+    // The active plugin always fits the caps (see `set_caps`), an earlier
+    // one too, or it is not made active.
+    let previous = store.plugin(plugins[active - 1].id)?;
+    crate::engine::check_limits(
+        &previous.bytes,
+        &with_caps(store, EngineOptions::default())?,
+    )?;
     Ok(store.activate_plugin(plugins[active - 1].id, actor)?)
 }
 

@@ -138,7 +138,7 @@ pub(crate) fn decisions(ctx: &mut Ctx<'_>, args: DecisionsArgs) -> Result<()> {
     match (args.replay, args.contact) {
         (Some(DecisionsCommand::Replay { id }), _) => {
             let store = ctx.open_read_only()?;
-            let engine = ctx.engine()?;
+            let engine = ctx.engine(&store)?;
             let mut hooks = StoredHooks::new(&engine, store);
             let replay = hooks.replay(DecisionId(id))?;
             ctx.emit(&ReplayJson::of(&replay), |out| print_replay(out, &replay))

@@ -97,7 +97,7 @@ struct BulkJson<'a> {
 
 pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: CheckCommand) -> Result<Finished> {
     let store = ctx.open()?;
-    let engine = ctx.engine()?;
+    let engine = ctx.engine(&store)?;
     let mut hooks = StoredHooks::new(&engine, store);
     match cmd {
         CheckCommand::Send(s) => single(ctx, &mut hooks, s, Channel::SingleEmail),
@@ -204,7 +204,7 @@ fn or_none(s: &str) -> &str {
 
 pub(crate) fn justify(ctx: &mut Ctx<'_>, args: JustifyArgs) -> Result<()> {
     let store = ctx.open()?;
-    let engine = ctx.engine()?;
+    let engine = ctx.engine(&store)?;
     let mut hooks = StoredHooks::new(&engine, store);
     let done = justify_with(ctx, &mut hooks, &args)?;
     ctx.emit(&done, |out| {

@@ -23,6 +23,8 @@ impl EngineError {
             EngineError::IncompatibleVersion { .. } => "incompatible_version",
             EngineError::HasImports { .. } => "plugin_has_imports",
             EngineError::WrongTypes { .. } => "wrong_types",
+            EngineError::OverCap { .. } => "plugin_over_limits",
+            EngineError::Manifest(_) => "invalid_limits_manifest",
             EngineError::Instantiate(_) => "instantiate_failed",
             EngineError::Config(_) => "config_refused",
             EngineError::Fault { .. } => "plugin_fault",
@@ -53,6 +55,7 @@ impl SetupError {
             SetupError::Store(e) => e.code(),
             SetupError::NoPrevious(_) => "nothing_to_roll_back",
             SetupError::UnknownSwitch(_) => "unknown_switch",
+            SetupError::CapBelowActive { .. } => "cap_below_active_plugin",
         }
     }
 }

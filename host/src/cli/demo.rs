@@ -153,7 +153,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, opts: DemoOptions) -> Result<()> {
     let mut store = Store::create(&path)
         .with_context(|| format!("cannot create demo database {}", path.display()))?;
     let now = ctx.now;
-    let engine = ctx.engine()?;
+    let engine = ctx.engine(&store)?;
 
     let plugin = admin::install(&mut store, &engine, crate::BUNDLED_PLUGIN, DEMO_ACTOR)
         .context("cannot install the bundled plugin")?;

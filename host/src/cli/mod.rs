@@ -367,9 +367,15 @@ impl<'o> Ctx<'o> {
     }
 
     /// The wasmtime engine for this run, sharing compiled plugins through
-    /// the cache directory.
-    pub fn engine(&self) -> Result<Engine> {
-        let opts = EngineOptions {
+    /// the cache directory, under the caps set in `store`.
+    pub fn engine(&self, store: &Store) -> Result<Engine> {
+        let opts = crate::setup::with_caps(store, self.engine_options())?;
+        Engine::new(opts).context("cannot start the WebAssembly engine")
+    }
+
+    /// The engine options of a command, before the stored caps.
+    pub fn engine_options(&self) -> EngineOptions {
+        EngineOptions {
             cache_dir: self.cache_dir.clone(),
             // One command holds one policy at a time (two while replaying).
             max_instances: 4,
@@ -378,8 +384,7 @@ impl<'o> Ctx<'o> {
             // looping plugin, without failing an honest one.
             call_timeout: Duration::from_secs(2),
             ..EngineOptions::default()
-        };
-        Engine::new(opts).context("cannot start the WebAssembly engine")
+        }
     }
 
     /// Writes `value` as JSON whatever `--json` says.

@@ -8,6 +8,7 @@ use clap::{Subcommand, ValueEnum};
 use serde::Serialize;
 
 use super::{CliError, Ctx, when};
+use crate::engine::Manifest;
 use crate::setup::{self as admin, Switch};
 use crate::store::{PluginInfo, Store, Switches};
 
@@ -51,12 +52,74 @@ pub(crate) enum SetupCommand {
         /// The receiver's http:// or https:// URL
         url: String,
     },
+    /// Show or set the caps on what a plugin's limits manifest
+    /// (`crm-consent-limits` section) may ask for; a plugin asking more is
+    /// refused at install, before it is compiled
+    Limits(CapFlags),
     /// Show or set the controller named in every export (ISO/IEC TS 27560),
     /// e.g. "Example Ltd, privacy@example.com"
     Controller {
         /// Who decides on the processing, and how to reach them
         name: Option<String>,
     },
+}
+
+/// The caps, one flag per manifest field; those not given stay as they are.
+#[derive(Debug, clap::Args)]
+pub(crate) struct CapFlags {
+    /// Core instances per plugin instance (default 8; componentize-py needs 38)
+    #[arg(long)]
+    max_core_instances: Option<u32>,
+    /// Linear memories per plugin instance (default 2)
+    #[arg(long)]
+    max_memories: Option<u32>,
+    /// Tables per plugin instance (default 4)
+    #[arg(long)]
+    max_tables: Option<u32>,
+    /// Linear memory per plugin instance, in MiB (default 32)
+    #[arg(long)]
+    max_memory_mib: Option<u32>,
+    /// Wall-clock time of one call, in ms (default: the process's call deadline)
+    #[arg(long)]
+    max_call_ms: Option<u64>,
+    /// Wall-clock time per contact of a batch, in µs (default 2)
+    #[arg(long)]
+    max_batch_contact_us: Option<u64>,
+}
+
+impl CapFlags {
+    fn manifest(&self) -> Manifest {
+        Manifest {
+            core_instances: self.max_core_instances,
+            memories: self.max_memories,
+            tables: self.max_tables,
+            memory_mib: self.max_memory_mib,
+            call_ms: self.max_call_ms,
+            batch_contact_us: self.max_batch_contact_us,
+        }
+    }
+}
+
+/// `setup limits`: shows the caps, after setting those given.
+fn limits(ctx: &mut Ctx<'_>, flags: &CapFlags) -> Result<()> {
+    let newer = flags.manifest();
+    let caps = if newer == Manifest::default() {
+        let store = ctx.open_read_only()?;
+        admin::with_caps(&store, ctx.engine_options())?
+            .caps
+            .expect("with_caps sets the caps")
+    } else {
+        let mut store = ctx.open()?;
+        admin::set_caps(&mut store, &ctx.engine_options(), &newer, &ctx.actor)?
+    };
+    let caps = caps.as_manifest();
+    ctx.emit(&caps, |out| {
+        let value = serde_json::to_value(&caps).expect("a manifest serializes");
+        for (name, value) in value.as_object().into_iter().flatten() {
+            writeln!(out, "max {name} {value}")?;
+        }
+        Ok(())
+    })
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -133,6 +196,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: SetupCommand) -> Result<()> {
                 },
             )
         }
+        SetupCommand::Limits(flags) => limits(ctx, &flags),
         SetupCommand::Rollback => {
             let mut store = ctx.open()?;
             let info = admin::rollback(&mut store, &ctx.actor)?;
@@ -218,7 +282,7 @@ fn install(ctx: &mut Ctx<'_>, plugin: Option<PathBuf>, bundled: bool, upgrade: b
     } else {
         ctx.open()?
     };
-    let engine = ctx.engine()?;
+    let engine = ctx.engine(&store)?;
     let info = admin::install(&mut store, &engine, &bytes, &ctx.actor)
         .with_context(|| format!("cannot install {from}"))?;
     let verb = if upgrade { "upgraded to" } else { "installed" };

@@ -70,6 +70,24 @@ pub enum EngineError {
         /// What wasmtime found wrong.
         detail: String,
     },
+    /// The plugin's limits manifest asks for more than the admin's caps;
+    /// found before compiling.
+    #[error(
+        "the plugin asks for {limit} {asked}, over the cap of {cap}; raise the cap with \
+         `crm-consent setup limits` if you trust the plugin, or lower what its \
+         `crm-consent-limits` section asks"
+    )]
+    OverCap {
+        /// The manifest field, e.g. `core_instances`.
+        limit: &'static str,
+        /// What the plugin asks, with its unit.
+        asked: String,
+        /// The cap, with its unit.
+        cap: String,
+    },
+    /// The plugin's `crm-consent-limits` section cannot be read.
+    #[error("invalid limits manifest: {0}")]
+    Manifest(String),
     /// wasmtime could not instantiate the component (e.g. the instance pool is full).
     #[error("cannot instantiate the plugin: {0}")]
     Instantiate(String),

@@ -5,13 +5,19 @@
 use wasmtime::{ResourceLimiter, Store, StoreLimits, StoreLimitsBuilder};
 
 use super::error::Budget;
-use super::fuel::BATCH_TIME_PER_CONTACT;
-use super::{Fault, Shared, ticks};
+use super::{Fault, PluginLimits, SETUP_TIMEOUT, Shared, ticks};
 
 /// The data of a plugin store: its limits, and whether a memory growth was
 /// refused (which tells an out-of-memory apart from any other trap).
 pub(crate) struct StoreState {
     limits: StoreLimits,
+    /// The plugin's own limits (its manifest, bounded by the caps).
+    plugin: PluginLimits,
+    /// `plugin.call_timeout` in ticks.
+    call_ticks: u64,
+    /// The deadline of instantiation and `policy.create`: at least
+    /// `SETUP_TIMEOUT`, at least `plugin.call_timeout`.
+    setup_timeout: std::time::Duration,
     memory_refused: bool,
 }
 
@@ -60,9 +66,13 @@ impl ResourceLimiter for StoreState {
     }
 }
 
-pub(crate) fn new_store(shared: &Shared) -> Store<StoreState> {
+pub(crate) fn new_store(shared: &Shared, plugin: &PluginLimits) -> Store<StoreState> {
+    let to_usize = |n: u32| usize::try_from(n).unwrap_or(usize::MAX);
     let limits = StoreLimitsBuilder::new()
-        .memory_size(shared.opts.memory_limit_bytes)
+        .memory_size(plugin.memory_bytes)
+        .instances(to_usize(plugin.core_instances))
+        .memories(to_usize(plugin.memories))
+        .tables(to_usize(plugin.tables))
         // A refused growth traps at once instead of returning -1 to a guest
         // that would abort anyway: the fault is then reported where it happened.
         .trap_on_grow_failure(true)
@@ -71,6 +81,9 @@ pub(crate) fn new_store(shared: &Shared) -> Store<StoreState> {
         &shared.wasm,
         StoreState {
             limits,
+            plugin: *plugin,
+            call_ticks: ticks(plugin.call_timeout),
+            setup_timeout: plugin.call_timeout.max(SETUP_TIMEOUT),
             memory_refused: false,
         },
     );
@@ -92,27 +105,29 @@ pub(crate) enum Limit {
 }
 
 impl Limit {
-    fn budget(self, shared: &Shared) -> (Budget, u64) {
+    fn budget(self, shared: &Shared, state: &StoreState) -> (Budget, u64) {
         let fuel = shared.opts.fuel;
+        let plugin = &state.plugin;
         match self {
             Limit::Setup => (
                 Budget {
-                    timeout: shared.setup_timeout,
+                    timeout: state.setup_timeout,
                     fuel: fuel.map(|f| f.setup),
                 },
-                shared.setup_ticks,
+                ticks(state.setup_timeout),
             ),
             Limit::Call => (
                 Budget {
-                    timeout: shared.opts.call_timeout,
+                    timeout: plugin.call_timeout,
                     fuel: fuel.map(|f| f.call),
                 },
-                shared.deadline_ticks,
+                state.call_ticks,
             ),
             Limit::Batch(contacts) => {
-                let extra = BATCH_TIME_PER_CONTACT
+                let extra = plugin
+                    .batch_time_per_contact
                     .saturating_mul(u32::try_from(contacts).unwrap_or(u32::MAX));
-                let timeout = shared.opts.call_timeout.saturating_add(extra);
+                let timeout = plugin.call_timeout.saturating_add(extra);
                 (
                     Budget {
                         timeout,
@@ -127,7 +142,7 @@ impl Limit {
 
 /// Gives the store a fresh fuel budget and deadline for the next call.
 pub(crate) fn arm(store: &mut Store<StoreState>, shared: &Shared, limit: Limit) {
-    let (budget, ticks) = limit.budget(shared);
+    let (budget, ticks) = limit.budget(shared, store.data());
     if let Some(fuel) = budget.fuel {
         store
             .set_fuel(fuel)
@@ -145,8 +160,8 @@ pub(crate) fn fault_of(
     Fault::classify(
         error,
         store.data().memory_refused,
-        limit.budget(shared).0,
-        shared.opts.memory_limit_bytes,
+        limit.budget(shared, store.data()).0,
+        store.data().plugin.memory_bytes,
     )
 }
 

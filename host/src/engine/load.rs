@@ -11,6 +11,7 @@ use wasmtime::component::{Component, InstancePre};
 use super::bindings::{Config, ConsentPluginIndices};
 use super::cache::{self, Compiled};
 use super::limits::StoreState;
+use super::manifest::{self, PluginLimits};
 use super::policy::{self, Policy};
 use super::{API_PACKAGE, API_VERSION, EngineError, Shared};
 use wasmtime::component::ComponentExportIndex;
@@ -42,6 +43,8 @@ pub(crate) struct PluginInner {
     pub(crate) info: ComponentInfo,
     pub(crate) pre: InstancePre<StoreState>,
     pub(crate) exports: Exports,
+    /// The limits its stores run with: its manifest, bounded by the caps.
+    pub(crate) limits: PluginLimits,
     #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) compiled: Compiled,
 }
@@ -55,6 +58,12 @@ impl Plugin {
     /// What validation found.
     pub fn info(&self) -> &ComponentInfo {
         &self.inner.info
+    }
+
+    /// The limits its instances run with: what its manifest declares, or
+    /// the engine's defaults.
+    pub fn limits(&self) -> &PluginLimits {
+        &self.inner.limits
     }
 
     /// Instantiates the plugin and builds its `policy` resource from `cfg`.
@@ -98,6 +107,9 @@ pub(crate) fn prepare(
     cache: Cache,
 ) -> Result<Plugin, EngineError> {
     check_header(bytes)?;
+    // Before compiling: a plugin over the caps costs no compile time (a
+    // Python plugin takes minutes to compile).
+    let limits = limits_of(&shared.defaults, &shared.caps, bytes)?;
     // The plugin is named by the bytes it runs, never by a caller's word:
     // this digest keys the cache and is what decisions are logged with.
     let sha256 = hex::encode(Sha256::digest(bytes));
@@ -134,7 +146,7 @@ pub(crate) fn prepare(
         decide: method("[method]policy.decide")?,
         decide_batch: method("[method]policy.decide-batch")?,
     };
-    policy::trial_instantiate(shared, &pre, &entry_points, &api_version)?;
+    policy::trial_instantiate(shared, &limits, &pre, &entry_points, &api_version)?;
     Ok(Plugin {
         inner: Arc::new(PluginInner {
             shared: shared.clone(),
@@ -146,9 +158,22 @@ pub(crate) fn prepare(
             },
             pre,
             exports: entry_points,
+            limits,
             compiled,
         }),
     })
+}
+
+/// The limits `bytes` would run with, from its manifest and the caps,
+/// reading section headers only.
+pub(crate) fn limits_of(
+    defaults: &PluginLimits,
+    caps: &PluginLimits,
+    bytes: &[u8],
+) -> Result<PluginLimits, EngineError> {
+    check_header(bytes)?;
+    let manifest = manifest::read(bytes)?;
+    manifest::resolve(manifest.as_ref(), defaults, caps)
 }
 
 /// Recognises a binary component from its first 8 bytes, and names what the

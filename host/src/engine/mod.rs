@@ -22,6 +22,7 @@ mod error;
 mod fuel;
 mod limits;
 mod load;
+mod manifest;
 mod policy;
 #[cfg(test)]
 mod tests;
@@ -49,6 +50,9 @@ pub use contact::{Decision, Denied, JustifyNeeded};
 pub use error::{EngineError, Fault, FaultKind};
 pub use fuel::FuelBudget;
 pub use load::{ComponentInfo, Plugin};
+pub use manifest::{
+    LIMITS_SECTION, Manifest, PluginLimits, parse as parse_manifest, with_manifest,
+};
 pub use policy::Policy;
 
 use limits::StoreState;
@@ -80,20 +84,31 @@ const MEMORY_GUARD_BYTES: u64 = 2 << 20;
 const WASM32_SPACE: u64 = 4 << 30;
 
 /// A Rust component has one core instance, plus a few shim instances that
-/// `wit-component` adds; a wider margin costs nothing but bookkeeping.
-const CORE_INSTANCES_PER_COMPONENT: u32 = 8;
-const MEMORIES_PER_COMPONENT: u32 = 2;
-const TABLES_PER_COMPONENT: u32 = 4;
+/// `wit-component` adds; a wider margin costs nothing but bookkeeping. The
+/// default of a plugin without a limits manifest.
+pub const CORE_INSTANCES_PER_COMPONENT: u32 = 8;
+/// The plugin's own memory, plus one for an adapter shim if any.
+pub const MEMORIES_PER_COMPONENT: u32 = 2;
+/// The indirect-call table, plus the shims' tables.
+pub const TABLES_PER_COMPONENT: u32 = 4;
 
 /// Limits and caching for an [`Engine`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EngineOptions {
-    /// The most linear memory one plugin instance may use. Default 32 MiB.
+    /// The most linear memory one plugin instance may use, unless its
+    /// limits manifest declares otherwise. Default 32 MiB.
     pub memory_limit_bytes: usize,
-    /// The longest one call into the plugin may run, wall clock. Default
-    /// 10 ms; a `decide-batch` gets 2 µs more per contact. The backstop
-    /// behind `fuel`, which stops a loop first on a loaded machine.
+    /// The longest one call into the plugin may run, wall clock, unless its
+    /// limits manifest declares otherwise. Default 10 ms; a `decide-batch`
+    /// gets 2 µs more per contact. The backstop behind `fuel`, which stops a
+    /// loop first on a loaded machine.
     pub call_timeout: Duration,
+    /// The most a plugin's limits manifest may ask for; a plugin asking more
+    /// is refused before it is compiled. `None`: [`default_caps`] (today's
+    /// limits, 10 ms a call), with `memory_limit_bytes` if that is more, so
+    /// a plugin may only declare tighter limits. Caps below the defaults are
+    /// refused: the reference plugin must still run.
+    pub caps: Option<PluginLimits>,
     /// Where compiled plugins are cached; `None` compiles on every load.
     pub cache_dir: Option<PathBuf>,
     /// The most plugin instances alive at once in this engine (each
@@ -140,6 +155,7 @@ impl Default for EngineOptions {
             call_timeout: Duration::from_millis(10),
             cache_dir: None,
             max_instances: 64,
+            caps: None,
             fuel: Some(FuelBudget::default()),
             profiling: Profiling::Off,
         }
@@ -162,12 +178,10 @@ pub(crate) struct Shared {
     pub(crate) wasm: wasmtime::Engine,
     pub(crate) linker: Linker<StoreState>,
     pub(crate) opts: EngineOptions,
-    /// `opts.call_timeout` in ticks of [`TICK`].
-    pub(crate) deadline_ticks: u64,
-    /// The deadline of instantiation and `policy.create`, at least `opts.call_timeout`.
-    pub(crate) setup_timeout: Duration,
-    /// `setup_timeout` in ticks of [`TICK`].
-    pub(crate) setup_ticks: u64,
+    /// The limits of a plugin that declares none.
+    pub(crate) defaults: PluginLimits,
+    /// The most a plugin may declare.
+    pub(crate) caps: PluginLimits,
     /// Hex digest of `precompile_compatibility_hash`: part of the cache key.
     pub(crate) compatibility: String,
     /// The profiler the engine was built with (option or environment).
@@ -180,17 +194,20 @@ impl Engine {
     /// Creates the engine and starts its epoch ticker thread.
     pub fn new(opts: EngineOptions) -> Result<Self, EngineError> {
         check_options(&opts)?;
+        let (defaults, caps) = limits_of_options(&opts)?;
 
+        // The pool is sized for the caps; each store then holds its plugin
+        // to the limits it declared (see `limits::new_store`).
         let mut pool = PoolingAllocationConfig::new();
         let n = opts.max_instances;
         pool.total_component_instances(n)
-            .total_core_instances(n.saturating_mul(CORE_INSTANCES_PER_COMPONENT))
-            .max_core_instances_per_component(CORE_INSTANCES_PER_COMPONENT)
-            .total_memories(n.saturating_mul(MEMORIES_PER_COMPONENT))
-            .max_memories_per_component(MEMORIES_PER_COMPONENT)
-            .total_tables(n.saturating_mul(TABLES_PER_COMPONENT))
-            .max_tables_per_component(TABLES_PER_COMPONENT)
-            .max_memory_size(opts.memory_limit_bytes)
+            .total_core_instances(n.saturating_mul(caps.core_instances))
+            .max_core_instances_per_component(caps.core_instances)
+            .total_memories(n.saturating_mul(caps.memories))
+            .max_memories_per_component(caps.memories)
+            .total_tables(n.saturating_mul(caps.tables))
+            .max_tables_per_component(caps.tables)
+            .max_memory_size(caps.memory_bytes)
             .max_unused_warm_slots(n);
 
         let profiling = opts.profiling.effective();
@@ -222,14 +239,12 @@ impl Engine {
             hex::encode(&hasher.0.finalize()[..12])
         };
         let ticker = Ticker::start(wasm.clone())?;
-        let setup_timeout = opts.call_timeout.max(SETUP_TIMEOUT);
         Ok(Engine {
             shared: Arc::new(Shared {
                 linker: Linker::new(&wasm),
                 wasm,
-                deadline_ticks: ticks(opts.call_timeout),
-                setup_timeout,
-                setup_ticks: ticks(setup_timeout),
+                defaults,
+                caps,
                 opts,
                 compatibility,
                 profiling,
@@ -241,6 +256,17 @@ impl Engine {
     /// The options this engine was created with.
     pub fn options(&self) -> &EngineOptions {
         &self.shared.opts
+    }
+
+    /// The most a plugin's limits manifest may ask for.
+    pub fn caps(&self) -> &PluginLimits {
+        &self.shared.caps
+    }
+
+    /// Reads the limits manifest of `bytes` and checks it against the caps,
+    /// without compiling anything: the limits the plugin would run with.
+    pub fn check_limits(&self, bytes: &[u8]) -> Result<PluginLimits, EngineError> {
+        load::limits_of(&self.shared.defaults, &self.shared.caps, bytes)
     }
 
     /// Checks that `bytes` are a consent plugin this host can run: a
@@ -299,6 +325,70 @@ fn check_options(opts: &EngineOptions) -> Result<(), EngineError> {
         fuel.check()?;
     }
     Ok(())
+}
+
+impl EngineOptions {
+    /// The limits of a plugin without a manifest: today's, tuned for the
+    /// Rust reference plugin.
+    pub fn default_limits(&self) -> PluginLimits {
+        default_limits(self)
+    }
+}
+
+/// The caps when the admin set none: the library's default limits (10 ms a
+/// call), the same in every process, so that a plugin installed by the CLI
+/// is loaded by `serve`.
+pub fn default_caps() -> PluginLimits {
+    default_limits(&EngineOptions::default())
+}
+
+/// The defaults and caps of an engine built with `opts`.
+fn limits_of_options(opts: &EngineOptions) -> Result<(PluginLimits, PluginLimits), EngineError> {
+    let defaults = default_limits(opts);
+    let caps = opts.caps.unwrap_or_else(|| PluginLimits {
+        memory_bytes: defaults.memory_bytes.max(default_caps().memory_bytes),
+        ..default_caps()
+    });
+    check_caps(&defaults, &caps)?;
+    Ok((defaults, caps))
+}
+
+/// Reads the limits manifest of `bytes` and checks it against the caps of
+/// `opts`, without an engine and without compiling: for activating a
+/// plugin that is installed already (a rollback).
+pub fn check_limits(bytes: &[u8], opts: &EngineOptions) -> Result<PluginLimits, EngineError> {
+    let (defaults, caps) = limits_of_options(opts)?;
+    load::limits_of(&defaults, &caps, bytes)
+}
+
+fn default_limits(opts: &EngineOptions) -> PluginLimits {
+    PluginLimits {
+        core_instances: CORE_INSTANCES_PER_COMPONENT,
+        memories: MEMORIES_PER_COMPONENT,
+        tables: TABLES_PER_COMPONENT,
+        memory_bytes: opts.memory_limit_bytes,
+        call_timeout: opts.call_timeout,
+        batch_time_per_contact: fuel::BATCH_TIME_PER_CONTACT,
+    }
+}
+
+/// Caps below the default counts or memory would refuse the reference
+/// plugin's own limits. (Its time is the process's deadline, never refused.)
+fn check_caps(defaults: &PluginLimits, caps: &PluginLimits) -> Result<(), EngineError> {
+    let asked = Manifest {
+        call_ms: None,
+        batch_contact_us: None,
+        ..defaults.as_manifest()
+    };
+    manifest::resolve(Some(&asked), defaults, caps)
+        .map(drop)
+        .map_err(|e| match e {
+            EngineError::OverCap { limit, asked, cap } => EngineError::Options(format!(
+                "the cap on `{limit}` ({cap}) is below the default limit ({asked}); \
+                 raise the cap or lower the default"
+            )),
+            other => other,
+        })
 }
 
 /// A timeout in epoch ticks, rounded up: a call never gets less than asked.

@@ -16,7 +16,7 @@ use super::contact::{ContactState, Decision, Denied, JustifyNeeded};
 use super::limits::{Limit, StoreState, arm, fault_of, is_guest_fault, new_store};
 use super::load::{Exports, Plugin, PluginInner};
 use super::verdicts::{CODES, VerdictList};
-use super::{EngineError, Fault, FaultKind, Shared};
+use super::{EngineError, Fault, FaultKind, PluginLimits, Shared};
 
 /// What `explain` answers when the plugin cannot.
 const FAULT_SENTENCE: &str = "No explanation is available: the consent plugin failed, so contact is denied until it works again.";
@@ -38,11 +38,12 @@ type DecideBatchFunc<'a> =
 /// validation wasmtime only does against an instance).
 fn instantiate(
     shared: &Shared,
+    limits: &PluginLimits,
     pre: &InstancePre<StoreState>,
     exports: &Exports,
     api_version: &str,
 ) -> Result<(Store<StoreState>, ConsentPlugin, [Func; 2]), EngineError> {
-    let mut store = new_store(shared);
+    let mut store = new_store(shared, limits);
     let instance = pre.instantiate(&mut store).map_err(|e| {
         if is_guest_fault(&store, &e) {
             EngineError::Fault {
@@ -88,11 +89,12 @@ fn instantiate(
 
 pub(crate) fn trial_instantiate(
     shared: &Arc<Shared>,
+    limits: &PluginLimits,
     pre: &InstancePre<StoreState>,
     exports: &Exports,
     api_version: &str,
 ) -> Result<(), EngineError> {
-    instantiate(shared, pre, exports, api_version).map(drop)
+    instantiate(shared, limits, pre, exports, api_version).map(drop)
 }
 
 /// One live instance and its `policy` resource.
@@ -111,6 +113,7 @@ impl Live {
         let shared = &plugin.shared;
         let (mut store, bindings, [decide, decide_batch]) = instantiate(
             shared,
+            &plugin.limits,
             &plugin.pre,
             &plugin.exports,
             &plugin.info.api_version,

@@ -210,6 +210,7 @@ fn status_of(code: &str) -> StatusCode {
         | "idempotency_key_reused"
         | "no_plugin"
         | "nothing_to_roll_back"
+        | "cap_below_active_plugin"
         | "nothing_to_justify" => StatusCode::CONFLICT,
         "unknown_code"
         | "unknown_reason"
@@ -227,6 +228,8 @@ fn status_of(code: &str) -> StatusCode {
         | "missing_export"
         | "incompatible_version"
         | "plugin_has_imports"
+        | "plugin_over_limits"
+        | "invalid_limits_manifest"
         | "wrong_types"
         | "config_refused"
         | "plugin_self_test_failed"

@@ -118,14 +118,25 @@ impl Server {
     /// Opens the database, starts the engine and binds the address.
     pub async fn bind(opts: ServeOptions) -> Result<Server, ServeError> {
         // Fail at start, not at the first request, on a missing database.
-        drop(Store::open(&opts.db)?);
-        let engine = Engine::new(EngineOptions {
-            cache_dir: opts.cache_dir.clone(),
-            // Every pooled connection holds one policy; replays take one more.
-            max_instances: u32::try_from(opts.connections * 2 + 2).unwrap_or(u32::MAX),
-            call_timeout: CALL_TIMEOUT,
-            ..EngineOptions::default()
+        let store = Store::open(&opts.db)?;
+        // The caps are read once: a change needs a restart of `serve`.
+        let engine_options = crate::setup::with_caps(
+            &store,
+            EngineOptions {
+                cache_dir: opts.cache_dir.clone(),
+                // Every pooled connection holds one policy; replays take one more.
+                max_instances: u32::try_from(opts.connections * 2 + 2).unwrap_or(u32::MAX),
+                call_timeout: CALL_TIMEOUT,
+                ..EngineOptions::default()
+            },
+        )
+        .map_err(|e| match e {
+            crate::setup::SetupError::Store(e) => ServeError::Store(e),
+            crate::setup::SetupError::Plugin(e) => ServeError::Engine(e),
+            other => ServeError::Engine(crate::engine::EngineError::Options(other.to_string())),
         })?;
+        drop(store);
+        let engine = Engine::new(engine_options)?;
         let pool = pool::Pool::new(opts.db.clone(), engine, opts.connections.max(1));
         let listener = TcpListener::bind(opts.listen)
             .await

@@ -183,4 +183,25 @@ impl Store {
             .optional()?;
         id.map(|id| self.plugin(id)).transpose()
     }
+
+    /// The admin's caps on what a plugin's limits manifest may ask for, as
+    /// the manifest's JSON; `None` until set (the engine's defaults). Not in
+    /// the ledger: the caps only gate which plugin may be installed, and
+    /// the active plugin always fits them (see `setup::set_caps`).
+    pub fn plugin_caps(&self) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT value FROM page_settings WHERE name = ?1")?
+            .query_row([PLUGIN_CAPS], |row| row.get(0))
+            .optional()?)
+    }
+
+    /// Stores the caps, as a limits manifest's JSON.
+    pub fn set_plugin_caps(&mut self, json: &str, actor: &str) -> Result<()> {
+        self.put_page_setting(PLUGIN_CAPS, json, actor)
+    }
 }
+
+/// The `page_settings` row holding the plugin caps (no migration: the table
+/// holds any named setting, like the controller).
+const PLUGIN_CAPS: &str = "plugin_caps";

@@ -5,6 +5,7 @@ mod bulk;
 mod crash;
 mod export;
 mod imports;
+mod limits;
 mod notify;
 mod rejections;
 mod retention;

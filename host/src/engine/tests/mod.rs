@@ -6,6 +6,7 @@ mod cache;
 mod checks;
 mod fixtures;
 mod load;
+mod manifest;
 mod perf;
 mod policy;
 mod real_plugin;

@@ -35,7 +35,7 @@ const NOW: i64 = 1_750_000_000;
 const DAY: i64 = 86_400;
 
 /// A contact who gave the newsletter consent (type 1 of `fixtures::config`) a day ago.
-fn consenting_contact() -> ContactState {
+pub(super) fn consenting_contact() -> ContactState {
     ContactState {
         consents: vec![ConsentRecord {
             type_id: 1,
