@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Context as _, Result};
 use clap::Subcommand;
 
-use super::{Ctx, Finished};
+use super::{CliError, Ctx, Finished};
 use crate::conformance::{self, Check, Report, Vectors};
 
 /// The vectors shipped with this version, used without `--vectors`.
@@ -44,7 +44,16 @@ pub(crate) fn run(ctx: &mut Ctx, cmd: PluginCommand) -> Result<Finished> {
         }
         None => Vectors::parse(BUNDLED_VECTORS)?,
     };
-    let engine = ctx.engine()?;
+    // A plugin file is tested under the caps of the database, when there is
+    // one, so it passes here only if it could be installed there.
+    let engine = match ctx.open_read_only() {
+        Ok(store) => ctx.engine(&store)?,
+        Err(e) if matches!(e.downcast_ref(), Some(CliError::NoDatabase(_))) => {
+            crate::engine::Engine::new(ctx.engine_options())
+                .context("cannot start the WebAssembly engine")?
+        }
+        Err(e) => return Err(e),
+    };
     let report = conformance::run(&engine, &bytes, &vectors, &tags)?;
     ctx.emit(&report, |out| text(out, &report))?;
     Ok(if report.passed_all() {
