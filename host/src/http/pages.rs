@@ -13,13 +13,15 @@ use std::sync::OnceLock;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use minijinja::{Environment, Value, context};
 use serde_json::json;
 
+use super::error::ApiError;
 use super::pool::Pool;
 use crate::pages::{self, Language, Msg, PageError, Visitor};
 use crate::store::ContactId;
@@ -35,36 +37,53 @@ pub(crate) fn routes() -> Router<Pool> {
         )
 }
 
-/// Who is asking, and in which language to answer.
+/// Who is asking, and in which language to answer: every page reads both
+/// from the request, so they are one extractor.
 struct Visit {
     language: Language,
     visitor: Visitor,
 }
 
-fn visit(headers: &HeaderMap, from: SocketAddr) -> Visit {
-    let header = |name| headers.get(name).and_then(|v| v.to_str().ok());
-    Visit {
-        language: Language::negotiate(header(header::ACCEPT_LANGUAGE)),
-        visitor: Visitor {
-            ip: Some(from.ip().to_string()),
-            user_agent: header(header::USER_AGENT).map(str::to_owned),
-        },
+impl<S: Send + Sync> FromRequestParts<S> for Visit {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let from = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(from)| from.ip().to_string());
+        let header = |name| parts.headers.get(name).and_then(|v| v.to_str().ok());
+        Ok(Visit {
+            language: Language::negotiate(header(header::ACCEPT_LANGUAGE)),
+            visitor: Visitor {
+                ip: from,
+                user_agent: header(header::USER_AGENT).map(str::to_owned),
+            },
+        })
     }
 }
 
-async fn form(
-    State(pool): State<Pool>,
-    Path(token): Path<String>,
-    ConnectInfo(from): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+/// The page for a pooled call's outcome: `done` for a success, the friendly
+/// error page for a link that cannot be used, the pool's error otherwise.
+fn respond<T>(
+    outcome: Result<Result<T, PageError>, ApiError>,
+    language: Language,
+    done: impl FnOnce(T) -> Response,
 ) -> Response {
-    let v = visit(&headers, from);
+    match outcome {
+        Ok(Ok(value)) => done(value),
+        Ok(Err(e)) => failure(&e, language),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn form(State(pool): State<Pool>, Path(token): Path<String>, v: Visit) -> Response {
     let language = v.language;
     let page = pool
         .run(move |hooks| Ok(pages::form_page(hooks.store(), &token, language)))
         .await;
-    match page {
-        Ok(Ok(page)) => render(
+    respond(page, language, |page| {
+        render(
             StatusCode::OK,
             "form.html",
             context! {
@@ -74,20 +93,16 @@ async fn form(
                 body => Value::from_safe_string(page.html),
                 submit => Msg::FormSubmit.text(language),
             },
-        ),
-        Ok(Err(e)) => failure(&e, language),
-        Err(e) => e.into_response(),
-    }
+        )
+    })
 }
 
 async fn submit(
     State(pool): State<Pool>,
     Path(token): Path<String>,
-    ConnectInfo(from): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    v: Visit,
     body: Bytes,
 ) -> Response {
-    let v = visit(&headers, from);
     let language = v.language;
     // Repeated `consent=<code>` fields: one per ticked box.
     let ticked: Vec<String> = form_urlencoded::parse(&body)
@@ -108,25 +123,17 @@ async fn submit(
             ))
         })
         .await;
-    match done {
-        Ok(Ok(_)) => message(
+    respond(done, language, |_| {
+        message(
             StatusCode::OK,
             language,
             Msg::FormTitle,
             Msg::FormSaved.text(language),
-        ),
-        Ok(Err(e)) => failure(&e, language),
-        Err(e) => e.into_response(),
-    }
+        )
+    })
 }
 
-async fn confirm(
-    State(pool): State<Pool>,
-    Path(token): Path<String>,
-    ConnectInfo(from): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-) -> Response {
-    let v = visit(&headers, from);
+async fn confirm(State(pool): State<Pool>, Path(token): Path<String>, v: Visit) -> Response {
     let language = v.language;
     let done = pool
         .run(move |hooks| {
@@ -144,25 +151,18 @@ async fn confirm(
             ))
         })
         .await;
-    match done {
-        Ok(Ok(c)) => message(
+    respond(done, language, |c| {
+        message(
             StatusCode::OK,
             language,
             Msg::FormTitle,
             &format!("{} {}", Msg::ConfirmDone.text(language), c.title),
-        ),
-        Ok(Err(e)) => failure(&e, language),
-        Err(e) => e.into_response(),
-    }
+        )
+    })
 }
 
-async fn preferences(
-    State(pool): State<Pool>,
-    Path(token): Path<String>,
-    headers: HeaderMap,
-    ConnectInfo(from): ConnectInfo<SocketAddr>,
-) -> Response {
-    let language = visit(&headers, from).language;
+async fn preferences(State(pool): State<Pool>, Path(token): Path<String>, v: Visit) -> Response {
+    let language = v.language;
     show_preferences(pool, token, language, None).await
 }
 
@@ -175,45 +175,39 @@ async fn show_preferences(
     let page = pool
         .run(move |hooks| Ok(pages::preference_page(hooks.store(), &token, language)))
         .await;
-    match page {
-        Ok(Ok(page)) => {
-            let t = |m: Msg| m.text(language);
-            render(
-                StatusCode::OK,
-                "preferences.html",
-                context! {
-                    lang => language.code(),
-                    title => t(Msg::PrefsTitle),
-                    name => page.contact_name,
-                    saved => saved,
-                    subscriptions_title => t(Msg::PrefsSubscriptions),
-                    consents_title => t(Msg::PrefsConsents),
-                    subscriptions => Value::from(minijinja::value::Serde(&page.subscriptions)),
-                    consents => Value::from(minijinja::value::Serde(&page.consents)),
-                    opted_out_of_all => page.opted_out_of_all,
-                    opt_in => t(Msg::PrefsOptIn),
-                    opt_out => t(Msg::PrefsOptOut),
-                    withdraw => t(Msg::PrefsWithdraw),
-                    opt_out_all => t(Msg::PrefsOptOutAll),
-                    opted_out_all_note => t(Msg::PrefsOptedOutAll),
-                    resume => t(Msg::PrefsResume),
-                },
-            )
-        }
-        Ok(Err(e)) => failure(&e, language),
-        Err(e) => e.into_response(),
-    }
+    respond(page, language, |page| {
+        let t = |m: Msg| m.text(language);
+        render(
+            StatusCode::OK,
+            "preferences.html",
+            context! {
+                lang => language.code(),
+                title => t(Msg::PrefsTitle),
+                name => page.contact_name,
+                saved => saved,
+                subscriptions_title => t(Msg::PrefsSubscriptions),
+                consents_title => t(Msg::PrefsConsents),
+                subscriptions => Value::from(minijinja::value::Serde(&page.subscriptions)),
+                consents => Value::from(minijinja::value::Serde(&page.consents)),
+                opted_out_of_all => page.opted_out_of_all,
+                opt_in => t(Msg::PrefsOptIn),
+                opt_out => t(Msg::PrefsOptOut),
+                withdraw => t(Msg::PrefsWithdraw),
+                opt_out_all => t(Msg::PrefsOptOutAll),
+                opted_out_all_note => t(Msg::PrefsOptedOutAll),
+                resume => t(Msg::PrefsResume),
+            },
+        )
+    })
 }
 
 /// One button of the preference centre: `action` and, for most, `code`.
 async fn change_preferences(
     State(pool): State<Pool>,
     Path(token): Path<String>,
-    ConnectInfo(from): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    v: Visit,
     body: Bytes,
 ) -> Response {
-    let v = visit(&headers, from);
     let language = v.language;
     let field = |name: &str| {
         form_urlencoded::parse(&body)
