@@ -8,6 +8,7 @@ mod imports;
 mod limits;
 mod notify;
 mod rejections;
+mod reload;
 mod retention;
 mod rights;
 mod routes;
