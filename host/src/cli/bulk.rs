@@ -78,6 +78,13 @@ pub(crate) struct FilterArgs {
 }
 
 impl FilterArgs {
+    /// The filter, or `None` when no filter flag was given (a command that
+    /// also takes contact ids then uses the ids alone).
+    pub(crate) fn given(&self) -> Result<Option<ContactFilter>> {
+        let filter = self.filter()?;
+        Ok((filter != ContactFilter::default()).then_some(filter))
+    }
+
     pub(crate) fn filter(&self) -> Result<ContactFilter> {
         let date =
             |field, v: &Option<String>| v.as_deref().map(|t| parse_date(field, t)).transpose();

@@ -11,7 +11,7 @@ use clap::Args;
 use super::bulk::FilterArgs;
 use super::{CliError, Ctx};
 use crate::export::{self, ExportFormat};
-use crate::store::{ContactFilter, ContactId};
+use crate::store::ContactId;
 
 #[derive(Debug, Args)]
 pub(crate) struct ExportArgs {
@@ -30,25 +30,24 @@ pub(crate) struct ExportArgs {
 
 pub(crate) fn run(ctx: &mut Ctx<'_>, args: ExportArgs) -> Result<()> {
     let store = ctx.open_read_only()?;
-    let filter = args.filter.filter()?;
-    let (exported, what, many) = match args.contact {
-        Some(id) if filter == ContactFilter::default() => (
+    let (exported, what, many) = match (args.contact, args.filter.given()?) {
+        (Some(id), None) => (
             vec![export::export_contact(&store, ContactId(id), ctx.now)?],
             format!("contact {id}"),
             false,
         ),
-        Some(_) => {
+        (Some(_), Some(_)) => {
             return Err(
                 CliError::MissingArgument("name a contact or give filter flags, not both").into(),
             );
         }
-        None if filter == ContactFilter::default() => {
+        (None, None) => {
             return Err(CliError::MissingArgument(
                 "name the contact to export, or give filter flags (see `crm-consent export --help`)",
             )
             .into());
         }
-        None => {
+        (None, Some(filter)) => {
             let all = export::export_filtered(&store, &filter, ctx.now)?;
             let what = format!("{} contacts", all.len());
             (all, what, true)

@@ -11,7 +11,7 @@ use clap::Subcommand;
 use super::bulk::{FilterArgs, emit_links};
 use super::{Ctx, day};
 use crate::pages;
-use crate::store::{Campaign, ContactFilter, ContactId, NewCampaign, RetentionRun, parse_date};
+use crate::store::{Campaign, ContactId, NewCampaign, RetentionRun, parse_date};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum RetentionCommand {
@@ -66,14 +66,12 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: RetentionCommand) -> Result<()> {
                 Some(text) => parse_date("--asked-at", &text)?,
                 None => ctx.now,
             };
-            let filter = filter.filter()?;
             let new = NewCampaign {
                 consent_type: ask,
                 asked_at,
                 window_days: window,
                 contacts: contacts.into_iter().map(ContactId).collect(),
-                // No filter flag given: the ids only.
-                filter: (filter != ContactFilter::default()).then_some(filter),
+                filter: filter.given()?,
             };
             let mut store = ctx.open()?;
             let campaign = store.add_campaign(&new, &ctx.actor)?;
