@@ -17,6 +17,7 @@
 mod answers;
 pub(crate) mod bindings;
 mod cache;
+mod chain;
 pub(crate) mod contact;
 mod error;
 mod fuel;
@@ -45,6 +46,7 @@ pub(crate) use bindings::{
     JustificationReason, LegalBasis, Outcome, Preference, Purpose, PurposeBasis, ReasonCode,
     Request, SubscriptionState, SubscriptionType, Switches, Verdict,
 };
+pub use chain::{Chain, ChainStep, Chained, ChainedBatch, MAX_CHAIN, combine};
 pub(crate) use contact::ContactState;
 pub use contact::{Decision, Denied, JustifyNeeded};
 pub use error::{EngineError, Fault, FaultKind};

@@ -34,6 +34,7 @@ pub mod limits;
 mod methods;
 mod notifications;
 mod opening;
+mod packs;
 mod pages;
 mod plugins;
 mod projection;
@@ -91,6 +92,7 @@ pub use ledger::{
 };
 pub use methods::Method;
 pub use notifications::{Notification, Webhook, backoff as notification_backoff};
+pub use packs::MAX_PACKS;
 pub use pages::{
     CONFIRMATION_DAYS, DEFAULT_BASE_URL, DEFAULT_PREFERENCE_LINK_DAYS, FormChange, FormChoice,
     FormSubmission, LinkSettings, MAX_PREFERENCE_LINK_DAYS, NewOutboxMessage, NewTranslation,

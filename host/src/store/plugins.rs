@@ -26,8 +26,12 @@ pub struct PluginInfo {
     pub installed_at: DateTime<Utc>,
     /// Who installed it.
     pub installed_by: String,
-    /// Whether it is the one plugin that decides now.
+    /// Whether it is the active plugin: the first of the chain, which
+    /// install, upgrade and rollback change.
     pub active: bool,
+    /// Where it decides in the chain: `0` for the active plugin, `1`, `2`,
+    /// ... for the rule packs asked after it; none when it does not decide.
+    pub chain_position: Option<u32>,
 }
 
 /// An installed plugin with its component bytes.
@@ -39,10 +43,11 @@ pub struct InstalledPlugin {
     pub bytes: Vec<u8>,
 }
 
-const INFO_COLUMNS: &str = "SELECT id, sha256, length(bytes), api_version, installed_at,
-        installed_by, active FROM plugins";
+pub(super) const INFO_COLUMNS: &str = "SELECT id, sha256, length(bytes), api_version,
+        installed_at, installed_by, active, CASE WHEN active = 1 THEN 0 ELSE chain_position END
+        FROM plugins";
 
-fn info_from_row(row: &Row<'_>) -> rusqlite::Result<PluginInfo> {
+pub(super) fn info_from_row(row: &Row<'_>) -> rusqlite::Result<PluginInfo> {
     Ok(PluginInfo {
         id: row.get(0)?,
         sha256: row.get(1)?,
@@ -51,21 +56,21 @@ fn info_from_row(row: &Row<'_>) -> rusqlite::Result<PluginInfo> {
         installed_at: time(row.get(4)?)?,
         installed_by: row.get(5)?,
         active: row.get(6)?,
+        chain_position: row.get(7)?,
     })
 }
 
-fn info(conn: &Connection, id: PluginId) -> Result<PluginInfo> {
+pub(super) fn info(conn: &Connection, id: PluginId) -> Result<PluginInfo> {
     conn.prepare_cached(&format!("{INFO_COLUMNS} WHERE id = ?1"))?
         .query_row([id], info_from_row)
         .optional()?
         .ok_or(StoreError::UnknownPlugin(id))
 }
 
-/// Makes `id` the one active plugin. Deactivating first keeps the
-/// "at most one active" unique index satisfied at every statement.
 /// Makes `id` the active plugin. Which plugin decides is itself a fact
 /// every decision depends on, so each changed row is a ledger entry: the
-/// old one's deactivation first, so a replay never sees two active.
+/// old one's deactivation first, so a replay never sees two active. A rule
+/// pack made active leaves its place in the chain first.
 fn make_active(conn: &Connection, id: PluginId, actor: &str, now: i64) -> Result<()> {
     let old: Option<PluginId> = conn
         .query_row("SELECT id FROM plugins WHERE active = 1", [], |row| {
@@ -75,6 +80,7 @@ fn make_active(conn: &Connection, id: PluginId, actor: &str, now: i64) -> Result
     if old == Some(id) {
         return Ok(());
     }
+    super::packs::leave_chain(conn, id, actor, now)?;
     if let Some(old) = old {
         conn.execute("UPDATE plugins SET active = 0 WHERE id = ?1", [old])?;
         put_row(conn, Table::Plugins, &[old.0], None, actor, now)?;
@@ -82,6 +88,42 @@ fn make_active(conn: &Connection, id: PluginId, actor: &str, now: i64) -> Result
     conn.execute("UPDATE plugins SET active = 1 WHERE id = ?1", [id])?;
     put_row(conn, Table::Plugins, &[id.0], None, actor, now)?;
     Ok(())
+}
+
+/// Stores a component (inactive, in no chain) unless the same bytes are
+/// stored already; returns its id either way.
+pub(super) fn store_bytes(
+    tx: &Connection,
+    bytes: &[u8],
+    api_version: &str,
+    installed_by: &str,
+    now: i64,
+) -> Result<PluginId> {
+    if bytes.is_empty() {
+        return Err(StoreError::EmptyField("plugin bytes"));
+    }
+    check_not_empty("api version", api_version)?;
+    check_actor(installed_by)?;
+    let sha256 = sha256_hex(bytes);
+    let existing: Option<PluginId> = tx
+        .query_row(
+            "SELECT id FROM plugins WHERE sha256 = ?1",
+            [&sha256],
+            |row| row.get(0),
+        )
+        .optional()?;
+    if let Some(id) = existing {
+        return Ok(id);
+    }
+    tx.execute(
+        "INSERT INTO plugins (sha256, bytes, api_version, installed_at, installed_by)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![sha256, bytes, api_version.trim(), now, installed_by.trim()],
+    )?;
+    let id = PluginId(tx.last_insert_rowid());
+    // Recorded inactive; `make_active` or the chain records the switch.
+    put_row(tx, Table::Plugins, &[id.0], None, installed_by.trim(), now)?;
+    Ok(id)
 }
 
 impl Store {
@@ -95,30 +137,8 @@ impl Store {
         api_version: &str,
         installed_by: &str,
     ) -> Result<PluginInfo> {
-        if bytes.is_empty() {
-            return Err(StoreError::EmptyField("plugin bytes"));
-        }
-        check_not_empty("api version", api_version)?;
-        check_actor(installed_by)?;
-        let sha256 = sha256_hex(bytes);
         self.write_recorded(|tx, now| {
-            let existing: Option<PluginId> = tx
-                .query_row("SELECT id FROM plugins WHERE sha256 = ?1", [&sha256], |row| row.get(0))
-                .optional()?;
-            let id = match existing {
-                Some(id) => id,
-                None => {
-                    tx.execute(
-                        "INSERT INTO plugins (sha256, bytes, api_version, installed_at, installed_by)
-                         VALUES (?1, ?2, ?3, ?4, ?5)",
-                        params![sha256, bytes, api_version.trim(), secs(now), installed_by.trim()],
-                    )?;
-                    let id = PluginId(tx.last_insert_rowid());
-                    // Recorded inactive; `make_active` records the switch.
-                    put_row(tx, Table::Plugins, &[id.0], None, installed_by, secs(now))?;
-                    id
-                }
-            };
+            let id = store_bytes(tx, bytes, api_version, installed_by, secs(now))?;
             make_active(tx, id, installed_by.trim(), secs(now))?;
             info(tx, id)
         })

@@ -651,6 +651,19 @@ CREATE TRIGGER consent_campaign_members_final BEFORE UPDATE ON consent_campaign_
 BEGIN SELECT RAISE(ABORT, 'a campaign member''s outcome is final'); END;
 "#;
 
+const CHAIN: &str = r#"
+-- Issue 11: chained rule packs. A plugin with a `chain_position` decides
+-- after the active plugin, in position order, and the strictest answer
+-- wins. Hooks read it, so it is a column of the projected `plugins` table:
+-- every change is a `row_put` in the ledger and `ledger verify` rebuilds
+-- the chain like the active flag. Rows put before this migration have no
+-- such column, and rebuild as NULL: not in the chain, as they were.
+ALTER TABLE plugins ADD COLUMN chain_position INTEGER
+    CHECK (chain_position IS NULL OR (chain_position BETWEEN 1 AND 15 AND active = 0));
+CREATE UNIQUE INDEX plugins_chain_position ON plugins(chain_position)
+    WHERE chain_position IS NOT NULL;
+"#;
+
 /// The migrations, in order; `user_version` counts how many have run.
 pub(super) const MIGRATIONS: &[&str] = &[
     VOCABULARIES,
@@ -665,6 +678,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     LINKS,
     RIGHTS,
     CAMPAIGNS,
+    CHAIN,
 ];
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ mod erasure;
 mod fill;
 mod ledger;
 mod opening;
+mod packs;
 mod plugins;
 mod retention;
 mod superoffice;
