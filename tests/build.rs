@@ -1,5 +1,6 @@
 //! Builds the wasm guests the end-to-end tests load: the real plugin and the
-//! hostile fixture (tests/fixtures/hostile-plugin), in one nested cargo run.
+//! hostile fixture (tests/fixtures/hostile-plugin) and the cold-call rule pack
+//! (tests/fixtures/cold-call-pack), in one nested cargo run.
 //! `env!("CRM_CONSENT_PLUGIN_WASM")` and `env!("CRM_CONSENT_HOSTILE_WASM")`
 //! are their absolute paths.
 include!("../host/build_guest.rs");
@@ -14,6 +15,10 @@ fn main() {
             package: "hostile-plugin",
             dir: "tests/fixtures/hostile-plugin",
         },
+        Guest {
+            package: "cold-call-pack",
+            dir: "tests/fixtures/cold-call-pack",
+        },
     ]);
     println!(
         "cargo:rustc-env=CRM_CONSENT_PLUGIN_WASM={}",
@@ -22,5 +27,9 @@ fn main() {
     println!(
         "cargo:rustc-env=CRM_CONSENT_HOSTILE_WASM={}",
         built[1].display()
+    );
+    println!(
+        "cargo:rustc-env=CRM_CONSENT_COLD_CALL_WASM={}",
+        built[2].display()
     );
 }

@@ -11,6 +11,8 @@ mod audit;
 mod bulk;
 #[path = "cli/catalog.rs"]
 mod catalog;
+#[path = "cli/chain.rs"]
+mod chain;
 #[path = "cli/checks.rs"]
 mod checks;
 #[path = "cli/consent.rs"]

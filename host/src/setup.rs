@@ -8,7 +8,7 @@
 
 use crate::engine::{Engine, EngineError, EngineOptions, Manifest, PluginLimits};
 use crate::hooks::convert;
-use crate::store::{Channel, PluginInfo, Store, StoreError, Switches};
+use crate::store::{Channel, PluginId, PluginInfo, Store, StoreError, Switches};
 
 /// Why an admin's setup step failed. A failed install leaves the active
 /// plugin exactly as it was.
@@ -25,6 +25,13 @@ pub enum SetupError {
     /// installed, or the active plugin is the first one).
     #[error("nothing to roll back to: {0}")]
     NoPrevious(&'static str),
+    /// A rule pack was installed before any plugin: packs follow the
+    /// active plugin, which decides first.
+    #[error(
+        "no plugin is installed, and a rule pack follows the active plugin: run \
+         `crm-consent setup install <plugin.wasm>` first"
+    )]
+    NoActivePlugin,
     /// The admin named a privacy switch that does not exist; holds the name
     /// as typed.
     #[error(
@@ -142,16 +149,59 @@ pub fn install(
     bytes: &[u8],
     actor: &str,
 ) -> Result<PluginInfo, SetupError> {
-    let plugin = engine.load(bytes)?;
-    // The plugin must accept the config it will run with, or every hook
-    // after the install would fail.
-    let config = convert::config(&store.config_snapshot()?);
-    // Every sentence and every channel's reasons, under the call budget: a
-    // plugin whose `explain` loops or whose `reasons` traps is refused here
-    // rather than failing every deny or justify after the install.
-    plugin.policy(&config)?.self_test()?;
-    let api = format!("crm:consent@{}", plugin.info().api_version);
+    let api = check_plugin(store, engine, bytes)?;
     Ok(store.install_plugin(bytes, &api, actor)?)
+}
+
+/// Checks a component before it may decide: under the caps, compiled, and
+/// accepting the config it will run with (or every hook after the install
+/// would fail), with every sentence and every channel's reasons under the
+/// call budget: a plugin whose `explain` loops or whose `reasons` traps is
+/// refused here rather than failing every deny or justify afterwards.
+fn check_plugin(store: &Store, engine: &Engine, bytes: &[u8]) -> Result<String, SetupError> {
+    let plugin = engine.load(bytes)?;
+    let config = convert::config(&store.config_snapshot()?);
+    plugin.policy(&config)?.self_test()?;
+    Ok(format!("crm:consent@{}", plugin.info().api_version))
+}
+
+/// Validates and stores a component as a rule pack, asked after the active
+/// plugin and the packs before it (issue 11: jurisdiction packs). The
+/// active plugin stays; nothing is written if the pack is refused.
+pub fn install_pack(
+    store: &mut Store,
+    engine: &Engine,
+    bytes: &[u8],
+    actor: &str,
+) -> Result<PluginInfo, SetupError> {
+    if store.active_plugin()?.is_none() {
+        return Err(SetupError::NoActivePlugin);
+    }
+    let api = check_plugin(store, engine, bytes)?;
+    Ok(store.install_pack(bytes, &api, actor)?)
+}
+
+/// Sets the rule packs that decide after the active plugin, in order (an
+/// empty list: the active plugin alone). Each pack is checked first as an
+/// install is: a pack over the caps, or one that refuses the config, is
+/// refused and the chain stays as it was.
+pub fn set_chain(
+    store: &mut Store,
+    engine: &Engine,
+    packs: &[PluginId],
+    actor: &str,
+) -> Result<Vec<PluginInfo>, SetupError> {
+    for id in packs {
+        let plugin = store.plugin(*id)?;
+        check_plugin(store, engine, &plugin.bytes)?;
+    }
+    Ok(store.set_chain(packs, actor)?)
+}
+
+/// The plugins that decide, in chain order: the active plugin, then the
+/// rule packs.
+pub fn chain(store: &Store) -> Result<Vec<PluginInfo>, SetupError> {
+    Ok(store.chain()?)
 }
 
 /// The admin's caps on plugin limits as stored (only the fields set).

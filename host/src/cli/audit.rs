@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::{CliError, Ctx, names, when};
 use crate::engine as wit;
-use crate::hooks::{Replay, StoredHooks};
+use crate::hooks::{Replay, ReplayedStep, StoredHooks};
 use crate::store::{
     Checkpoint, ContactId, DecisionId, LedgerReport, LoggedDecision, TimelineEntry,
 };
@@ -213,8 +213,12 @@ pub(crate) struct ReplayJson {
     replayed_outcome: &'static str,
     /// The replayed reason code.
     replayed_code: &'static str,
+    /// Each plugin's answer as logged and as replayed, when rule packs
+    /// decided with the active plugin; empty otherwise.
+    chain: Vec<ReplayedStep>,
     /// Whether outcome and code are the same (a justification counts as the
-    /// justify it answered): what an auditor checks.
+    /// justify it answered), and every plugin of a chain answers as logged:
+    /// what an auditor checks.
     same: bool,
 }
 
@@ -226,6 +230,7 @@ impl ReplayJson {
             logged_code: r.logged_code.clone(),
             replayed_outcome: names::outcome(&r.replayed),
             replayed_code: names::code(&r.replayed).as_str(),
+            chain: r.chain.clone(),
             same: r.same,
         }
     }
@@ -244,5 +249,19 @@ fn print_replay(out: &mut dyn Write, r: &Replay) -> std::io::Result<()> {
         r.logged_outcome,
         r.logged_code,
         if r.same { "same" } else { "DIFFERENT" }
-    )
+    )?;
+    for (i, step) in r.chain.iter().enumerate() {
+        writeln!(
+            out,
+            "  {} {}: logged {} ({}), replayed {} ({}): {}",
+            if i == 0 { "active" } else { "pack  " },
+            &step.logged.plugin_sha256[..step.logged.plugin_sha256.len().min(16)],
+            step.logged.outcome.as_str(),
+            step.logged.code.as_str(),
+            step.replayed.outcome.as_str(),
+            step.replayed.code.as_str(),
+            if step.same { "same" } else { "DIFFERENT" }
+        )?;
+    }
+    Ok(())
 }

@@ -54,6 +54,7 @@ impl SetupError {
             SetupError::Plugin(e) => e.code(),
             SetupError::Store(e) => e.code(),
             SetupError::NoPrevious(_) => "nothing_to_roll_back",
+            SetupError::NoActivePlugin => "no_plugin",
             SetupError::UnknownSwitch(_) => "unknown_switch",
             SetupError::CapBelowActive { .. } => "cap_below_active_plugin",
         }

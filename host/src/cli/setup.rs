@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::{CliError, Ctx, when};
 use crate::engine::Manifest;
 use crate::setup::{self as admin, Switch};
-use crate::store::{PluginInfo, Store, Switches};
+use crate::store::{PluginId, PluginInfo, Store, Switches};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum SetupCommand {
@@ -22,6 +22,10 @@ pub(crate) enum SetupCommand {
         /// Install the reference plugin built into this binary
         #[arg(long)]
         bundled: bool,
+        /// Install it as a rule pack, asked after the active plugin and the
+        /// packs before it (the active plugin stays)
+        #[arg(long)]
+        pack: bool,
     },
     /// Install a newer plugin over the active one (which stays, for rollback)
     Upgrade {
@@ -36,6 +40,15 @@ pub(crate) enum SetupCommand {
     Rollback,
     /// List the installed plugins, oldest first
     List,
+    /// Show the plugins that decide, in order; with plugin ids, set the
+    /// rule packs asked after the active plugin (the strictest answer wins)
+    Chain {
+        /// The packs' plugin ids (`setup list`), in the order to ask them
+        packs: Vec<i64>,
+        /// Take every rule pack out: the active plugin decides alone
+        #[arg(long, conflicts_with = "packs")]
+        clear: bool,
+    },
     /// Turn one privacy switch on or off
     Switch {
         /// check_single_email, check_bulk_email, check_phone or e_marketing_privacy
@@ -164,8 +177,28 @@ fn create_parent(db: &Path) -> Result<()> {
 
 pub(crate) fn run(ctx: &mut Ctx<'_>, cmd: SetupCommand) -> Result<()> {
     match cmd {
-        SetupCommand::Install { plugin, bundled } => install(ctx, plugin, bundled, false),
-        SetupCommand::Upgrade { plugin, bundled } => install(ctx, plugin, bundled, true),
+        SetupCommand::Install {
+            plugin,
+            bundled,
+            pack,
+        } => install(
+            ctx,
+            plugin,
+            bundled,
+            if pack { How::Pack } else { How::Install },
+        ),
+        SetupCommand::Upgrade { plugin, bundled } => install(ctx, plugin, bundled, How::Upgrade),
+        SetupCommand::Chain { packs, clear } => {
+            let chain = if packs.is_empty() && !clear {
+                admin::chain(&ctx.open_read_only()?)?
+            } else {
+                let mut store = ctx.open()?;
+                let engine = ctx.engine(&store)?;
+                let packs: Vec<PluginId> = packs.into_iter().map(PluginId).collect();
+                admin::set_chain(&mut store, &engine, &packs, &ctx.actor)?
+            };
+            ctx.emit(&chain, |out| print_plugins(out, &chain))
+        }
         SetupCommand::Webhook { url } => {
             let hook = ctx.open()?.set_webhook(&url, &ctx.actor)?;
             ctx.emit(&hook, |out| {
@@ -261,7 +294,15 @@ pub(crate) fn enable(store: &mut Store, actor: &str) -> Result<Switches> {
     Ok(switches)
 }
 
-fn install(ctx: &mut Ctx<'_>, plugin: Option<PathBuf>, bundled: bool, upgrade: bool) -> Result<()> {
+/// What `install` makes of the component.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum How {
+    Install,
+    Upgrade,
+    Pack,
+}
+
+fn install(ctx: &mut Ctx<'_>, plugin: Option<PathBuf>, bundled: bool, how: How) -> Result<()> {
     let (bytes, from) = match plugin {
         Some(path) if !bundled => {
             let bytes = std::fs::read(&path)
@@ -273,7 +314,7 @@ fn install(ctx: &mut Ctx<'_>, plugin: Option<PathBuf>, bundled: bool, upgrade: b
             "the bundled plugin".to_owned(),
         ),
     };
-    let mut store = if upgrade {
+    let mut store = if how == How::Upgrade {
         let store = ctx.open()?;
         if store.active_plugin()?.is_none() {
             return Err(CliError::NothingToUpgrade(ctx.db.clone()).into());
@@ -283,13 +324,20 @@ fn install(ctx: &mut Ctx<'_>, plugin: Option<PathBuf>, bundled: bool, upgrade: b
         ctx.open()?
     };
     let engine = ctx.engine(&store)?;
-    let info = admin::install(&mut store, &engine, &bytes, &ctx.actor)
-        .with_context(|| format!("cannot install {from}"))?;
-    let verb = if upgrade { "upgraded to" } else { "installed" };
+    let info = match how {
+        How::Pack => admin::install_pack(&mut store, &engine, &bytes, &ctx.actor),
+        How::Install | How::Upgrade => admin::install(&mut store, &engine, &bytes, &ctx.actor),
+    }
+    .with_context(|| format!("cannot install {from}"))?;
+    let (verb, role) = match (how, info.chain_position) {
+        (How::Upgrade, _) => ("upgraded to", "active".to_owned()),
+        (How::Install, _) => ("installed", "active".to_owned()),
+        (How::Pack, at) => ("installed", format!("rule pack {}", at.unwrap_or_default())),
+    };
     ctx.emit(&info, |out| {
         writeln!(
             out,
-            "{verb} plugin #{} ({}, {} bytes) from {from}: active",
+            "{verb} plugin #{} ({}, {} bytes) from {from}: {role}",
             info.id, info.api_version, info.size
         )?;
         writeln!(out, "sha256 {}", info.sha256)
@@ -303,8 +351,13 @@ fn print_plugins(out: &mut dyn Write, plugins: &[PluginInfo]) -> std::io::Result
     for p in plugins {
         writeln!(
             out,
-            "{} #{:<3} {}  {}  {} bytes  installed {} by {}",
-            if p.active { "*" } else { " " },
+            "{:<3} #{:<3} {}  {}  {} bytes  installed {} by {}",
+            // `*` the active plugin, `+1`, `+2`, ... the rule packs after it.
+            match p.chain_position {
+                Some(0) => "*".to_owned(),
+                Some(n) => format!("+{n}"),
+                None => String::new(),
+            },
             p.id,
             &p.sha256[..p.sha256.len().min(16)],
             p.api_version,

@@ -46,7 +46,7 @@ pub(crate) use bindings::{
     JustificationReason, LegalBasis, Outcome, Preference, Purpose, PurposeBasis, ReasonCode,
     Request, SubscriptionState, SubscriptionType, Switches, Verdict,
 };
-pub use chain::{Chain, ChainStep, Chained, ChainedBatch, MAX_CHAIN, combine};
+pub use chain::{Chain, ChainStep, Chained, ChainedBatch, MAX_CHAIN, combine, step};
 pub(crate) use contact::ContactState;
 pub use contact::{Decision, Denied, JustifyNeeded};
 pub use error::{EngineError, Fault, FaultKind};

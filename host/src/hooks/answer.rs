@@ -39,6 +39,7 @@ struct AnswerJson<'a> {
     summary: &'a str,
     logged: Option<DecisionId>,
     plugin_sha256: &'a str,
+    chain: &'a [wit::ChainStep],
 }
 
 impl Serialize for Answer {
@@ -66,6 +67,7 @@ impl Serialize for Answer {
             summary: &self.summary,
             logged: self.hook.logged,
             plugin_sha256: &self.hook.plugin_sha256,
+            chain: &self.hook.chain,
         }
         .serialize(serializer)
     }
@@ -201,13 +203,32 @@ fn describe(hook: &HookDecision, consent_type: Option<&ConsentType>) -> String {
             };
             format!("allow ({why})")
         }
-        wit::Decision::Deny(d) => format!("deny: {} [{}]", d.message, d.code.as_str()),
+        wit::Decision::Deny(d) => {
+            format!("deny: {} [{}]{}", d.message, d.code.as_str(), by_pack(hook))
+        }
         wit::Decision::Justify(j) => format!(
             "justify ({}): pick a reason with `crm-consent justify {} {} --reason <id-or-code>`",
             j.code.as_str(),
             hook.contact,
             action(hook.channel)
         ),
+    }
+}
+
+/// ` (rule pack 2: <sha>)` when a rule pack after the active plugin gave
+/// the winning answer, so the operator knows whose rule it is.
+fn by_pack(hook: &HookDecision) -> String {
+    let (outcome, code) = (outcome(&hook.decision), code(&hook.decision));
+    match hook
+        .chain
+        .iter()
+        .position(|s| s.outcome.as_str() == outcome && s.code == code)
+    {
+        Some(at) if at > 0 => {
+            let sha = &hook.chain[at].plugin_sha256;
+            format!(" (rule pack {at}: {})", &sha[..sha.len().min(12)])
+        }
+        _ => String::new(),
     }
 }
 

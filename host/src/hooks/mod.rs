@@ -4,16 +4,17 @@
 //! [`StoredHooks`] backs the same hooks with the SQLite store, the decision
 //! log and the justify flow. Both fail closed: a plugin fault is a deny, never an allow.
 
+mod active;
 mod answer;
 pub(crate) mod convert;
+mod replay;
 mod stored;
 
 pub use answer::{Answer, Justified};
 pub(crate) use answer::{code, outcome};
 
-pub use stored::{
-    BulkMode, BulkSend, HookDecision, HookError, Operator, Replay, Skipped, StoredHooks,
-};
+pub use replay::{Replay, ReplayedStep};
+pub use stored::{BulkMode, BulkSend, HookDecision, HookError, Operator, Skipped, StoredHooks};
 
 use std::sync::Mutex;
 

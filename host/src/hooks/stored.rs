@@ -8,8 +8,9 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::active::{self, Active};
 use super::convert;
-use crate::engine::{self as wit, Engine, EngineError, Plugin, Policy};
+use crate::engine::{self as wit, ChainStep, Engine, EngineError};
 use crate::store::{
     self, Channel, ContactId, DecisionId, NewDecision, NewJustification, PurposeId, ReasonId,
     Store, StoreError, SubscriptionType,
@@ -129,8 +130,11 @@ pub struct HookDecision {
     /// The decision-log row of a deny or a justify; `None` for an allow,
     /// which proves nothing beyond the ledger and is not logged.
     pub logged: Option<DecisionId>,
-    /// The hex sha256 of the plugin that decided, as logged for replay.
+    /// The hex sha256 of the active plugin, as logged for replay.
     pub plugin_sha256: String,
+    /// Every plugin's answer, in chain order, when rule packs follow the
+    /// active plugin (logged with a deny or justify); empty otherwise.
+    pub chain: Vec<ChainStep>,
 }
 
 /// A contact left out of a newsletter, and why.
@@ -158,50 +162,29 @@ pub struct BulkSend {
     pub summary: BTreeMap<String, u64>,
     /// The summary row in the decision log; `None` for a dry run.
     pub logged: Option<DecisionId>,
-    /// The hex sha256 of the plugin that decided the batch.
+    /// The hex sha256 of the active plugin.
     pub plugin_sha256: String,
-}
-
-/// A decision replayed against the plugin bytes that made it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Replay {
-    /// The logged decision that was replayed.
-    pub decision: DecisionId,
-    /// The outcome as logged: `allow`, `deny`, `justify` or `justified`.
-    pub logged_outcome: String,
-    /// The reason code as logged.
-    pub logged_code: String,
-    /// What the plugin answers now, from the same bytes, config, contact
-    /// state and time.
-    #[schema(value_type = Object)]
-    pub replayed: wit::Decision,
-    /// Whether the replay gives the logged outcome and code (a justification
-    /// counts as the justify it answered): what an auditor checks.
-    pub same: bool,
+    /// The hex sha256 of every plugin that decided the batch, in chain
+    /// order, when rule packs follow the active plugin; empty otherwise.
+    pub chain_sha256: Vec<String>,
 }
 
 /// What a logged decision keeps so that it can be replayed.
 #[derive(Debug, Serialize, Deserialize)]
-struct Evidence {
-    config: wit::Config,
-    contact: wit::ContactState,
-    request: wit::Request,
-}
-
-struct Active {
-    plugin: Plugin,
-    config: wit::Config,
-    policy: Policy,
-    /// The ledger's head when `config` was read. Every change to the config
-    /// and to which plugin is active is a ledger entry, so while the head
-    /// stays there is nothing to re-read.
-    ledger_seq: store::LedgerSeq,
+pub(super) struct Evidence {
+    pub(super) config: wit::Config,
+    pub(super) contact: wit::ContactState,
+    pub(super) request: wit::Request,
+    /// Every plugin's answer when rule packs followed the active plugin;
+    /// absent for the active plugin alone (and in rows logged before packs).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(super) chain: Vec<ChainStep>,
 }
 
 /// Hooks over a store: one per database, sharing the process's [`Engine`].
 pub struct StoredHooks {
-    engine: Engine,
-    store: Store,
+    pub(super) engine: Engine,
+    pub(super) store: Store,
     active: Option<Active>,
 }
 
@@ -288,6 +271,7 @@ impl StoredHooks {
         op: &Operator,
     ) -> Result<HookDecision, HookError> {
         let (evidence, mut decision, sha) = self.ask(contact, channel, subscription_type, op)?;
+        let chain = evidence.chain.clone();
         // An erased or re-added contact is denied through its flags; the
         // operator reads why.
         if let wit::Decision::Deny(d) = &mut decision
@@ -324,6 +308,7 @@ impl StoredHooks {
             decision,
             logged,
             plugin_sha256: sha,
+            chain,
         })
     }
 
@@ -402,21 +387,25 @@ impl StoredHooks {
             subscription_type: sub.as_ref().map(|s| s.id.0),
             now: op.at.timestamp(),
         };
-        let active = self.refresh()?;
-        let verdicts = active.policy.decide_batch(&request, &batch)?;
-        let sha = active.plugin.sha256().to_owned();
+        let active = active::refresh(&self.engine, &self.store, &mut self.active)?;
+        let decided = active.chain.decide_batch(&request, &batch)?;
+        let verdicts = decided.verdicts;
+        let sha = active.primary_sha256().to_owned();
+        let chain_sha256 = active.pack_sha256s();
 
         let mut recipients = Vec::new();
         let mut skipped = Vec::new();
         let mut summary: BTreeMap<String, u64> = BTreeMap::new();
-        let mut sentences: BTreeMap<u8, (String, String)> = BTreeMap::new();
-        for (contact, verdict) in columns.contact_ids.iter().zip(&verdicts) {
+        // The plugin whose verdict won explains it.
+        let mut sentences: BTreeMap<(u8, u8), (String, String)> = BTreeMap::new();
+        let by = decided.decided_by;
+        for ((contact, verdict), link) in columns.contact_ids.iter().zip(&verdicts).zip(by) {
             let (code, message) = sentences
-                .entry(verdict.code as u8)
+                .entry((link, verdict.code as u8))
                 .or_insert_with(|| {
                     (
                         convert::reason_code(verdict.code),
-                        active.policy.explain(verdict.code),
+                        active.chain.explain(usize::from(link), verdict.code),
                     )
                 })
                 .clone();
@@ -435,6 +424,10 @@ impl StoredHooks {
             None
         } else {
             let config = active.config.clone();
+            let mut evidence = serde_json::json!({ "config": config, "request": request });
+            if !chain_sha256.is_empty() {
+                evidence["chain"] = serde_json::json!(chain_sha256);
+            }
             Some(self.store.log_decision(&NewDecision {
                 at: op.at,
                 contact: None,
@@ -455,7 +448,7 @@ impl StoredHooks {
                 // Who received it, so each person's receipt can be shown later.
                 recipients: Some(recipients.clone()),
                 plugin_sha256: Some(sha.clone()),
-                request: serde_json::json!({ "config": config, "request": request }),
+                request: evidence,
                 actor: op.actor.clone(),
             })?)
         };
@@ -466,67 +459,7 @@ impl StoredHooks {
             summary,
             logged,
             plugin_sha256: sha,
-        })
-    }
-
-    /// Decides a logged decision again, against the plugin bytes that made
-    /// it and the config and contact state it saw.
-    pub fn replay(&mut self, id: DecisionId) -> Result<Replay, HookError> {
-        let logged = self
-            .store
-            .decision(id)?
-            .ok_or(StoreError::UnknownDecision(id))?;
-        let sha = logged
-            .plugin_sha256
-            .clone()
-            .ok_or_else(|| HookError::NotReplayable(id, "no plugin hash was logged".into()))?;
-        let installed = self.store.plugin_by_sha256(&sha)?.ok_or_else(|| {
-            HookError::NotReplayable(id, format!("plugin `{sha}` is not installed"))
-        })?;
-        // Compiled from the stored bytes, not read from the cache, so that a
-        // replay checks the decision independently of what the cache holds.
-        // Loaded before the evidence is read: a decision made by a plugin of
-        // another contract version logged its config in that version's words
-        // (`allow_bulk` before 0.2.0), and the version is what to report.
-        let plugin = self
-            .engine
-            .load_uncached(&installed.bytes)
-            .map_err(|e| match e {
-                EngineError::IncompatibleVersion { found } => HookError::NotReplayable(
-                    id,
-                    format!(
-                        "it was made by a plugin for `crm:consent@{found}`, which this host \
-                         cannot run; replay it with the crm-consent release of that contract"
-                    ),
-                ),
-                other => other.into(),
-            })?;
-        let evidence: Evidence = serde_json::from_value(logged.request.clone()).map_err(|e| {
-            HookError::NotReplayable(id, format!("it has no single-contact request ({e})"))
-        })?;
-        let mut policy = plugin.policy(&evidence.config)?;
-        let replayed = policy.decide(&evidence.contact, &evidence.request);
-        let code = match &replayed {
-            wit::Decision::Allow(a) => a.code,
-            wit::Decision::Deny(d) => d.code,
-            wit::Decision::Justify(j) => j.code,
-        };
-        let outcome = match &replayed {
-            wit::Decision::Allow(_) => store::Outcome::Allow,
-            wit::Decision::Deny(_) => store::Outcome::Deny,
-            wit::Decision::Justify(_) => store::Outcome::Justify,
-        };
-        // A justification was, when it was given, a justify decision.
-        let logged_outcome = match logged.outcome {
-            store::Outcome::Justified => store::Outcome::Justify,
-            other => other,
-        };
-        Ok(Replay {
-            decision: id,
-            same: outcome == logged_outcome && convert::reason_code(code) == logged.reason_code,
-            logged_outcome: logged.outcome.as_str().to_owned(),
-            logged_code: logged.reason_code,
-            replayed,
+            chain_sha256,
         })
     }
 
@@ -545,55 +478,18 @@ impl StoredHooks {
             subscription_type: subscription_type.map(|s| s.0),
             now: op.at.timestamp(),
         };
-        let active = self.refresh()?;
-        let decision = active.policy.decide(&state, &request);
+        let active = active::refresh(&self.engine, &self.store, &mut self.active)?;
+        let chained = active.chain.decide(&state, &request);
         let evidence = Evidence {
             config: active.config.clone(),
             contact: state,
             request,
+            chain: chained.steps,
         };
-        Ok((evidence, decision, active.plugin.sha256().to_owned()))
-    }
-
-    /// The policy of the active plugin over the current config, rebuilt only
-    /// when either changed since the last hook.
-    fn refresh(&mut self) -> Result<&mut Active, HookError> {
-        // Read before the config: a write in between makes the next hook
-        // see a newer head and read again.
-        let ledger_seq = self.store.ledger_head()?.seq;
-        if self
-            .active
-            .as_ref()
-            .is_some_and(|a| a.ledger_seq == ledger_seq)
-        {
-            return Ok(self.active.as_mut().expect("checked above"));
-        }
-        let info = self
-            .store
-            .plugins()?
-            .into_iter()
-            .find(|p| p.active)
-            .ok_or(HookError::NoPlugin)?;
-        let config = convert::config(&self.store.config_snapshot()?);
-        let stale = match &self.active {
-            Some(a) => a.plugin.sha256() != info.sha256 || a.config != config,
-            None => true,
-        };
-        if stale {
-            let plugin = match self.active.take() {
-                Some(a) if a.plugin.sha256() == info.sha256 => a.plugin,
-                _ => self.engine.load(&self.store.plugin(info.id)?.bytes)?,
-            };
-            let policy = plugin.policy(&config)?;
-            self.active = Some(Active {
-                plugin,
-                config,
-                policy,
-                ledger_seq,
-            });
-        }
-        let active = self.active.as_mut().expect("set above");
-        active.ledger_seq = ledger_seq;
-        Ok(active)
+        Ok((
+            evidence,
+            chained.decision,
+            active.primary_sha256().to_owned(),
+        ))
     }
 }

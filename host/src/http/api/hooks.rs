@@ -60,8 +60,11 @@ pub(crate) struct DecisionAnswer {
     summary: String,
     /// The decision-log row of a deny or justify.
     logged: Option<DecisionId>,
-    /// The plugin that decided.
+    /// The active plugin, which the decision log names for replay.
     plugin_sha256: String,
+    /// Every plugin's answer in chain order, when rule packs follow the
+    /// active plugin (the strictest wins); empty otherwise.
+    chain: Vec<crate::engine::ChainStep>,
 }
 
 fn single(w: &mut Work<'_>, channel: Channel) -> Result<Answer, ApiError> {

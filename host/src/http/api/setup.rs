@@ -12,13 +12,15 @@ use crate::http::call::{Call, Segment};
 use crate::http::error::ErrorEnvelope;
 use crate::http::pool::Pool;
 use crate::setup::{self, Switch};
-use crate::store::{PluginInfo, Role, Switches};
+use crate::store::{PluginId, PluginInfo, Role, Switches};
 
 pub(super) fn routes() -> OpenApiRouter<Pool> {
     OpenApiRouter::new()
         .routes(routes!(plugins, install))
-        // Set inside the app-wide limit, so it wins for this route.
+        .routes(routes!(install_pack))
+        // Set inside the app-wide limit, so it wins for these routes.
         .layer(DefaultBodyLimit::max(crate::http::MAX_UPLOAD))
+        .routes(routes!(chain, set_chain))
         .routes(routes!(rollback))
         .routes(routes!(switches))
         .routes(routes!(set_switch))
@@ -51,6 +53,61 @@ async fn install(State(pool): State<Pool>, call: Call) -> Response {
     .await
 }
 
+/// Installs the uploaded component as a rule pack, asked after the active
+/// plugin and the packs before it: validated, self-tested, stored. The
+/// strictest answer of the chain wins.
+#[utoipa::path(post, path = "/setup/packs", tag = "setup",
+    request_body(content((Vec<u8> = "application/wasm"), (Vec<u8> = "application/octet-stream")),
+        description = "the component's bytes; the content type is not checked"),
+    params(("Idempotency-Key" = Option<String>, Header, description = "retry safely")),
+    responses((status = 201, body = PluginInfo), (status = "4XX", body = ErrorEnvelope)),
+    security(("api_key" = [])))]
+async fn install_pack(State(pool): State<Pool>, call: Call) -> Response {
+    pool.write(call, Role::Admin, StatusCode::CREATED, |w| {
+        let bytes = w.bytes().to_vec();
+        let actor = w.actor();
+        let engine = w.hooks.engine().clone();
+        Ok(setup::install_pack(w.store(), &engine, &bytes, &actor)?)
+    })
+    .await
+}
+
+/// The plugins that decide, in order: the active plugin, then the rule
+/// packs (`chain_position` 0, 1, 2, ...).
+#[utoipa::path(get, path = "/setup/chain", tag = "setup",
+    responses((status = 200, body = Vec<PluginInfo>), (status = "4XX", body = ErrorEnvelope)),
+    security(("api_key" = [])))]
+async fn chain(State(pool): State<Pool>, call: Call) -> Response {
+    pool.read(call, Role::Reader, |w| Ok(setup::chain(w.store())?))
+        .await
+}
+
+/// The rule packs to ask after the active plugin.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ChainRequest {
+    /// Installed plugin ids, in the order to ask them; empty for the
+    /// active plugin alone.
+    packs: Vec<i64>,
+}
+
+/// Sets the rule packs after the active plugin; each is checked against
+/// the caps and the config first. Every change is a ledger entry.
+#[utoipa::path(put, path = "/setup/chain", tag = "setup", request_body = ChainRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "retry safely")),
+    responses((status = 200, body = Vec<PluginInfo>), (status = "4XX", body = ErrorEnvelope)),
+    security(("api_key" = [])))]
+async fn set_chain(State(pool): State<Pool>, call: Call) -> Response {
+    pool.write(call, Role::Admin, StatusCode::OK, |w| {
+        let req: ChainRequest = w.json()?;
+        let packs: Vec<PluginId> = req.packs.into_iter().map(PluginId).collect();
+        let actor = w.actor();
+        let engine = w.hooks.engine().clone();
+        Ok(setup::set_chain(w.store(), &engine, &packs, &actor)?)
+    })
+    .await
+}
+
 /// Makes the previously active plugin active again.
 #[utoipa::path(post, path = "/setup/rollback", tag = "setup",
     params(("Idempotency-Key" = Option<String>, Header, description = "retry without rolling back twice")),
@@ -75,12 +132,12 @@ async fn switches(State(pool): State<Pool>, call: Call) -> Response {
 
 /// The switches' names in a path (the document's shape of `Switch`).
 #[derive(ToSchema)]
-#[schema(rename_all = "kebab-case")]
+#[schema(rename_all = "snake_case")]
 #[allow(dead_code)]
 pub(crate) enum SwitchName {
-    SingleMail,
-    MailingList,
-    PerContact,
+    CheckSingleEmail,
+    CheckBulkEmail,
+    CheckPhone,
     EMarketingPrivacy,
 }
 
