@@ -2,6 +2,7 @@
 //! real database file, the real bundled plugin.
 
 mod bulk;
+mod chain;
 mod crash;
 mod export;
 mod imports;
