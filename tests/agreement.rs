@@ -1,14 +1,17 @@
 //! The rules compiled natively and the component agree on random cases: the
 //! same config, contact and request give the same decision, one by one and
-//! in batches. Times cluster around expiry boundaries on purpose.
+//! in batches. Times cluster around expiry boundaries on purpose. A chain of
+//! rule packs decides a batch as it decides each contact alone.
 
+use crm_consent::engine::{Chain, Decision, Plugin};
 use crm_consent::hooks::columns;
+use crm_consent::wit::Outcome;
 use crm_consent::wit::{
     Channel, Config, ConsentRecord, ConsentStatus, ContactFlags, ContactState, LegalBasis,
     Preference, PurposeBasis, Request, SubscriptionState,
 };
 use crm_consent_plugin::rules as n;
-use crm_consent_tests::{DAY, NOW, native, plugin, sample_config};
+use crm_consent_tests::{DAY, NOW, cold_call_bytes, engine, native, plugin, sample_config};
 use proptest::prelude::*;
 
 fn status() -> impl Strategy<Value = ConsentStatus> {
@@ -173,4 +176,36 @@ proptest! {
             prop_assert_eq!((w.outcome, w.code), (native::wit_outcome(v.outcome), native::wit_code(v.code)));
         }
     }
+
+    #[test]
+    fn a_chains_batch_agrees_with_its_single_decisions(
+        cfg in config(),
+        contacts in prop::collection::vec(contact_state(), 0..40),
+        req in request(),
+    ) {
+        let mut chain = Chain::new(vec![
+            plugin().policy(&cfg).unwrap(),
+            cold_call().policy(&cfg).unwrap(),
+        ]).unwrap();
+        let batch = chain.decide_batch(&req, &columns(&contacts)).unwrap();
+        prop_assert_eq!(batch.verdicts.len(), contacts.len());
+        for (contact, verdict) in contacts.iter().zip(&batch.verdicts) {
+            let single = chain.decide(contact, &req).decision;
+            let (outcome, code) = match &single {
+                Decision::Allow(a) => (Outcome::Allow, a.code),
+                Decision::Deny(d) => (Outcome::Deny, d.code),
+                Decision::Justify(j) => (Outcome::Justify, j.code),
+            };
+            prop_assert_eq!((verdict.outcome, verdict.code), (outcome, code));
+        }
+    }
+}
+
+fn cold_call() -> &'static Plugin {
+    static PACK: std::sync::OnceLock<Plugin> = std::sync::OnceLock::new();
+    PACK.get_or_init(|| {
+        engine()
+            .load(&cold_call_bytes())
+            .expect("the cold-call pack loads")
+    })
 }

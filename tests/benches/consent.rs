@@ -23,41 +23,6 @@ use crm_consent::wit::{Channel, ConsentStatus, ContactFlags, ContactState, Reaso
 use crm_consent_plugin::rules as n;
 use crm_consent_tests::*;
 
-/// A contact with five records, the size the targets assume.
-fn five_records() -> ContactState {
-    contact()
-        .consent(PHONE, ConsentStatus::Refused, NOW - 40 * DAY)
-        .given(NEWSLETTER, NOW - 300 * DAY)
-        .given(EMAIL, NOW - 10 * DAY)
-        .consent(EVERYTHING, ConsentStatus::Expired, NOW - 900 * DAY)
-        .given(EVERYTHING, NOW - 100 * DAY)
-        .build()
-}
-
-/// 100k contacts of mixed shapes, as a newsletter sees them.
-fn crowd(n: usize) -> Vec<ContactState> {
-    (0..n)
-        .map(|i| {
-            let c = contact();
-            match i % 5 {
-                0 => c.given(NEWSLETTER, NOW - (i as i64 % 400) * DAY).build(),
-                1 => c
-                    .given(EVERYTHING, NOW - DAY)
-                    .given(EMAIL, NOW - DAY)
-                    .build(),
-                2 => c
-                    .consent(NEWSLETTER, ConsentStatus::Withdrawn, NOW - DAY)
-                    .build(),
-                3 => c
-                    .flags(ContactFlags::OBJECTED)
-                    .given(NEWSLETTER, NOW)
-                    .build(),
-                _ => c.build(),
-            }
-        })
-        .collect()
-}
-
 fn decide(c: &mut Criterion) {
     let cfg = sample_config();
     let mut wasm = plugin().policy(&cfg).unwrap();

@@ -110,10 +110,7 @@ fn a_national_pack_denies_a_call_the_active_plugin_would_let_an_operator_justify
 /// A database whose first consent type is `trap`: the hostile fixture, as
 /// a pack, traps on every contact with a consent record.
 fn with_trap_type() -> Crm {
-    let crm = Crm::empty();
-    crm.ok(&["init"]);
-    crm.ok(&["setup", "install", "--bundled"]);
-    crm.ok(&["setup", "enable"]);
+    let crm = Crm::installed();
     crm.ok(&[
         "types",
         "add",

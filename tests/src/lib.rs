@@ -17,6 +17,9 @@ use crm_consent::wit::{
 pub const PLUGIN_WASM: &str = env!("CRM_CONSENT_PLUGIN_WASM");
 /// A plugin that loops, grabs memory or traps on demand (tests/fixtures/hostile-plugin).
 pub const HOSTILE_WASM: &str = env!("CRM_CONSENT_HOSTILE_WASM");
+/// A national rule pack: no advertising calls without consent
+/// (tests/fixtures/cold-call-pack).
+pub const COLD_CALL_WASM: &str = env!("CRM_CONSENT_COLD_CALL_WASM");
 
 pub const DAY: i64 = 86_400;
 /// 2026-01-01T00:00:00Z, a fixed "now" so every scenario replays.
@@ -49,6 +52,10 @@ pub fn plugin_bytes() -> Vec<u8> {
 
 pub fn hostile_bytes() -> Vec<u8> {
     std::fs::read(HOSTILE_WASM).expect("the hostile fixture was built by tests/build.rs")
+}
+
+pub fn cold_call_bytes() -> Vec<u8> {
+    std::fs::read(COLD_CALL_WASM).expect("the cold-call pack was built by tests/build.rs")
 }
 
 /// One engine per test binary, as in a CRM process. A looping plugin is
@@ -220,4 +227,39 @@ impl ContactBuilder {
     pub fn build(self) -> ContactState {
         self.0
     }
+}
+
+/// A contact with five records, the size the targets assume.
+pub fn five_records() -> ContactState {
+    contact()
+        .consent(PHONE, ConsentStatus::Refused, NOW - 40 * DAY)
+        .given(NEWSLETTER, NOW - 300 * DAY)
+        .given(EMAIL, NOW - 10 * DAY)
+        .consent(EVERYTHING, ConsentStatus::Expired, NOW - 900 * DAY)
+        .given(EVERYTHING, NOW - 100 * DAY)
+        .build()
+}
+
+/// 100k contacts of mixed shapes, as a newsletter sees them.
+pub fn crowd(n: usize) -> Vec<ContactState> {
+    (0..n)
+        .map(|i| {
+            let c = contact();
+            match i % 5 {
+                0 => c.given(NEWSLETTER, NOW - (i as i64 % 400) * DAY).build(),
+                1 => c
+                    .given(EVERYTHING, NOW - DAY)
+                    .given(EMAIL, NOW - DAY)
+                    .build(),
+                2 => c
+                    .consent(NEWSLETTER, ConsentStatus::Withdrawn, NOW - DAY)
+                    .build(),
+                3 => c
+                    .flags(ContactFlags::OBJECTED)
+                    .given(NEWSLETTER, NOW)
+                    .build(),
+                _ => c.build(),
+            }
+        })
+        .collect()
 }

@@ -377,8 +377,9 @@ impl<'o> Ctx<'o> {
     pub fn engine_options(&self) -> EngineOptions {
         EngineOptions {
             cache_dir: self.cache_dir.clone(),
-            // One command holds one policy at a time (two while replaying).
-            max_instances: 4,
+            // One command holds one chain of policies at a time (two
+            // while replaying), each policy an instance slot.
+            max_instances: 2 * crate::engine::MAX_CHAIN as u32,
             // An operator waits for one command, and a debug build on a
             // busy machine is slow: a generous deadline still stops a
             // looping plugin, without failing an honest one.

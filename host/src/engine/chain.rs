@@ -60,9 +60,13 @@ pub struct ChainedBatch {
     pub decided_by: Vec<u8>,
 }
 
-/// The most plugins one chain may hold: each holds an instance slot of the
-/// engine's pool per hook, and a verdict's link index is a byte.
-pub const MAX_CHAIN: usize = 16;
+/// The most plugins one chain may hold: the active plugin and seven rule
+/// packs. Each link holds an instance slot of the engine's pool per hook, so
+/// processes size their pools by it (`serve`: every pooled connection may
+/// hold a chain and a replay's chain); a jurisdiction stack is three or
+/// four plugins deep, and eight leaves room without reserving address
+/// space for chains no one runs.
+pub const MAX_CHAIN: usize = 8;
 
 impl Chain {
     /// A chain of `links`, the active plugin first. Refuses an empty chain

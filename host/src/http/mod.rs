@@ -33,7 +33,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use crate::engine::{Engine, EngineOptions};
+use crate::engine::{Engine, EngineOptions, MAX_CHAIN};
 use crate::store::{Store, StoreError};
 
 pub use error::ApiError;
@@ -124,8 +124,10 @@ impl Server {
             &store,
             EngineOptions {
                 cache_dir: opts.cache_dir.clone(),
-                // Every pooled connection holds one policy; replays take one more.
-                max_instances: u32::try_from(opts.connections * 2 + 2).unwrap_or(u32::MAX),
+                // Every pooled connection holds a chain of policies, and a
+                // replay another; each policy is an instance slot.
+                max_instances: u32::try_from((opts.connections * 2 + 2) * MAX_CHAIN)
+                    .unwrap_or(u32::MAX),
                 call_timeout: CALL_TIMEOUT,
                 ..EngineOptions::default()
             },

@@ -11,8 +11,8 @@ use super::plugins::{INFO_COLUMNS, info, info_from_row, store_bytes};
 use super::{PluginId, PluginInfo, Result, Store, StoreError, secs};
 
 /// The most rule packs after the active plugin (the schema's CHECK): with
-/// the active plugin, a chain of 16, the engine's `MAX_CHAIN`.
-pub const MAX_PACKS: usize = 15;
+/// the active plugin, a chain of 8, the engine's `MAX_CHAIN`.
+pub const MAX_PACKS: usize = 7;
 
 fn position(conn: &Connection, id: PluginId) -> Result<Option<u32>> {
     Ok(conn

@@ -659,7 +659,7 @@ const CHAIN: &str = r#"
 -- the chain like the active flag. Rows put before this migration have no
 -- such column, and rebuild as NULL: not in the chain, as they were.
 ALTER TABLE plugins ADD COLUMN chain_position INTEGER
-    CHECK (chain_position IS NULL OR (chain_position BETWEEN 1 AND 15 AND active = 0));
+    CHECK (chain_position IS NULL OR (chain_position BETWEEN 1 AND 7 AND active = 0));
 CREATE UNIQUE INDEX plugins_chain_position ON plugins(chain_position)
     WHERE chain_position IS NOT NULL;
 "#;

@@ -106,3 +106,26 @@ fn a_pack_made_active_leaves_its_place_in_the_chain() {
     assert_eq!(cleared.len(), 1);
     assert!(f.store.verify_ledger().unwrap().ok);
 }
+
+#[test]
+fn at_most_seven_packs_follow_the_active_plugin() {
+    let mut f = fixture();
+    f.store.install_plugin(GDPR, API, "admin").unwrap();
+    for i in 0..MAX_PACKS {
+        let bytes = format!("\0asm pack {i}");
+        f.store
+            .install_pack(bytes.as_bytes(), API, "admin")
+            .unwrap();
+    }
+    let err = f
+        .store
+        .install_pack(b"\0asm one too many", API, "admin")
+        .unwrap_err();
+    assert!(err.to_string().contains("at most 7"), "{err}");
+    assert_eq!(f.store.chain().unwrap().len(), MAX_PACKS + 1);
+    assert_eq!(
+        f.store.plugins().unwrap().len(),
+        MAX_PACKS + 1,
+        "nothing half-written"
+    );
+}
