@@ -19,7 +19,7 @@ use crm_consent::engine::{Decision, Engine, EngineOptions};
 use crm_consent::hooks::{BulkMode, Operator, StoredHooks, columns};
 use crm_consent::setup;
 use crm_consent::store::{self, NewConsent, NewConsentType, NewContact, Store};
-use crm_consent::wit::{Channel, ConsentStatus, ContactFlags, ContactState, ReasonCode, Request};
+use crm_consent::wit::{Channel, ReasonCode, Request};
 use crm_consent_plugin::rules as n;
 use crm_consent_tests::*;
 
