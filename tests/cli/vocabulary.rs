@@ -30,7 +30,8 @@ const TYPE_KEYS: [&str; 10] = [
     "validity_days",
 ];
 
-const CHECK_KEYS: [&str; 12] = [
+const CHECK_KEYS: [&str; 13] = [
+    "chain",
     "channel",
     "code",
     "consent_type",
@@ -162,6 +163,7 @@ fn setup_lists_plugins_by_the_contract_they_speak() {
         [
             "active",
             "api_version",
+            "chain_position",
             "id",
             "installed_at",
             "installed_by",
@@ -186,6 +188,7 @@ fn each_check_hook_says_its_channel() {
     assert_eq!(
         keys(&bulk),
         [
+            "chain_sha256",
             "channel",
             "logged",
             "plugin_sha256",
@@ -363,6 +366,7 @@ fn the_decision_log_spells_everything_it_keeps_in_snake_case() {
             "logged_code": "consent_withdrawn",
             "replayed_outcome": "deny",
             "replayed_code": "consent_withdrawn",
+            "chain": [],
             "same": true,
         })
     );
