@@ -159,21 +159,53 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<LoggedDecision> {
     })
 }
 
-/// The parts of a decision row both kinds of log entry share.
-struct LogRow<'a> {
+/// The parts of a decision row both kinds of log entry share, checked and
+/// serialized before the writers' turn is taken.
+pub(super) struct LogRow {
     at: DateTime<Utc>,
-    contact: Option<ContactId>,
+    pub(super) contact: Option<ContactId>,
     channel: Channel,
     outcome: Outcome,
-    reason_code: &'a str,
+    reason_code: String,
     reason: Option<ReasonId>,
-    justification: Option<&'a str>,
+    justification: Option<String>,
     subscription_type: Option<SubscriptionTypeId>,
     summary: Option<String>,
     recipients: Option<Vec<u8>>,
-    plugin_sha256: Option<&'a str>,
+    plugin_sha256: Option<String>,
     request: String,
-    actor: &'a str,
+    actor: String,
+}
+
+impl LogRow {
+    /// A plugin decision's row; refuses what [`Store::log_decision`] refuses.
+    fn decision(d: &NewDecision) -> Result<LogRow> {
+        check_not_empty("reason code", &d.reason_code)?;
+        check_not_empty("actor", &d.actor)?;
+        check_len("actor", &d.actor, limits::MAX_ACTOR)?;
+        if d.outcome == Outcome::Justified {
+            return Err(StoreError::Invalid {
+                field: "outcome",
+                why: "a justification needs a reason: record it with `log_justification`"
+                    .to_owned(),
+            });
+        }
+        Ok(LogRow {
+            at: d.at,
+            contact: d.contact,
+            channel: d.channel,
+            outcome: d.outcome,
+            reason_code: d.reason_code.clone(),
+            reason: None,
+            justification: None,
+            subscription_type: d.subscription_type,
+            summary: d.summary.as_ref().map(serde_json::to_string).transpose()?,
+            recipients: d.recipients.as_deref().map(encode_ids),
+            plugin_sha256: d.plugin_sha256.clone(),
+            request: serde_json::to_string(&d.request)?,
+            actor: d.actor.clone(),
+        })
+    }
 }
 
 /// The hashed fields of one decision row, as stored.
@@ -236,10 +268,14 @@ pub(super) fn hash_at(conn: &Connection, n: u64) -> Result<Option<String>> {
         .optional()?)
 }
 
-fn insert(conn: &Connection, d: &LogRow<'_>, recorded_at: DateTime<Utc>) -> Result<DecisionId> {
+pub(super) fn insert(
+    conn: &Connection,
+    d: &LogRow,
+    recorded_at: DateTime<Utc>,
+) -> Result<DecisionId> {
     let (last, prev) = head(conn)?;
     let id = last as i64 + 1;
-    let justification_sha256 = d.justification.map(|t| sha256_hex(t.as_bytes()));
+    let justification_sha256 = d.justification.as_deref().map(|t| sha256_hex(t.as_bytes()));
     let hash = decision_hash(&Chained {
         id,
         at: secs(d.at),
@@ -247,15 +283,15 @@ fn insert(conn: &Connection, d: &LogRow<'_>, recorded_at: DateTime<Utc>) -> Resu
         contact_id: d.contact.map(|c| c.0),
         channel: d.channel.as_str(),
         outcome: d.outcome.as_str(),
-        reason_code: d.reason_code,
+        reason_code: &d.reason_code,
         reason_id: d.reason.map(|r| i64::from(r.0)),
         justification_sha256: justification_sha256.as_deref(),
         subscription_type_id: d.subscription_type.map(|s| i64::from(s.0)),
         summary: d.summary.as_deref(),
         recipients_sha256: d.recipients.as_deref().map(sha256_hex),
-        plugin_sha256: d.plugin_sha256,
+        plugin_sha256: d.plugin_sha256.as_deref(),
         request: &d.request,
-        actor: d.actor,
+        actor: &d.actor,
         prev_hash: &prev,
     });
     conn.prepare_cached(
@@ -454,42 +490,12 @@ fn check_decision(row: &Row<'_>, expected: i64, prev: &str) -> Result<Option<Led
 impl Store {
     /// Logs one plugin decision (or the summary of a bulk send).
     pub fn log_decision(&mut self, d: &NewDecision) -> Result<DecisionId> {
-        check_not_empty("reason code", &d.reason_code)?;
-        check_not_empty("actor", &d.actor)?;
-        check_len("actor", &d.actor, limits::MAX_ACTOR)?;
-        if d.outcome == Outcome::Justified {
-            return Err(StoreError::Invalid {
-                field: "outcome",
-                why: "a justification needs a reason: record it with `log_justification`"
-                    .to_owned(),
-            });
-        }
-        let summary = d.summary.as_ref().map(serde_json::to_string).transpose()?;
-        let request = serde_json::to_string(&d.request)?;
-        let recipients = d.recipients.as_deref().map(encode_ids);
+        let row = LogRow::decision(d)?;
         self.write_recorded(|tx, now| {
-            if let Some(contact) = d.contact {
+            if let Some(contact) = row.contact {
                 check_contact(tx, contact)?;
             }
-            insert(
-                tx,
-                &LogRow {
-                    at: d.at,
-                    contact: d.contact,
-                    channel: d.channel,
-                    outcome: d.outcome,
-                    reason_code: &d.reason_code,
-                    reason: None,
-                    justification: None,
-                    subscription_type: d.subscription_type,
-                    summary,
-                    recipients,
-                    plugin_sha256: d.plugin_sha256.as_deref(),
-                    request,
-                    actor: &d.actor,
-                },
-                now,
-            )
+            insert(tx, &row, now)
         })
     }
 
@@ -503,7 +509,17 @@ impl Store {
     /// here (about 5 ms per commit on a busy VM) capped the dial hook at
     /// about 1,500 decisions/s. Inside an open request transaction it is
     /// [`Store::log_decision`], whose commit is synced.
+    ///
+    /// The connections of one process that share a write gate (the HTTP
+    /// pool) commit their refusals in groups (`group_commit`); each call
+    /// still returns only once its row is committed.
     pub fn log_refusal(&mut self, d: &NewDecision) -> Result<DecisionId> {
+        if let Some(gate) = self.write_gate.clone()
+            && self.conn.is_autocommit()
+            && let Some(id) = self.log_in_group(&gate, LogRow::decision(d)?)?
+        {
+            return Ok(id);
+        }
         // Taken by the write's own transaction; an open outer one ignores it.
         self.next_write_lazy = self.conn.is_autocommit();
         let logged = self.log_decision(d);
@@ -535,15 +551,15 @@ impl Store {
                     contact: Some(j.contact),
                     channel: j.channel,
                     outcome: Outcome::Justified,
-                    reason_code: &j.reason_code,
+                    reason_code: j.reason_code.clone(),
                     reason: Some(j.reason),
-                    justification: Some(text),
+                    justification: Some(text.to_owned()),
                     subscription_type: None,
                     summary: None,
                     recipients: None,
-                    plugin_sha256: j.plugin_sha256.as_deref(),
+                    plugin_sha256: j.plugin_sha256.clone(),
                     request,
-                    actor: &j.actor,
+                    actor: j.actor.clone(),
                 },
                 now,
             )?;

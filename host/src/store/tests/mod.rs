@@ -7,6 +7,7 @@ mod contacts;
 mod decisions;
 mod erasure;
 mod fill;
+mod group_commit;
 mod ledger;
 mod opening;
 mod plugins;
