@@ -140,7 +140,11 @@ figures() {
          END { printf "%8.0f/s  p50 %6.2f ms  p99 %6.2f ms%s\n", rps, ms(p50), ms(p99), (bad ? "  NON-2XX: " bad : "") }' "$1"
 }
 
-decisions() { "$1" --json ledger verify | python3 -c 'import json, sys; print(json.load(sys.stdin)["decisions"])'; }
+# Rows in the decision log of the database $CRM_CONSENT_DB (read directly:
+# a binary with a newer schema cannot open an older file read-only).
+decisions() {
+    python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM decisions").fetchone()[0])' "$CRM_CONSENT_DB"
+}
 
 bins=("$bin")
 # shellcheck disable=SC2206 # a list of paths without spaces
@@ -152,7 +156,7 @@ for i in "${!bins[@]}"; do
     rm -f "$work/run$i"/consent.db*
     cp "$work"/consent.db* "$work/run$i/"
     export CRM_CONSENT_DB=$work/run$i/consent.db
-    before[i]=$(decisions "${bins[$i]}")
+    before[i]=$(decisions)
 done
 echo "== $connections connections, $threads wrk threads, $duration per run"
 for round in $(seq "$rounds"); do
@@ -173,7 +177,7 @@ for round in $(seq "$rounds"); do
 done
 for i in "${!bins[@]}"; do
     export CRM_CONSENT_DB=$work/run$i/consent.db
-    logged=$(($(decisions "${bins[$i]}") - before[i]))
+    logged=$(($(decisions) - before[i]))
     verified=failed
     "${bins[$i]}" ledger verify >/dev/null && verified=ok
     echo "  ${bins[$i]}: $logged decision-log rows written, ledger verify: $verified"

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::chain::{Canon, GENESIS_HASH, sha256_hex, short};
 use super::contacts::check_contact;
+use super::decision_configs::{self, CitedConfig};
 use super::ledger::{LedgerProblem, LedgerProblemKind};
 use super::limits::{self, check_len};
 use super::timeline::{Note, add_note};
@@ -113,10 +114,12 @@ pub struct LoggedDecision {
     pub recorded_at: DateTime<Utc>,
 }
 
-const COLUMNS: &str = "SELECT id, at, contact_id, channel, outcome, reason_code, reason_id,
-        justification, subscription_type_id, summary, plugin_sha256, request, actor,
-        recipients, recorded_at
-    FROM decisions";
+/// A row's request comes with the config it cites (`decision_configs`).
+const COLUMNS: &str = "SELECT d.id, d.at, d.contact_id, d.channel, d.outcome, d.reason_code,
+        d.reason_id, d.justification, d.subscription_type_id, d.summary, d.plugin_sha256,
+        d.request, d.actor, d.recipients, d.recorded_at, c.config
+    FROM decisions d LEFT JOIN decision_configs c
+        ON c.sha256 = json_extract(d.request, '$.config_sha256')";
 
 fn json_column(row: &Row<'_>, column: usize) -> rusqlite::Result<Option<serde_json::Value>> {
     let text: Option<String> = row.get(column)?;
@@ -140,7 +143,13 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<LoggedDecision> {
         subscription_type: row.get(8)?,
         summary: json_column(row, 9)?,
         plugin_sha256: row.get(10)?,
-        request: json_column(row, 11)?.unwrap_or_default(),
+        request: decision_configs::restore(
+            json_column(row, 11)?.unwrap_or_default(),
+            row.get_ref(15)?.as_str_or_null()?,
+        )
+        .map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(15, rusqlite::types::Type::Text, e.into())
+        })?,
         actor: row.get(12)?,
         recipients: row
             .get_ref(13)?
@@ -173,7 +182,10 @@ pub(super) struct LogRow {
     summary: Option<String>,
     recipients: Option<Vec<u8>>,
     plugin_sha256: Option<String>,
+    /// As stored: with `config_sha256` in place of the config.
     request: String,
+    /// The config taken out of `request`, stored once (`decision_configs`).
+    config: Option<CitedConfig>,
     actor: String,
 }
 
@@ -190,6 +202,7 @@ impl LogRow {
                     .to_owned(),
             });
         }
+        let (request, config) = decision_configs::cite(&d.request)?;
         Ok(LogRow {
             at: d.at,
             contact: d.contact,
@@ -202,7 +215,8 @@ impl LogRow {
             summary: d.summary.as_ref().map(serde_json::to_string).transpose()?,
             recipients: d.recipients.as_deref().map(encode_ids),
             plugin_sha256: d.plugin_sha256.clone(),
-            request: serde_json::to_string(&d.request)?,
+            request,
+            config,
             actor: d.actor.clone(),
         })
     }
@@ -273,6 +287,9 @@ pub(super) fn insert(
     d: &LogRow,
     recorded_at: DateTime<Utc>,
 ) -> Result<DecisionId> {
+    if let Some(config) = &d.config {
+        decision_configs::store(conn, config)?;
+    }
     let (last, prev) = head(conn)?;
     let id = last as i64 + 1;
     let justification_sha256 = d.justification.as_deref().map(|t| sha256_hex(t.as_bytes()));
@@ -423,6 +440,10 @@ pub(super) fn verify_chain(conn: &Connection) -> Result<(u64, Option<LedgerProbl
             problem = chain_problem(last, format!("decision {last} was rewritten"));
         }
     }
+    if problem.is_none() {
+        // The chain covers each cited config's hash; this covers the text.
+        problem = decision_configs::verify(conn)?;
+    }
     Ok((count, problem))
 }
 
@@ -535,7 +556,7 @@ impl Store {
         check_not_empty("actor", &j.actor)?;
         check_len("actor", &j.actor, limits::MAX_ACTOR)?;
         check_len("justification", &j.text, limits::MAX_JUSTIFICATION)?;
-        let request = serde_json::to_string(&j.request)?;
+        let (request, config) = decision_configs::cite(&j.request)?;
         self.write_recorded(|tx, now| {
             check_contact(tx, j.contact)?;
             let reason: Option<(String, String)> = tx
@@ -559,6 +580,7 @@ impl Store {
                     recipients: None,
                     plugin_sha256: j.plugin_sha256.clone(),
                     request,
+                    config,
                     actor: j.actor.clone(),
                 },
                 now,
@@ -592,7 +614,7 @@ impl Store {
     pub fn decision(&self, id: DecisionId) -> Result<Option<LoggedDecision>> {
         let decision = self
             .conn
-            .prepare_cached(&format!("{COLUMNS} WHERE id = ?1"))?
+            .prepare_cached(&format!("{COLUMNS} WHERE d.id = ?1"))?
             .query_row([id], from_row)
             .optional()?;
         Ok(decision)
@@ -601,12 +623,24 @@ impl Store {
     /// Every decision about one contact, oldest first.
     pub fn decisions(&self, contact: ContactId) -> Result<Vec<LoggedDecision>> {
         check_contact(&self.conn, contact)?;
-        let mut stmt = self
-            .conn
-            .prepare_cached(&format!("{COLUMNS} WHERE contact_id = ?1 ORDER BY at, id"))?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "{COLUMNS} WHERE d.contact_id = ?1 ORDER BY d.at, d.id"
+        ))?;
         let rows = stmt
             .query_map([contact], from_row)?
             .collect::<rusqlite::Result<_>>()?;
         Ok(rows)
+    }
+}
+
+#[cfg(test)]
+impl Store {
+    /// Logs `d` with its config inline, as releases before
+    /// `decision_configs` did.
+    pub(super) fn log_decision_inline(&mut self, d: &NewDecision) -> Result<DecisionId> {
+        let mut row = LogRow::decision(d)?;
+        row.request = serde_json::to_string(&d.request)?;
+        row.config = None;
+        self.write_recorded(|tx, now| insert(tx, &row, now))
     }
 }

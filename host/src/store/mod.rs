@@ -18,6 +18,7 @@ mod columns;
 mod config;
 mod consent_types;
 mod contacts;
+mod decision_configs;
 mod decisions;
 mod erasure;
 mod error;

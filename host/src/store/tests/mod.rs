@@ -4,6 +4,7 @@ mod bulk;
 mod catalog;
 mod columns;
 mod contacts;
+mod decision_configs;
 mod decisions;
 mod erasure;
 mod fill;
