@@ -16,8 +16,10 @@
 #   SERVE_ARGS="--connections 8"   extra arguments for `serve`
 #   CRM_CONSENT_BIN=...            a binary to measure instead of building
 #   BENCH_DIR=...                  keep the database there and reuse it
-#   COMPARE_BIN=...                a second binary (say, before a change),
+#   COMPARE_BIN="A B ..."          more binaries (say, before a change),
 #                                  measured in the same rounds on the same data
+#                                  (each on its own copy of the database, so a
+#                                  binary with a newer schema changes no other's)
 #
 # Load goes to 127.0.0.1 only; every run is bounded by $DURATION.
 set -euo pipefail
@@ -138,15 +140,30 @@ figures() {
          END { printf "%8.0f/s  p50 %6.2f ms  p99 %6.2f ms%s\n", rps, ms(p50), ms(p99), (bad ? "  NON-2XX: " bad : "") }' "$1"
 }
 
-decisions() { "$bin" --json ledger verify | python3 -c 'import json, sys; print(json.load(sys.stdin)["decisions"])'; }
+# Rows in the decision log of the database $CRM_CONSENT_DB (read directly:
+# a binary with a newer schema cannot open an older file read-only).
+decisions() {
+    python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM decisions").fetchone()[0])' "$CRM_CONSENT_DB"
+}
 
 bins=("$bin")
-[[ -n ${COMPARE_BIN:-} ]] && bins+=("$COMPARE_BIN")
+# shellcheck disable=SC2206 # a list of paths without spaces
+[[ -n ${COMPARE_BIN:-} ]] && bins+=($COMPARE_BIN)
+# Each binary runs on its own copy of the database made above.
+declare -a before
+for i in "${!bins[@]}"; do
+    mkdir -p "$work/run$i"
+    rm -f "$work/run$i"/consent.db*
+    cp "$work"/consent.db* "$work/run$i/"
+    export CRM_CONSENT_DB=$work/run$i/consent.db
+    before[i]=$(decisions)
+done
 echo "== $connections connections, $threads wrk threads, $duration per run"
-logged_before=$(decisions)
 for round in $(seq "$rounds"); do
     echo "round $round"
-    for b in "${bins[@]}"; do
+    for i in "${!bins[@]}"; do
+        b=${bins[$i]}
+        export CRM_CONSENT_DB=$work/run$i/consent.db
         start_server "$b"
         wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "$work/read.lua" \
             "$base/api/v1/setup/switches" >"$work/read.txt"
@@ -158,6 +175,10 @@ for round in $(seq "$rounds"); do
         printf '    decisions, POST /hooks/dial    %s\n' "$(figures "$work/dial.txt")"
     done
 done
-logged=$(($(decisions) - logged_before))
-echo "  decision-log rows written during the dial runs: $logged"
-"$bin" ledger verify >/dev/null && echo "  ledger verify: ok"
+for i in "${!bins[@]}"; do
+    export CRM_CONSENT_DB=$work/run$i/consent.db
+    logged=$(($(decisions) - before[i]))
+    verified=failed
+    "${bins[$i]}" ledger verify >/dev/null && verified=ok
+    echo "  ${bins[$i]}: $logged decision-log rows written, ledger verify: $verified"
+done

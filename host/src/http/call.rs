@@ -300,12 +300,14 @@ impl Pool {
                     Some(key) if call.method != Method::GET => Some(key.clone()),
                     _ => None,
                 };
-                let fingerprint = fingerprint(&call);
-                if let Some(key) = &idempotent
+                // Only a request with a key is remembered, so only it needs
+                // its fingerprint (a copy of its body).
+                let fingerprint = idempotent.as_ref().map(|_| fingerprint(&call));
+                if let (Some(key), Some(fingerprint)) = (&idempotent, &fingerprint)
                     && let Some(first) =
                         hooks
                             .store_mut()
-                            .begin_request(caller.id, key, &fingerprint)?
+                            .begin_request(caller.id, key, fingerprint)?
                 {
                     return Ok((first, true));
                 }
@@ -319,10 +321,9 @@ impl Pool {
                     status: ok.as_u16(),
                     body,
                 };
-                if let Some(key) = &idempotent {
+                if let (Some(key), Some(fingerprint)) = (&idempotent, &fingerprint) {
                     let scope = w.caller.id;
-                    w.store()
-                        .finish_request(scope, key, &fingerprint, &answer)?;
+                    w.store().finish_request(scope, key, fingerprint, &answer)?;
                 }
                 Ok((answer, false))
             })

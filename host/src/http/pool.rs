@@ -14,7 +14,7 @@ use tokio::sync::Semaphore;
 use super::error::ApiError;
 use crate::engine::Engine;
 use crate::hooks::StoredHooks;
-use crate::store::Store;
+use crate::store::{Store, WriteGate};
 
 /// Shared by every handler (axum state).
 #[derive(Clone)]
@@ -27,8 +27,9 @@ struct Inner {
     engine: Engine,
     idle: Mutex<Vec<StoredHooks>>,
     permits: Semaphore,
-    /// Every pooled connection's writes queue here (`Store::share_write_gate`).
-    write_gate: Arc<Mutex<()>>,
+    /// Every pooled connection's writes queue here (`Store::join_pool`),
+    /// and their refusals commit in groups.
+    write_gate: Arc<WriteGate>,
 }
 
 impl Pool {
@@ -39,7 +40,7 @@ impl Pool {
                 engine,
                 idle: Mutex::new(Vec::with_capacity(size)),
                 permits: Semaphore::new(size),
-                write_gate: Arc::new(Mutex::new(())),
+                write_gate: Arc::new(WriteGate::default()),
             }),
         }
     }
@@ -84,7 +85,9 @@ impl Inner {
             return Ok(hooks);
         }
         let mut store = Store::open(&self.db).map_err(ApiError::from_store)?;
-        store.share_write_gate(Arc::clone(&self.write_gate));
+        store
+            .join_pool(Arc::clone(&self.write_gate))
+            .map_err(ApiError::from_store)?;
         Ok(StoredHooks::new(&self.engine, store))
     }
 

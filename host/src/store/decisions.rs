@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::chain::{Canon, GENESIS_HASH, sha256_hex, short};
 use super::contacts::check_contact;
+use super::decision_configs::{self, CitedConfig};
 use super::ledger::{LedgerProblem, LedgerProblemKind};
 use super::limits::{self, check_len};
 use super::timeline::{Note, add_note};
@@ -113,10 +114,12 @@ pub struct LoggedDecision {
     pub recorded_at: DateTime<Utc>,
 }
 
-const COLUMNS: &str = "SELECT id, at, contact_id, channel, outcome, reason_code, reason_id,
-        justification, subscription_type_id, summary, plugin_sha256, request, actor,
-        recipients, recorded_at
-    FROM decisions";
+/// A row's request comes with the config it cites (`decision_configs`).
+const COLUMNS: &str = "SELECT d.id, d.at, d.contact_id, d.channel, d.outcome, d.reason_code,
+        d.reason_id, d.justification, d.subscription_type_id, d.summary, d.plugin_sha256,
+        d.request, d.actor, d.recipients, d.recorded_at, c.config
+    FROM decisions d LEFT JOIN decision_configs c
+        ON c.sha256 = json_extract(d.request, '$.config_sha256')";
 
 fn json_column(row: &Row<'_>, column: usize) -> rusqlite::Result<Option<serde_json::Value>> {
     let text: Option<String> = row.get(column)?;
@@ -140,7 +143,13 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<LoggedDecision> {
         subscription_type: row.get(8)?,
         summary: json_column(row, 9)?,
         plugin_sha256: row.get(10)?,
-        request: json_column(row, 11)?.unwrap_or_default(),
+        request: decision_configs::restore(
+            json_column(row, 11)?.unwrap_or_default(),
+            row.get_ref(15)?.as_str_or_null()?,
+        )
+        .map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(15, rusqlite::types::Type::Text, e.into())
+        })?,
         actor: row.get(12)?,
         recipients: row
             .get_ref(13)?
@@ -159,21 +168,58 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<LoggedDecision> {
     })
 }
 
-/// The parts of a decision row both kinds of log entry share.
-struct LogRow<'a> {
+/// The parts of a decision row both kinds of log entry share, checked and
+/// serialized before the writers' turn is taken.
+pub(super) struct LogRow {
     at: DateTime<Utc>,
-    contact: Option<ContactId>,
+    pub(super) contact: Option<ContactId>,
     channel: Channel,
     outcome: Outcome,
-    reason_code: &'a str,
+    reason_code: String,
     reason: Option<ReasonId>,
-    justification: Option<&'a str>,
+    justification: Option<String>,
     subscription_type: Option<SubscriptionTypeId>,
     summary: Option<String>,
     recipients: Option<Vec<u8>>,
-    plugin_sha256: Option<&'a str>,
+    plugin_sha256: Option<String>,
+    /// As stored: with `config_sha256` in place of the config.
     request: String,
-    actor: &'a str,
+    /// The config taken out of `request`, stored once (`decision_configs`).
+    config: Option<CitedConfig>,
+    actor: String,
+}
+
+impl LogRow {
+    /// A plugin decision's row; refuses what [`Store::log_decision`] refuses.
+    fn decision(d: &NewDecision) -> Result<LogRow> {
+        check_not_empty("reason code", &d.reason_code)?;
+        check_not_empty("actor", &d.actor)?;
+        check_len("actor", &d.actor, limits::MAX_ACTOR)?;
+        if d.outcome == Outcome::Justified {
+            return Err(StoreError::Invalid {
+                field: "outcome",
+                why: "a justification needs a reason: record it with `log_justification`"
+                    .to_owned(),
+            });
+        }
+        let (request, config) = decision_configs::cite(&d.request)?;
+        Ok(LogRow {
+            at: d.at,
+            contact: d.contact,
+            channel: d.channel,
+            outcome: d.outcome,
+            reason_code: d.reason_code.clone(),
+            reason: None,
+            justification: None,
+            subscription_type: d.subscription_type,
+            summary: d.summary.as_ref().map(serde_json::to_string).transpose()?,
+            recipients: d.recipients.as_deref().map(encode_ids),
+            plugin_sha256: d.plugin_sha256.clone(),
+            request,
+            config,
+            actor: d.actor.clone(),
+        })
+    }
 }
 
 /// The hashed fields of one decision row, as stored.
@@ -236,10 +282,17 @@ pub(super) fn hash_at(conn: &Connection, n: u64) -> Result<Option<String>> {
         .optional()?)
 }
 
-fn insert(conn: &Connection, d: &LogRow<'_>, recorded_at: DateTime<Utc>) -> Result<DecisionId> {
+pub(super) fn insert(
+    conn: &Connection,
+    d: &LogRow,
+    recorded_at: DateTime<Utc>,
+) -> Result<DecisionId> {
+    if let Some(config) = &d.config {
+        decision_configs::store(conn, config)?;
+    }
     let (last, prev) = head(conn)?;
     let id = last as i64 + 1;
-    let justification_sha256 = d.justification.map(|t| sha256_hex(t.as_bytes()));
+    let justification_sha256 = d.justification.as_deref().map(|t| sha256_hex(t.as_bytes()));
     let hash = decision_hash(&Chained {
         id,
         at: secs(d.at),
@@ -247,15 +300,15 @@ fn insert(conn: &Connection, d: &LogRow<'_>, recorded_at: DateTime<Utc>) -> Resu
         contact_id: d.contact.map(|c| c.0),
         channel: d.channel.as_str(),
         outcome: d.outcome.as_str(),
-        reason_code: d.reason_code,
+        reason_code: &d.reason_code,
         reason_id: d.reason.map(|r| i64::from(r.0)),
         justification_sha256: justification_sha256.as_deref(),
         subscription_type_id: d.subscription_type.map(|s| i64::from(s.0)),
         summary: d.summary.as_deref(),
         recipients_sha256: d.recipients.as_deref().map(sha256_hex),
-        plugin_sha256: d.plugin_sha256,
+        plugin_sha256: d.plugin_sha256.as_deref(),
         request: &d.request,
-        actor: d.actor,
+        actor: &d.actor,
         prev_hash: &prev,
     });
     conn.prepare_cached(
@@ -387,6 +440,10 @@ pub(super) fn verify_chain(conn: &Connection) -> Result<(u64, Option<LedgerProbl
             problem = chain_problem(last, format!("decision {last} was rewritten"));
         }
     }
+    if problem.is_none() {
+        // The chain covers each cited config's hash; this covers the text.
+        problem = decision_configs::verify(conn)?;
+    }
     Ok((count, problem))
 }
 
@@ -454,42 +511,12 @@ fn check_decision(row: &Row<'_>, expected: i64, prev: &str) -> Result<Option<Led
 impl Store {
     /// Logs one plugin decision (or the summary of a bulk send).
     pub fn log_decision(&mut self, d: &NewDecision) -> Result<DecisionId> {
-        check_not_empty("reason code", &d.reason_code)?;
-        check_not_empty("actor", &d.actor)?;
-        check_len("actor", &d.actor, limits::MAX_ACTOR)?;
-        if d.outcome == Outcome::Justified {
-            return Err(StoreError::Invalid {
-                field: "outcome",
-                why: "a justification needs a reason: record it with `log_justification`"
-                    .to_owned(),
-            });
-        }
-        let summary = d.summary.as_ref().map(serde_json::to_string).transpose()?;
-        let request = serde_json::to_string(&d.request)?;
-        let recipients = d.recipients.as_deref().map(encode_ids);
+        let row = LogRow::decision(d)?;
         self.write_recorded(|tx, now| {
-            if let Some(contact) = d.contact {
+            if let Some(contact) = row.contact {
                 check_contact(tx, contact)?;
             }
-            insert(
-                tx,
-                &LogRow {
-                    at: d.at,
-                    contact: d.contact,
-                    channel: d.channel,
-                    outcome: d.outcome,
-                    reason_code: &d.reason_code,
-                    reason: None,
-                    justification: None,
-                    subscription_type: d.subscription_type,
-                    summary,
-                    recipients,
-                    plugin_sha256: d.plugin_sha256.as_deref(),
-                    request,
-                    actor: &d.actor,
-                },
-                now,
-            )
+            insert(tx, &row, now)
         })
     }
 
@@ -503,7 +530,17 @@ impl Store {
     /// here (about 5 ms per commit on a busy VM) capped the dial hook at
     /// about 1,500 decisions/s. Inside an open request transaction it is
     /// [`Store::log_decision`], whose commit is synced.
+    ///
+    /// The connections of one process that share a write gate (the HTTP
+    /// pool) commit their refusals in groups (`group_commit`); each call
+    /// still returns only once its row is committed.
     pub fn log_refusal(&mut self, d: &NewDecision) -> Result<DecisionId> {
+        if let Some(gate) = self.write_gate.clone()
+            && self.conn.is_autocommit()
+            && let Some(id) = self.log_in_group(&gate, LogRow::decision(d)?)?
+        {
+            return Ok(id);
+        }
         // Taken by the write's own transaction; an open outer one ignores it.
         self.next_write_lazy = self.conn.is_autocommit();
         let logged = self.log_decision(d);
@@ -519,7 +556,7 @@ impl Store {
         check_not_empty("actor", &j.actor)?;
         check_len("actor", &j.actor, limits::MAX_ACTOR)?;
         check_len("justification", &j.text, limits::MAX_JUSTIFICATION)?;
-        let request = serde_json::to_string(&j.request)?;
+        let (request, config) = decision_configs::cite(&j.request)?;
         self.write_recorded(|tx, now| {
             check_contact(tx, j.contact)?;
             let reason: Option<(String, String)> = tx
@@ -535,15 +572,16 @@ impl Store {
                     contact: Some(j.contact),
                     channel: j.channel,
                     outcome: Outcome::Justified,
-                    reason_code: &j.reason_code,
+                    reason_code: j.reason_code.clone(),
                     reason: Some(j.reason),
-                    justification: Some(text),
+                    justification: Some(text.to_owned()),
                     subscription_type: None,
                     summary: None,
                     recipients: None,
-                    plugin_sha256: j.plugin_sha256.as_deref(),
+                    plugin_sha256: j.plugin_sha256.clone(),
                     request,
-                    actor: &j.actor,
+                    config,
+                    actor: j.actor.clone(),
                 },
                 now,
             )?;
@@ -576,7 +614,7 @@ impl Store {
     pub fn decision(&self, id: DecisionId) -> Result<Option<LoggedDecision>> {
         let decision = self
             .conn
-            .prepare_cached(&format!("{COLUMNS} WHERE id = ?1"))?
+            .prepare_cached(&format!("{COLUMNS} WHERE d.id = ?1"))?
             .query_row([id], from_row)
             .optional()?;
         Ok(decision)
@@ -585,12 +623,24 @@ impl Store {
     /// Every decision about one contact, oldest first.
     pub fn decisions(&self, contact: ContactId) -> Result<Vec<LoggedDecision>> {
         check_contact(&self.conn, contact)?;
-        let mut stmt = self
-            .conn
-            .prepare_cached(&format!("{COLUMNS} WHERE contact_id = ?1 ORDER BY at, id"))?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "{COLUMNS} WHERE d.contact_id = ?1 ORDER BY d.at, d.id"
+        ))?;
         let rows = stmt
             .query_map([contact], from_row)?
             .collect::<rusqlite::Result<_>>()?;
         Ok(rows)
+    }
+}
+
+#[cfg(test)]
+impl Store {
+    /// Logs `d` with its config inline, as releases before
+    /// `decision_configs` did.
+    pub(super) fn log_decision_inline(&mut self, d: &NewDecision) -> Result<DecisionId> {
+        let mut row = LogRow::decision(d)?;
+        row.request = serde_json::to_string(&d.request)?;
+        row.config = None;
+        self.write_recorded(|tx, now| insert(tx, &row, now))
     }
 }

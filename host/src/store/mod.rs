@@ -18,6 +18,7 @@ mod columns;
 mod config;
 mod consent_types;
 mod contacts;
+mod decision_configs;
 mod decisions;
 mod erasure;
 mod error;
@@ -25,6 +26,7 @@ mod expiring;
 mod export;
 mod fill;
 mod filter;
+mod group_commit;
 mod ids;
 mod imports;
 mod keys;
@@ -76,6 +78,7 @@ pub use expiring::ExpiringConsent;
 pub use export::{BulkReceipt, ContactPurpose, ContactSubscription};
 pub use fill::{FillChange, FillReport, FillRequest};
 pub use filter::{ContactFilter, MAX_BULK};
+pub(crate) use group_commit::WriteGate;
 pub use ids::{
     ConsentTypeId, ContactId, DecisionId, LedgerSeq, MethodId, OutboxId, PluginId, PurposeId,
     ReasonId, RelationId, StatusId, SubscriptionTypeId,
@@ -134,7 +137,7 @@ pub struct Store {
     /// Shared by the connections of one process (the HTTP pool), so that
     /// their writers queue on a mutex instead of in SQLite's busy handler,
     /// which sleeps 1, 2, 5, 10, ... ms between tries.
-    write_gate: Option<std::sync::Arc<std::sync::Mutex<()>>>,
+    write_gate: Option<std::sync::Arc<WriteGate>>,
     /// The connection commits without fsync (`synchronous=NORMAL`) now.
     sync_normal: bool,
     /// The next write may commit so (`Store::log_refusal`); every other
@@ -284,11 +287,19 @@ impl Store {
         (self.clock)()
     }
 
-    /// Makes this connection's writes take `gate` first: the connections of
-    /// one process that share it then write one after another without
-    /// SQLite's busy sleeps. Other processes still meet SQLite's lock.
-    pub(crate) fn share_write_gate(&mut self, gate: std::sync::Arc<std::sync::Mutex<()>>) {
+    /// Makes this connection one of a process's pool (the HTTP server).
+    /// Its writes take `gate` first, so the pool's connections write one
+    /// after another without SQLite's busy sleeps (other processes still
+    /// meet SQLite's lock), and its refusals commit in groups
+    /// (`group_commit`). It reads with `pread` instead of a memory map:
+    /// SQLite unmaps the whole map when a read starts after another
+    /// connection wrote (`unixUnfetch`), which under the dial hook's load
+    /// was about 2,000 munmaps of the file a second, each a TLB shootdown on
+    /// every core followed by page faults.
+    pub(crate) fn join_pool(&mut self, gate: std::sync::Arc<WriteGate>) -> Result<()> {
+        self.conn.pragma_update(None, "mmap_size", 0)?;
         self.write_gate = Some(gate);
+        Ok(())
     }
 
     #[cfg(test)]

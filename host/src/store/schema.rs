@@ -664,6 +664,22 @@ CREATE UNIQUE INDEX plugins_chain_position ON plugins(chain_position)
     WHERE chain_position IS NOT NULL;
 "#;
 
+const DECISION_CONFIGS: &str = r#"
+-- The plugin configs logged decisions were made under, each stored once and
+-- cited from a row's `request` by `config_sha256` (store/decision_configs.rs):
+-- at about 2 KB, the config was most of every logged deny. Content-addressed:
+-- `ledger verify` hashes each text again, and the chain covers the citation.
+-- Rows logged before keep their config inline.
+CREATE TABLE decision_configs (
+    sha256 TEXT PRIMARY KEY,
+    config TEXT NOT NULL CHECK (json_valid(config))
+) STRICT;
+CREATE TRIGGER decision_configs_no_update BEFORE UPDATE ON decision_configs
+BEGIN SELECT RAISE(ABORT, 'the decision log is append-only'); END;
+CREATE TRIGGER decision_configs_no_delete BEFORE DELETE ON decision_configs
+BEGIN SELECT RAISE(ABORT, 'the decision log is append-only'); END;
+"#;
+
 /// The migrations, in order; `user_version` counts how many have run.
 pub(super) const MIGRATIONS: &[&str] = &[
     VOCABULARIES,
@@ -679,6 +695,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     RIGHTS,
     CAMPAIGNS,
     CHAIN,
+    DECISION_CONFIGS,
 ];
 
 #[cfg(test)]

@@ -70,9 +70,7 @@ impl Store {
             let lazy = std::mem::take(&mut self.next_write_lazy);
             self.sync(lazy)?;
             let gate = self.write_gate.clone();
-            let _turn = gate
-                .as_ref()
-                .map(|g| g.lock().unwrap_or_else(|p| p.into_inner()));
+            let _turn = gate.as_deref().map(super::WriteGate::turn);
             let tx = self
                 .conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -122,9 +120,7 @@ impl Store {
             .write_gate
             .clone()
             .filter(|_| self.conn.is_autocommit());
-        let _turn = gate
-            .as_ref()
-            .map(|g| g.lock().unwrap_or_else(|p| p.into_inner()));
+        let _turn = gate.as_deref().map(super::WriteGate::turn);
         self.conn.execute_batch(begin).map_err(sql)?;
         match f(self) {
             Ok(value) => {
@@ -140,7 +136,7 @@ impl Store {
 
     /// Sets whether the next commit waits for the disk; a pragma only when
     /// it changes (a prepared statement each time otherwise).
-    fn sync(&mut self, lazy: bool) -> Result<()> {
+    pub(super) fn sync(&mut self, lazy: bool) -> Result<()> {
         if lazy != self.sync_normal {
             let level = if lazy { "NORMAL" } else { "FULL" };
             self.conn.pragma_update(None, "synchronous", level)?;

@@ -110,3 +110,66 @@ fn acknowledged_writes_survive_sigkill_and_retries_write_nothing_twice() {
     assert_eq!(names.len(), 1 + WRITERS * PER_WRITER);
     assert_eq!(server.read(&op, "/ledger/verify")["ok"], true);
 }
+
+/// The dial hook's refusals commit in groups (`store::group_commit`): each
+/// request still answers only once its row is committed, so a justify the
+/// server acknowledged with a decision-log id is there after a SIGKILL.
+#[test]
+fn acknowledged_refusals_survive_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = ready(dir.path());
+    let op = key(&db, "operator");
+    let mut server = Server::start(&db);
+    let pid = libc::pid_t::try_from(server.child.id()).unwrap();
+    let acked: Mutex<Vec<i64>> = Mutex::new(Vec::new());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    thread::scope(|s| {
+        for _ in 0..WRITERS {
+            let (server, op, acked) = (&server, &op, &acked);
+            s.spawn(move || {
+                while Instant::now() < deadline {
+                    let sent = server.post(op, "/hooks/dial", json!({"contact": 1})).send();
+                    let Ok(r) = sent else { return };
+                    if r.status().as_u16() != 200 {
+                        return;
+                    }
+                    let Ok(d) = r.json::<Value>() else { return };
+                    // Anna gave no consent: a justify, always logged.
+                    assert_eq!(d["outcome"], "justify", "{d}");
+                    acked.lock().unwrap().push(d["logged"].as_i64().unwrap());
+                }
+            });
+        }
+        while acked.lock().unwrap().len() < 300 && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(5));
+        }
+        // SAFETY: kill(2) on our own child's pid.
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGKILL) }, 0);
+    });
+    server.child.wait().unwrap();
+    let mut acked = acked.into_inner().unwrap();
+    assert!(acked.len() >= 300, "only {} answers", acked.len());
+    drop(server);
+
+    let server = Server::start(&db);
+    let report = server.read(&op, "/ledger/verify");
+    assert_eq!(report["ok"], true, "{report}");
+    acked.sort_unstable();
+    let n = acked.len();
+    acked.dedup();
+    assert_eq!(acked.len(), n, "two answers name the same decision-log row");
+    for id in [acked[0], acked[n / 2], acked[n - 1]] {
+        let d = server.read(&op, &format!("/decisions/{id}"));
+        assert_eq!(
+            (d["contact"].as_i64(), &d["outcome"]),
+            (Some(1), &json!("justify")),
+            "{d}"
+        );
+    }
+    assert!(
+        report["decisions"].as_u64().unwrap() >= acked[n - 1] as u64,
+        "an acknowledged row is missing: {report}"
+    );
+    let replay = server.read(&op, &format!("/decisions/{}/replay", acked[n - 1]));
+    assert_eq!(replay["same"], true, "{replay}");
+}

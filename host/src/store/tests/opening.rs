@@ -38,14 +38,28 @@ fn creating_a_database_runs_every_migration_from_empty() {
         "page_templates",
         "outbox",
         "consent_type_translations",
+        "decision_configs",
     ] {
         count(&f.store, table);
     }
 }
 
-/// Puts the schema back before the CHAIN migration (the last one).
-fn undo_chain_migration(path: &std::path::Path) {
+/// Puts the schema back before the DECISION_CONFIGS migration (the last
+/// one), as a release that logged each config inline left it.
+pub(super) fn undo_decision_configs_migration(path: &std::path::Path) {
     let back = super::super::schema::MIGRATIONS.len() - 1;
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.execute_batch(&format!(
+        "DROP TABLE decision_configs; PRAGMA user_version = {back};"
+    ))
+    .unwrap();
+}
+
+/// Puts the schema back before the CHAIN migration.
+fn undo_chain_migration(path: &std::path::Path) {
+    undo_decision_configs_migration(path);
+    // CHAIN is the migration before DECISION_CONFIGS.
+    let back = super::super::schema::MIGRATIONS.len() - 2;
     let conn = rusqlite::Connection::open(path).unwrap();
     conn.execute_batch(&format!(
         "DROP INDEX plugins_chain_position; ALTER TABLE plugins DROP COLUMN chain_position;
@@ -58,7 +72,7 @@ fn undo_chain_migration(path: &std::path::Path) {
 fn undo_campaigns_migration(path: &std::path::Path) {
     undo_chain_migration(path);
     // CAMPAIGNS is the migration before CHAIN.
-    let back = super::super::schema::MIGRATIONS.len() - 2;
+    let back = super::super::schema::MIGRATIONS.len() - 3;
     let conn = rusqlite::Connection::open(path).unwrap();
     conn.execute_batch(&format!(
         "DROP TABLE consent_campaign_members; DROP TABLE consent_campaigns;
@@ -73,7 +87,7 @@ fn undo_campaigns_migration(path: &std::path::Path) {
 fn undo_rights_migration(path: &std::path::Path) {
     undo_campaigns_migration(path);
     // RIGHTS is the migration before CAMPAIGNS.
-    let back = super::super::schema::MIGRATIONS.len() - 3;
+    let back = super::super::schema::MIGRATIONS.len() - 4;
     let conn = rusqlite::Connection::open(path).unwrap();
     conn.execute_batch(&format!(
         "DROP TRIGGER decisions_scrub_only_erased; DROP TRIGGER contact_timeline_no_delete;
@@ -93,7 +107,7 @@ fn undo_rights_migration(path: &std::path::Path) {
 fn undo_links_migration(path: &std::path::Path) {
     undo_rights_migration(path);
     // LINKS is the migration before RIGHTS.
-    let back = super::super::schema::MIGRATIONS.len() - 4;
+    let back = super::super::schema::MIGRATIONS.len() - 5;
     let conn = rusqlite::Connection::open(path).unwrap();
     conn.execute_batch(&format!(
         "DROP TABLE link_secret; DROP TABLE link_generations; DROP TABLE page_settings;

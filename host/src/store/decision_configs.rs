@@ -1,0 +1,125 @@
+//! The plugin config a logged decision was made under, stored once per
+//! distinct config and cited by its SHA-256.
+//!
+//! A hook logs the config with every deny and justify, so that the decision
+//! can be replayed. The config is the same for thousands of rows (it changes
+//! only with setup), and at about 2 KB it was most of each row: most of what
+//! the one writer wrote. So a row's `request` keeps `config_sha256` in place
+//! of `config`, and `decision_configs` keeps the text, content-addressed.
+//!
+//! The chain still covers the config: a row's hash covers its `request`
+//! text, and so the config's SHA-256; `ledger verify` hashes every stored
+//! config again and checks that each one cited is there. Reading a decision
+//! puts the config back, so a replay and the API see the request as logged.
+//! Rows logged before this table existed keep their config inline.
+
+use rusqlite::{Connection, OptionalExtension};
+
+use super::chain::{sha256_hex, short};
+use super::ledger::{LedgerProblem, LedgerProblemKind};
+use super::{DecisionId, Result};
+
+/// The key a row's request cites its config by.
+pub(super) const CITES: &str = "config_sha256";
+/// The key a hook's request holds the config under.
+const CONFIG: &str = "config";
+
+/// A config taken out of a request, to store once.
+pub(super) struct CitedConfig {
+    pub(super) sha256: String,
+    pub(super) text: String,
+}
+
+/// The request as stored, and the config it cites if one was taken out: a
+/// JSON object's `config` object becomes `config_sha256`.
+pub(super) fn cite(request: &serde_json::Value) -> Result<(String, Option<CitedConfig>)> {
+    let Some(fields) = request.as_object() else {
+        return Ok((serde_json::to_string(request)?, None));
+    };
+    let Some(config @ serde_json::Value::Object(_)) = fields.get(CONFIG) else {
+        return Ok((serde_json::to_string(request)?, None));
+    };
+    if fields.contains_key(CITES) {
+        // Never a hook's request; kept as sent rather than guessed at.
+        return Ok((serde_json::to_string(request)?, None));
+    }
+    let text = serde_json::to_string(config)?;
+    let sha256 = sha256_hex(text.as_bytes());
+    let mut stored = fields.clone();
+    stored.remove(CONFIG);
+    stored.insert(CITES.to_owned(), serde_json::Value::String(sha256.clone()));
+    let stored = serde_json::to_string(&serde_json::Value::Object(stored))?;
+    Ok((stored, Some(CitedConfig { sha256, text })))
+}
+
+/// Stores `config` unless a row already cited it.
+pub(super) fn store(conn: &Connection, config: &CitedConfig) -> Result<()> {
+    conn.prepare_cached("INSERT OR IGNORE INTO decision_configs (sha256, config) VALUES (?1, ?2)")?
+        .execute([&config.sha256, &config.text])?;
+    Ok(())
+}
+
+/// Puts the cited config back into a stored request (`config` is the text
+/// the row's join found, if any).
+pub(super) fn restore(
+    mut request: serde_json::Value,
+    config: Option<&str>,
+) -> serde_json::Result<serde_json::Value> {
+    if let (Some(fields), Some(text)) = (request.as_object_mut(), config)
+        && fields.remove(CITES).is_some()
+    {
+        fields.insert(CONFIG.to_owned(), serde_json::from_str(text)?);
+    }
+    Ok(request)
+}
+
+/// The first stored config whose text does not hash to its key, or the
+/// first decision citing a config that is not stored.
+pub(super) fn verify(conn: &Connection) -> Result<Option<LedgerProblem>> {
+    let mut stmt = conn.prepare("SELECT sha256, config FROM decision_configs ORDER BY rowid")?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        let key = row.get_ref(0)?.as_str()?;
+        let computed = sha256_hex(row.get_ref(1)?.as_bytes()?);
+        if computed != key {
+            return Ok(Some(problem(
+                None,
+                format!(
+                    "the decision config {} was edited: its text hashes to {}",
+                    short(key),
+                    short(&computed)
+                ),
+            )));
+        }
+    }
+    let missing: Option<(i64, String)> = conn
+        .query_row(
+            "SELECT d.id, CAST(json_extract(d.request, '$.config_sha256') AS TEXT) FROM decisions d
+             WHERE json_extract(d.request, '$.config_sha256') IS NOT NULL
+               AND NOT EXISTS (SELECT 1 FROM decision_configs c
+                               WHERE c.sha256 = json_extract(d.request, '$.config_sha256'))
+             ORDER BY d.id LIMIT 1",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?;
+    Ok(missing.map(|(id, sha)| {
+        problem(
+            Some(DecisionId(id)),
+            format!(
+                "decision {id} cites the config {}, which is missing",
+                short(&sha)
+            ),
+        )
+    }))
+}
+
+fn problem(decision: Option<DecisionId>, message: String) -> LedgerProblem {
+    LedgerProblem {
+        kind: LedgerProblemKind::DecisionLog,
+        seq: None,
+        decision,
+        table: Some("decision_configs".to_owned()),
+        message,
+    }
+}

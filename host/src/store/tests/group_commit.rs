@@ -1,0 +1,82 @@
+//! Refusals committed in groups (`group_commit`).
+
+use std::sync::Arc;
+
+use serde_json::json;
+
+use super::*;
+
+/// A hook's deny, with the config it was made under, as hooks log it.
+fn refusal(contact: ContactId, config: serde_json::Value) -> NewDecision {
+    NewDecision {
+        at: day(2),
+        contact: Some(contact),
+        channel: Channel::Phone,
+        outcome: Outcome::Deny,
+        reason_code: "withdrawn".to_owned(),
+        subscription_type: None,
+        summary: None,
+        recipients: None,
+        plugin_sha256: Some("ab".repeat(32)),
+        request: json!({
+            "config": config,
+            "contact": {"consents": [], "flags": []},
+            "request": {"channel": "phone", "now": 1_704_196_800},
+        }),
+        actor: "alice".to_owned(),
+    }
+}
+
+fn config(n: i64) -> serde_json::Value {
+    json!({"consent_types": [{"id": n, "code": "calls", "text": "x".repeat(500)}], "switches": {}})
+}
+
+#[test]
+fn refusals_committed_in_groups_chain_and_verify() {
+    let mut f = fixture();
+    let contacts: Vec<ContactId> = (0..4)
+        .map(|i| person(&mut f.store, &format!("c{i}"), None))
+        .collect();
+    let gate = Arc::new(WriteGate::default());
+    let threads: Vec<_> = contacts
+        .iter()
+        .map(|&c| {
+            let mut store = Store::open(&f.path).unwrap();
+            store.join_pool(Arc::clone(&gate)).unwrap();
+            std::thread::spawn(move || {
+                (0..50)
+                    .map(|i| store.log_refusal(&refusal(c, config(i % 3))).unwrap())
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mut ids: Vec<DecisionId> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    ids.sort_unstable_by_key(|d| d.0);
+    ids.dedup();
+    assert_eq!(ids.len(), 200);
+    assert_eq!(count(&f.store, "decisions"), 200);
+    let report = f.store.verify_ledger().unwrap();
+    assert!(report.ok, "{report:?}");
+    assert_eq!(report.decisions, 200);
+    for c in contacts {
+        assert_eq!(f.store.decisions(c).unwrap().len(), 50);
+    }
+}
+
+#[test]
+fn a_grouped_refusal_about_an_unknown_contact_fails_alone() {
+    let mut f = fixture();
+    let anna = person(&mut f.store, "Anna", None);
+    f.store.join_pool(Arc::new(WriteGate::default())).unwrap();
+    let err = f
+        .store
+        .log_refusal(&refusal(ContactId(999), config(1)))
+        .unwrap_err();
+    assert!(matches!(err, StoreError::UnknownContact(_)), "{err}");
+    let id = f.store.log_refusal(&refusal(anna, config(1))).unwrap();
+    assert_eq!(id, DecisionId(1));
+    assert!(f.store.verify_ledger().unwrap().ok);
+}
