@@ -13,6 +13,9 @@ use crm_consent::hooks::{Context, Hooks};
 use crm_consent::wit::{Config, ConsentStatus, ContactFlags, Outcome, ReasonCode, Verdict};
 use crm_consent_tests::*;
 
+#[path = "hostile/creep.rs"]
+mod creep;
+
 /// The hostile fixture misbehaves as its first consent type's code says.
 fn hostile(mode: &str) -> Result<Hooks, EngineError> {
     let mut cfg: Config = sample_config();

@@ -10,9 +10,10 @@ use wasmtime::component::{Component, InstancePre};
 
 use super::bindings::{Config, ConsentPluginIndices};
 use super::cache::{self, Compiled};
+use super::instance;
 use super::limits::StoreState;
-use super::manifest::{self, PluginLimits};
-use super::policy::{self, Policy};
+use super::manifest::{self, PluginLimits, Recycling};
+use super::policy::Policy;
 use super::{API_PACKAGE, API_VERSION, EngineError, Shared};
 use wasmtime::component::ComponentExportIndex;
 
@@ -45,6 +46,8 @@ pub(crate) struct PluginInner {
     pub(crate) exports: Exports,
     /// The limits its stores run with: its manifest, bounded by the caps.
     pub(crate) limits: PluginLimits,
+    /// When its instances are replaced by fresh ones.
+    pub(crate) recycling: Recycling,
     #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) compiled: Compiled,
 }
@@ -64,6 +67,12 @@ impl Plugin {
     /// the engine's defaults.
     pub fn limits(&self) -> &PluginLimits {
         &self.inner.limits
+    }
+
+    /// When its instances are replaced by fresh ones: what its manifest
+    /// declares, or above three quarters of its memory limit.
+    pub fn recycling(&self) -> &Recycling {
+        &self.inner.recycling
     }
 
     /// Instantiates the plugin and builds its `policy` resource from `cfg`.
@@ -109,7 +118,7 @@ pub(crate) fn prepare(
     check_header(bytes)?;
     // Before compiling: a plugin over the caps costs no compile time (a
     // Python plugin takes minutes to compile).
-    let limits = limits_of(&shared.defaults, &shared.caps, bytes)?;
+    let (limits, recycling) = resolve(&shared.defaults, &shared.caps, bytes)?;
     // The plugin is named by the bytes it runs, never by a caller's word:
     // this digest keys the cache and is what decisions are logged with.
     let sha256 = hex::encode(Sha256::digest(bytes));
@@ -146,7 +155,7 @@ pub(crate) fn prepare(
         decide: method("[method]policy.decide")?,
         decide_batch: method("[method]policy.decide-batch")?,
     };
-    policy::trial_instantiate(shared, &limits, &pre, &entry_points, &api_version)?;
+    instance::trial_instantiate(shared, &limits, &pre, &entry_points, &api_version)?;
     Ok(Plugin {
         inner: Arc::new(PluginInner {
             shared: shared.clone(),
@@ -159,6 +168,7 @@ pub(crate) fn prepare(
             pre,
             exports: entry_points,
             limits,
+            recycling,
             compiled,
         }),
     })
@@ -171,9 +181,20 @@ pub(crate) fn limits_of(
     caps: &PluginLimits,
     bytes: &[u8],
 ) -> Result<PluginLimits, EngineError> {
+    resolve(defaults, caps, bytes).map(|(limits, _)| limits)
+}
+
+/// [`limits_of`], and when the plugin's instances are recycled.
+fn resolve(
+    defaults: &PluginLimits,
+    caps: &PluginLimits,
+    bytes: &[u8],
+) -> Result<(PluginLimits, Recycling), EngineError> {
     check_header(bytes)?;
     let manifest = manifest::read(bytes)?;
-    manifest::resolve(manifest.as_ref(), defaults, caps)
+    let limits = manifest::resolve(manifest.as_ref(), defaults, caps)?;
+    let recycling = manifest::recycling(manifest.as_ref(), &limits)?;
+    Ok((limits, recycling))
 }
 
 /// Recognises a binary component from its first 8 bytes, and names what the

@@ -12,7 +12,10 @@
 //! or runs out of memory fails closed (deny, `plugin-fault`), and the
 //! instance is replaced by a fresh one. So does an answer that breaks the
 //! contract (an allow carrying a deny code, a `plugin-fault` from the plugin,
-//! reason ids the config does not have).
+//! reason ids the config does not have). An instance whose memory crept
+//! above its recycling threshold, or that served its declared number of
+//! calls, is replaced after the call that got it there, before it can trap
+//! (see [`Recycling`]).
 
 mod answers;
 pub(crate) mod bindings;
@@ -20,6 +23,7 @@ mod cache;
 pub(crate) mod contact;
 mod error;
 mod fuel;
+mod instance;
 mod limits;
 mod load;
 mod manifest;
@@ -51,7 +55,8 @@ pub use error::{EngineError, Fault, FaultKind};
 pub use fuel::FuelBudget;
 pub use load::{ComponentInfo, Plugin};
 pub use manifest::{
-    LIMITS_SECTION, Manifest, PluginLimits, parse as parse_manifest, with_manifest,
+    LIMITS_SECTION, Manifest, PluginLimits, RECYCLE_ABOVE_MEMORY_FRACTION, Recycling,
+    parse as parse_manifest, with_manifest,
 };
 pub use policy::Policy;
 
