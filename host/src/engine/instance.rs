@@ -1,17 +1,24 @@
 //! One live instance of a plugin: instantiated in its own store, its exports
 //! type-checked, and its `policy` resource created from one config.
+//!
+//! The entry points are typed functions over the host's current types, for
+//! every contract version (see `versions`); only `policy.create` is typed
+//! per version, with the config converted by that version's module.
 
 use std::sync::Arc;
 
 use wasmtime::Store;
-use wasmtime::component::{Func, InstancePre, ResourceAny, TypedFunc};
+use wasmtime::component::{Func, Instance, InstancePre, ResourceAny, TypedFunc};
 
-use super::bindings::{BatchError, Config, ConsentPlugin, ContactBatch, Request, wit};
+use super::bindings::{
+    BatchError, Channel, Config, ConfigError, ContactBatch, ReasonCode, Request, wit,
+};
 use super::contact::ContactState;
 use super::limits::{Limit, StoreState, arm, fault_of, is_guest_fault, new_store};
 use super::load::{Exports, PluginInner};
 use super::verdicts::VerdictList;
-use super::{EngineError, PluginLimits, Shared};
+use super::versions::ApiVersion;
+use super::{EngineError, PluginLimits, Shared, since_v0_1};
 
 /// `policy.decide` with the host's own lowering of a contact.
 pub(crate) type DecideFunc<'a> =
@@ -21,6 +28,28 @@ pub(crate) type DecideFunc<'a> =
 pub(crate) type DecideBatchFunc<'a> =
     TypedFunc<(ResourceAny, Request, &'a ContactBatch), (Result<VerdictList, BatchError>,)>;
 
+/// `policy.reasons`.
+pub(crate) type ReasonsFunc = TypedFunc<(ResourceAny, Channel), (Vec<u32>,)>;
+
+/// `explain`.
+pub(crate) type ExplainFunc = TypedFunc<(ReasonCode,), (String,)>;
+
+/// `policy.create` of the current contract.
+type CreateFunc<'a> = TypedFunc<(&'a Config,), (Result<ResourceAny, ConfigError>,)>;
+
+/// `policy.create` of 0.1, which names the config's fields otherwise.
+type CreateFuncV0_1<'a> = TypedFunc<(&'a since_v0_1::Config,), (Result<ResourceAny, ConfigError>,)>;
+
+/// The entry points of one instance, type-checked.
+struct Funcs {
+    /// A [`CreateFunc`] or [`CreateFuncV0_1`], as the version says.
+    create: Func,
+    decide: Func,
+    decide_batch: Func,
+    reasons: ReasonsFunc,
+    explain: ExplainFunc,
+}
+
 /// Instantiates in a fresh store and type-checks the exports (the part of
 /// validation wasmtime only does against an instance).
 fn instantiate(
@@ -28,8 +57,7 @@ fn instantiate(
     limits: &PluginLimits,
     pre: &InstancePre<StoreState>,
     exports: &Exports,
-    api_version: &str,
-) -> Result<(Store<StoreState>, ConsentPlugin, [Func; 2]), EngineError> {
+) -> Result<(Store<StoreState>, Funcs), EngineError> {
     let mut store = new_store(shared, limits);
     let instance = pre.instantiate(&mut store).map_err(|e| {
         if is_guest_fault(&store, &e) {
@@ -49,29 +77,56 @@ fn instantiate(
             EngineError::Instantiate(format!("{e:#}"))
         }
     })?;
-    let wrong_types = |e: wasmtime::Error| EngineError::WrongTypes {
-        version: api_version.to_owned(),
+    let funcs = typed(&mut store, &instance, exports).map_err(|e| EngineError::WrongTypes {
+        version: exports.version_name.clone(),
         detail: format!("{e:#}"),
+    })?;
+    Ok((store, funcs))
+}
+
+/// Looks the entry points up and checks their types.
+fn typed(
+    store: &mut Store<StoreState>,
+    instance: &Instance,
+    exports: &Exports,
+) -> wasmtime::Result<Funcs> {
+    let create = match exports.version {
+        ApiVersion::V0_1 => {
+            let create = instance
+                .get_typed_func::<(&since_v0_1::Config,), (Result<ResourceAny, ConfigError>,)>(
+                    &mut *store,
+                    &exports.create,
+                )?;
+            *create.func()
+        }
+        ApiVersion::V0_2 => {
+            let create = instance
+                .get_typed_func::<(&Config,), (Result<ResourceAny, ConfigError>,)>(
+                    &mut *store,
+                    &exports.create,
+                )?;
+            *create.func()
+        }
     };
-    let bindings = exports
-        .indices
-        .load(&mut store, &instance)
-        .map_err(wrong_types)?;
     let decide = *instance
         .get_typed_func::<(ResourceAny, &ContactState, Request), (wit::Decision,)>(
-            &mut store,
+            &mut *store,
             &exports.decide,
-        )
-        .map_err(wrong_types)?
+        )?
         .func();
     let decide_batch = *instance
         .get_typed_func::<(ResourceAny, Request, &ContactBatch), (Result<VerdictList, BatchError>,)>(
-            &mut store,
+            &mut *store,
             &exports.decide_batch,
-        )
-        .map_err(wrong_types)?
+        )?
         .func();
-    Ok((store, bindings, [decide, decide_batch]))
+    Ok(Funcs {
+        create,
+        decide,
+        decide_batch,
+        reasons: instance.get_typed_func(&mut *store, &exports.reasons)?,
+        explain: instance.get_typed_func(&mut *store, &exports.explain)?,
+    })
 }
 
 pub(crate) fn trial_instantiate(
@@ -79,19 +134,19 @@ pub(crate) fn trial_instantiate(
     limits: &PluginLimits,
     pre: &InstancePre<StoreState>,
     exports: &Exports,
-    api_version: &str,
 ) -> Result<(), EngineError> {
-    instantiate(shared, limits, pre, exports, api_version).map(drop)
+    instantiate(shared, limits, pre, exports).map(drop)
 }
 
 /// One live instance and its `policy` resource.
 pub(crate) struct Live {
     pub(crate) store: Store<StoreState>,
-    pub(crate) bindings: ConsentPlugin,
     /// `policy.decide`, type-checked as a [`DecideFunc`] at instantiation.
     pub(crate) decide: Func,
     /// `policy.decide-batch`, type-checked as a [`DecideBatchFunc`].
     pub(crate) decide_batch: Func,
+    pub(crate) reasons: ReasonsFunc,
+    pub(crate) explain: ExplainFunc,
     pub(crate) policy: ResourceAny,
     /// The calls this instance served, to recycle it after a count.
     pub(crate) served: u64,
@@ -100,28 +155,31 @@ pub(crate) struct Live {
 impl Live {
     pub(crate) fn create(plugin: &PluginInner, cfg: &Config) -> Result<Live, EngineError> {
         let shared = &plugin.shared;
-        let (mut store, bindings, [decide, decide_batch]) = instantiate(
-            shared,
-            &plugin.limits,
-            &plugin.pre,
-            &plugin.exports,
-            &plugin.info.api_version,
-        )?;
+        let (mut store, funcs) = instantiate(shared, &plugin.limits, &plugin.pre, &plugin.exports)?;
         arm(&mut store, shared, Limit::Setup);
-        match bindings
-            .crm_consent_rules()
-            .policy()
-            .call_create(&mut store, cfg)
-        {
-            Ok(Ok(policy)) => Ok(Live {
+        // SAFETY: `funcs.create` was type-checked as the `CreateFunc` of
+        // this plugin's version in `typed`.
+        let created = match plugin.exports.version {
+            ApiVersion::V0_1 => {
+                let create: CreateFuncV0_1<'_> = unsafe { TypedFunc::new_unchecked(funcs.create) };
+                create.call(&mut store, (&since_v0_1::config(cfg),))
+            }
+            ApiVersion::V0_2 => {
+                let create: CreateFunc<'_> = unsafe { TypedFunc::new_unchecked(funcs.create) };
+                create.call(&mut store, (cfg,))
+            }
+        };
+        match created {
+            Ok((Ok(policy),)) => Ok(Live {
                 store,
-                bindings,
-                decide,
-                decide_batch,
+                decide: funcs.decide,
+                decide_batch: funcs.decide_batch,
+                reasons: funcs.reasons,
+                explain: funcs.explain,
                 policy,
                 served: 0,
             }),
-            Ok(Err(refused)) => Err(EngineError::Config(refused)),
+            Ok((Err(refused),)) => Err(EngineError::Config(refused)),
             Err(e) => Err(EngineError::Fault {
                 during: "creating the policy",
                 fault: fault_of(shared, &store, &e, Limit::Setup),

@@ -8,12 +8,13 @@ use sha2::{Digest, Sha256};
 use wasmtime::component::types::ComponentItem;
 use wasmtime::component::{Component, InstancePre};
 
-use super::bindings::{Config, ConsentPluginIndices};
+use super::bindings::Config;
 use super::cache::{self, Compiled};
 use super::instance;
 use super::limits::StoreState;
 use super::manifest::{self, PluginLimits, Recycling};
 use super::policy::Policy;
+use super::versions::ApiVersion;
 use super::{API_PACKAGE, API_VERSION, EngineError, Shared};
 use wasmtime::component::ComponentExportIndex;
 
@@ -94,12 +95,19 @@ impl std::fmt::Debug for Plugin {
 
 /// Where the plugin's exports are, found once per component.
 pub(crate) struct Exports {
-    pub(crate) indices: ConsentPluginIndices,
+    /// The contract version the component exports.
+    pub(crate) version: ApiVersion,
+    /// Its exact version, e.g. "0.1.0", for messages.
+    pub(crate) version_name: String,
+    /// `policy.create`, typed per version.
+    pub(crate) create: ComponentExportIndex,
     /// `policy.decide`, which the host calls with its own [`super::ContactState`]
-    /// lowering instead of through the bindings.
+    /// lowering.
     pub(crate) decide: ComponentExportIndex,
     /// `policy.decide-batch`, called with the host's own verdict lifting.
     pub(crate) decide_batch: ComponentExportIndex,
+    pub(crate) reasons: ComponentExportIndex,
+    pub(crate) explain: ComponentExportIndex,
 }
 
 /// Whether a load may go through the disk cache.
@@ -129,18 +137,13 @@ pub(crate) fn prepare(
             Compiled::Uncached,
         ),
     };
-    let (api_version, exports, imports) = inspect(&shared.wasm, &component)?;
-    // `inspect` admitted only type-only imports, which the empty linker
-    // satisfies; anything wasmtime still refuses here is reported as is.
+    let (version, api_version, exports, imports) = inspect(&shared.wasm, &component)?;
+    // `inspect` admitted only type-only imports, which the version's empty
+    // linker satisfies; anything wasmtime still refuses is reported as is.
     let pre = shared
-        .linker
+        .linker(version)
         .instantiate_pre(&component)
         .map_err(|e| EngineError::Instantiate(format!("{e:#}")))?;
-    let wrong_types = |e: wasmtime::Error| EngineError::WrongTypes {
-        version: api_version.clone(),
-        detail: format!("{e:#}"),
-    };
-    let indices = ConsentPluginIndices::new(&pre).map_err(wrong_types)?;
     let method = |name: &str| {
         component
             .get_export_index(None, format!("{API_PACKAGE}/rules@{api_version}").as_str())
@@ -151,11 +154,15 @@ pub(crate) fn prepare(
             })
     };
     let entry_points = Exports {
-        indices,
+        version,
+        version_name: api_version.clone(),
+        create: method("[static]policy.create")?,
         decide: method("[method]policy.decide")?,
         decide_batch: method("[method]policy.decide-batch")?,
+        reasons: method("[method]policy.reasons")?,
+        explain: method("explain")?,
     };
-    instance::trial_instantiate(shared, &limits, &pre, &entry_points, &api_version)?;
+    instance::trial_instantiate(shared, &limits, &pre, &entry_points)?;
     Ok(Plugin {
         inner: Arc::new(PluginInner {
             shared: shared.clone(),
@@ -256,12 +263,13 @@ fn hex_bytes(bytes: &[u8]) -> String {
         .join(" ")
 }
 
-/// Reads the component's type: finds a compatible `crm:consent/rules` export
-/// and refuses imports that give the plugin something to call.
+/// Reads the component's type: finds a `crm:consent/rules` export of a
+/// version this host runs and refuses imports that give the plugin
+/// something to call.
 fn inspect(
     engine: &wasmtime::Engine,
     component: &Component,
-) -> Result<(String, Vec<String>, Vec<String>), EngineError> {
+) -> Result<(ApiVersion, String, Vec<String>, Vec<String>), EngineError> {
     let ty = component.component_type();
     let exports: Vec<String> = ty
         .exports(engine)
@@ -274,11 +282,14 @@ fn inspect(
 
     // The world exports `rules` and the `types` it uses; `rules` decides the
     // version (and is what the messages name), `types` must come along.
-    let (name, version) = find_compatible(&exports, "rules").map_err(|found| match found {
-        Some(version) => EngineError::IncompatibleVersion { found: version },
-        None => missing("rules", &exports),
-    })?;
-    find_compatible(&exports, "types").map_err(|_| missing("types", &exports))?;
+    let (name, api, version) =
+        find_compatible(&exports, "rules", None).map_err(|found| match found {
+            Some(version) => EngineError::IncompatibleVersion { found: version },
+            None => missing("rules", &exports),
+        })?;
+    // The `types` of the same version: a component mixing two contracts is
+    // neither.
+    find_compatible(&exports, "types", Some(api)).map_err(|_| missing("types", &exports))?;
 
     match ty.get_export(engine, name).map(|export| export.ty) {
         Some(ComponentItem::ComponentInstance(_)) => {}
@@ -300,16 +311,17 @@ fn inspect(
             found: callable.join(", "),
         });
     }
-    Ok((version, exports, imports))
+    Ok((api, version, exports, imports))
 }
 
-/// The first export `crm:consent/<interface>@<compatible version>`, as
-/// (name, version); otherwise the version offered instead, if any ("none"
-/// when unversioned).
+/// The first export `crm:consent/<interface>@<version this host runs>`
+/// (`only` that one when given), as (name, version, exact version);
+/// otherwise the version offered instead, if any ("none" when unversioned).
 fn find_compatible<'a>(
     exports: &'a [String],
     interface: &str,
-) -> Result<(&'a str, String), Option<String>> {
+    only: Option<ApiVersion>,
+) -> Result<(&'a str, ApiVersion, String), Option<String>> {
     let prefix = format!("{API_PACKAGE}/{interface}");
     let mut offered = None;
     for name in exports {
@@ -321,8 +333,10 @@ fn find_compatible<'a>(
             },
             None => continue,
         };
-        match version {
-            Some(version) if is_compatible(version) => return Ok((name, version.to_owned())),
+        match version.and_then(|v| Some((v, ApiVersion::of(v)?))) {
+            Some((version, api)) if only.is_none_or(|only| only == api) => {
+                return Ok((name, api, version.to_owned()));
+            }
             _ => offered = offered.or(Some(version.unwrap_or("none").to_owned())),
         }
     }
@@ -340,33 +354,6 @@ fn missing(interface: &str, exports: &[String]) -> EngineError {
         } else {
             exports.join(", ")
         },
-    }
-}
-
-/// Whether `version` is semver-compatible with [`API_VERSION`] the way
-/// wasmtime matches names: for 0.x versions the minor is the breaking part,
-/// and pre-releases match nothing else.
-pub(super) fn is_compatible(version: &str) -> bool {
-    fn parse(version: &str) -> Option<(u64, u64, u64, bool)> {
-        let core = version
-            .split_once('+')
-            .map_or(version, |(core, _build)| core);
-        let (core, pre) = match core.split_once('-') {
-            Some((core, _)) => (core, true),
-            None => (core, false),
-        };
-        let mut parts = core.split('.').map(|p| p.parse::<u64>().ok());
-        let parsed = (parts.next()??, parts.next()??, parts.next()??, pre);
-        parts.next().is_none().then_some(parsed)
-    }
-    let (Some(ours), Some(theirs)) = (parse(API_VERSION), parse(version)) else {
-        return false;
-    };
-    match (ours, theirs) {
-        (_, (_, _, _, true)) => false,
-        ((0, 0, p, _), (0, 0, q, _)) => p == q,
-        ((0, m, _, _), (0, n, _, _)) => m == n,
-        ((a, _, _, _), (b, _, _, _)) => a == b,
     }
 }
 

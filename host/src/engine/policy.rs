@@ -135,11 +135,7 @@ impl Policy {
         }
         let known: Vec<u32> = self.config.reasons.iter().map(|r| r.id).collect();
         let reasons = self.call("reasons", Limit::Call, |live| {
-            let reasons = live.bindings.crm_consent_rules().policy().call_reasons(
-                &mut live.store,
-                live.policy,
-                channel,
-            )?;
+            let (reasons,) = live.reasons.call(&mut live.store, (live.policy, channel))?;
             check_reasons(&reasons, &known, channel)?;
             Ok(reasons)
         })?;
@@ -203,9 +199,9 @@ impl Policy {
             return Ok(sentence.clone());
         }
         let sentence = self.call("explain", Limit::Call, |live| {
-            live.bindings
-                .crm_consent_rules()
-                .call_explain(&mut live.store, code)
+            live.explain
+                .call(&mut live.store, (code,))
+                .map(|(sentence,)| sentence)
         })?;
         self.sentences[slot] = Some(sentence.clone());
         Ok(sentence)
