@@ -15,7 +15,7 @@ use super::limits::StoreState;
 use super::manifest::{self, PluginLimits, Recycling};
 use super::policy::Policy;
 use super::versions::ApiVersion;
-use super::{API_PACKAGE, API_VERSION, EngineError, Shared};
+use super::{API_PACKAGE, EngineError, Shared};
 use wasmtime::component::ComponentExportIndex;
 
 /// What [`Engine::validate`](super::Engine::validate) found in a plugin.
@@ -285,11 +285,11 @@ fn inspect(
     let (name, api, version) =
         find_compatible(&exports, "rules", None).map_err(|found| match found {
             Some(version) => EngineError::IncompatibleVersion { found: version },
-            None => missing("rules", &exports),
+            None => missing("rules", ApiVersion::CURRENT, &exports),
         })?;
     // The `types` of the same version: a component mixing two contracts is
     // neither.
-    find_compatible(&exports, "types", Some(api)).map_err(|_| missing("types", &exports))?;
+    find_compatible(&exports, "types", Some(api)).map_err(|_| missing("types", api, &exports))?;
 
     match ty.get_export(engine, name).map(|export| export.ty) {
         Some(ComponentItem::ComponentInstance(_)) => {}
@@ -343,10 +343,12 @@ fn find_compatible<'a>(
     Err(offered)
 }
 
-fn missing(interface: &str, exports: &[String]) -> EngineError {
-    let minor = API_VERSION
+/// `interface` of the contract `version` is not exported.
+fn missing(interface: &str, version: ApiVersion, exports: &[String]) -> EngineError {
+    let contract = version.contract();
+    let minor = contract
         .rsplit_once('.')
-        .map_or(API_VERSION, |(minor, _patch)| minor);
+        .map_or(contract, |(minor, _patch)| minor);
     EngineError::MissingExport {
         expected: format!("{API_PACKAGE}/{interface}@{minor}.x"),
         found: if exports.is_empty() {

@@ -30,6 +30,9 @@ pub(crate) enum ApiVersion {
 }
 
 impl ApiVersion {
+    /// The current contract, which new plugins target.
+    pub(crate) const CURRENT: ApiVersion = ApiVersion::V0_2;
+
     /// Every version this host runs, oldest first.
     pub(crate) const ALL: [ApiVersion; 2] = [ApiVersion::V0_1, ApiVersion::V0_2];
 
