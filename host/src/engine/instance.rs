@@ -124,8 +124,8 @@ fn typed(
         create,
         decide,
         decide_batch,
-        reasons: instance.get_typed_func(&mut *store, &exports.reasons)?,
-        explain: instance.get_typed_func(&mut *store, &exports.explain)?,
+        reasons: instance.get_typed_func(&mut *store, exports.reasons)?,
+        explain: instance.get_typed_func(&mut *store, exports.explain)?,
     })
 }
 
