@@ -13,6 +13,9 @@ use crm_consent::hooks::{Context, Hooks};
 use crm_consent::wit::{Config, ConsentStatus, ContactFlags, Outcome, ReasonCode, Verdict};
 use crm_consent_tests::*;
 
+#[path = "hostile/creep.rs"]
+mod creep;
+
 /// The hostile fixture misbehaves as its first consent type's code says.
 fn hostile(mode: &str) -> Result<Hooks, EngineError> {
     let mut cfg: Config = sample_config();
@@ -190,21 +193,26 @@ fn a_component_of_another_world_is_refused_naming_the_expected_interface() {
 }
 
 #[test]
-fn a_component_built_for_0_1_0_is_refused_saying_what_to_rebuild_against() {
-    let v1 = wat::parse_str(
-        r#"(component
-             (core module $m (func (export "f")))
-             (core instance $i (instantiate $m))
-             (func $f (canon lift (core func $i "f")))
-             (instance $rules (export "explain" (func $f)))
-             (export "crm:consent/rules@0.1.0" (instance $rules)))"#,
-    )
-    .unwrap();
-    assert_eq!(
-        refused(&v1),
-        "the plugin targets `crm:consent@0.1.0`, but this host runs `crm:consent@0.2.x`; \
-         rebuild the plugin against `crm:consent@0.2.0`"
-    );
+fn a_component_of_an_unsupported_version_is_refused_naming_the_supported_ones() {
+    for version in ["0.3.0", "1.0.0"] {
+        let future = wat::parse_str(format!(
+            r#"(component
+                 (core module $m (func (export "f")))
+                 (core instance $i (instantiate $m))
+                 (func $f (canon lift (core func $i "f")))
+                 (instance $rules (export "explain" (func $f)))
+                 (export "crm:consent/rules@{version}" (instance $rules)))"#
+        ))
+        .unwrap();
+        assert_eq!(
+            refused(&future),
+            format!(
+                "the plugin targets `crm:consent@{version}`, but this host runs \
+                 `crm:consent@0.1.x` or `crm:consent@0.2.x`; rebuild the plugin against \
+                 `crm:consent@0.2.0`"
+            )
+        );
+    }
 }
 
 #[test]

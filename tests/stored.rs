@@ -364,22 +364,23 @@ fn a_config_change_by_another_connection_reaches_the_next_decision() {
 }
 
 #[test]
-fn a_decision_made_by_a_0_1_0_plugin_says_which_contract_replays_it() {
+fn a_decision_made_by_a_plugin_of_an_unsupported_contract_says_which_contract_replays_it() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::create(dir.path().join("old.db")).unwrap();
-    // What a database from before crm:consent@0.2.0 holds: the plugin that
-    // decided, and the decision with the config in that version's words.
+    // What a database written by a later release could hold: the plugin
+    // that decided, for a contract this host does not run (0.1 plugins run:
+    // tests/versions.rs), and the decision with the config in its words.
     let old = wat::parse_str(
         r#"(component
              (core module $m (func (export "f")))
              (core instance $i (instantiate $m))
              (func $f (canon lift (core func $i "f")))
              (instance $rules (export "explain" (func $f)))
-             (export "crm:consent/rules@0.1.0" (instance $rules)))"#,
+             (export "crm:consent/rules@0.3.0" (instance $rules)))"#,
     )
     .unwrap();
     let plugin = store
-        .install_plugin(&old, "crm:consent@0.1.0", "admin")
+        .install_plugin(&old, "crm:consent@0.3.0", "admin")
         .unwrap();
     let id = store
         .log_decision(&crm_consent::store::NewDecision {
@@ -406,7 +407,7 @@ fn a_decision_made_by_a_0_1_0_plugin_says_which_contract_replays_it() {
         error.to_string(),
         format!(
             "decision {id} cannot be replayed: it was made by a plugin for \
-             `crm:consent@0.1.0`, which this host cannot run; replay it with the \
+             `crm:consent@0.3.0`, which this host cannot run; replay it with the \
              crm-consent release of that contract"
         )
     );

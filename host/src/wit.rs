@@ -58,16 +58,18 @@ macro_rules! names {
 /// Serde for a WIT record, field by field under its WIT name (snake_case),
 /// for the records the decision log keeps and a CRM may serialize. The
 /// destructuring is exhaustive, so a field added to the WIT does not compile
-/// until it is listed here.
+/// until it is listed here. `field or "name"` also reads an older contract's
+/// name: decisions logged before 0.2.0 keep their config in 0.1's words, and
+/// replay reads them.
 macro_rules! record_serde {
-    ($ty:ident { $($field:ident),* $(,)? }) => {
+    ($ty:ident { $($field:ident $(or $alias:literal)?),* $(,)? }) => {
         // The field types are inferred from the record's own, so the type
         // parameters are named after the fields.
         #[allow(non_camel_case_types)]
         const _: () = {
             #[derive(serde::Serialize, serde::Deserialize)]
             struct Fields<$($field),*> {
-                $($field: $field,)*
+                $($(#[serde(alias = $alias)])? $field: $field,)*
             }
 
             impl serde::Serialize for $ty {
@@ -100,9 +102,9 @@ record_serde!(ConsentType {
     title,
     text_version,
     validity_days,
-    allow_bulk_email,
-    allow_single_email,
-    allow_phone,
+    allow_bulk_email or "allow_bulk",
+    allow_single_email or "allow_single",
+    allow_phone or "allow_contact",
 });
 record_serde!(JustificationReason { id, code, label });
 record_serde!(Purpose {
@@ -119,9 +121,9 @@ record_serde!(SubscriptionType {
     requires_opt_in,
 });
 record_serde!(Switches {
-    check_single_email,
-    check_bulk_email,
-    check_phone,
+    check_single_email or "single_mail",
+    check_bulk_email or "mailing_list",
+    check_phone or "per_contact",
     e_marketing_privacy,
 });
 record_serde!(ConsentRecord {

@@ -13,10 +13,18 @@
 /// `preference`, `request` and `config`. Call it in a module that names the
 /// two modules, e.g. `use crm_consent::wit as w; use
 /// crm_consent_plugin::rules as r; crm_consent_plugin::wit_mapping!(w, r);`.
+/// `wit_mapping!(@facts w, r)` writes all but `config`, for a contract
+/// version whose config is spelled otherwise.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! wit_mapping {
     ($w:ident, $r:ident) => {
+        $crate::wit_mapping!(@facts $w, $r);
+        $crate::wit_mapping!(@config $w, $r);
+    };
+    // Everything but the config, which a contract version may spell
+    // otherwise (0.1 named the permissions and switches differently).
+    (@facts $w:ident, $r:ident) => {
         $crate::wit_mapping!(@enum $w, $r, channel, wit_channel, Channel
             [BulkEmail, SingleEmail, Phone, Sms]);
         $crate::wit_mapping!(@enum $w, $r, status, wit_status, ConsentStatus
@@ -79,7 +87,8 @@ macro_rules! wit_mapping {
                 now: q.now,
             }
         }
-
+    };
+    (@config $w:ident, $r:ident) => {
         #[allow(dead_code)]
         pub fn config(c: &$w::Config) -> $r::Config {
             $r::Config {

@@ -47,17 +47,17 @@ fn a_failed_plugin_install_leaves_the_active_plugin_untouched() {
 }
 
 #[test]
-fn a_plugin_built_for_0_1_0_is_refused_in_one_line_saying_to_rebuild_it() {
+fn a_plugin_of_an_unsupported_contract_is_refused_in_one_line_saying_to_rebuild_it() {
     let crm = Crm::ready();
     let before = crm.json(&["setup", "list"]);
-    // The shape of a 0.1.0 plugin's exports is enough: the version is read first.
+    // The shape of a 0.3.0 plugin's exports is enough: the version is read first.
     let old = wat::parse_str(
         r#"(component
              (core module $m (func (export "f")))
              (core instance $i (instantiate $m))
              (func $f (canon lift (core func $i "f")))
              (instance $rules (export "explain" (func $f)))
-             (export "crm:consent/rules@0.1.0" (instance $rules)))"#,
+             (export "crm:consent/rules@0.3.0" (instance $rules)))"#,
     )
     .unwrap();
     let path = crm.dir.path().join("old.wasm");
@@ -69,8 +69,8 @@ fn a_plugin_built_for_0_1_0_is_refused_in_one_line_saying_to_rebuild_it() {
         err,
         format!(
             "error: cannot install {path}: plugin refused: the plugin targets \
-             `crm:consent@0.1.0`, but this host runs `crm:consent@0.2.x`; rebuild the plugin \
-             against `crm:consent@0.2.0`\n"
+             `crm:consent@0.3.0`, but this host runs `crm:consent@0.1.x` or \
+             `crm:consent@0.2.x`; rebuild the plugin against `crm:consent@0.2.0`\n"
         )
     );
     let (_, json) = crm.json_err(&["setup", "install", path]);
@@ -167,4 +167,38 @@ fn an_unknown_switch_name_is_refused_and_changes_nothing() {
          check_bulk_email, check_phone and e_marketing_privacy"
     );
     assert_eq!(crm.json(&["setup", "switches"]), before);
+}
+
+/// A plugin built for `crm:consent@0.1.0` installs beside the bundled one,
+/// is listed with its contract, and decides like it.
+#[test]
+fn a_plugin_built_for_0_1_installs_from_a_path_and_decides() {
+    let crm = Crm::ready();
+    let anna = crm.contact("Anna", &["email"]);
+    let bob = crm.contact("Bob", &[]);
+    let before = (
+        crm.json(&["check", "send", &anna]),
+        crm.json(&["check", "dial", &bob]),
+    );
+    crm.ok(&["setup", "install", crm_consent_tests::PLUGIN_V0_1_WASM]);
+    let list = crm.json(&["setup", "list"]);
+    let active: Vec<&Value> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["active"] == true)
+        .collect();
+    assert_eq!(active.len(), 1);
+    assert_eq!(active[0]["api_version"], "crm:consent@0.1.0");
+    let after = (
+        crm.json(&["check", "send", &anna]),
+        crm.json(&["check", "dial", &bob]),
+    );
+    assert_eq!(after.0["outcome"], "allow", "{}", after.0);
+    assert_eq!(after.1["outcome"], "justify", "{}", after.1);
+    for (old, new) in [(&before.0, &after.0), (&before.1, &after.1)] {
+        assert_eq!(old["code"], new["code"]);
+        assert_eq!(old["offered_reasons"], new["offered_reasons"]);
+        assert_ne!(old["plugin_sha256"], new["plugin_sha256"], "{new}");
+    }
 }

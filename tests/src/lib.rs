@@ -20,6 +20,8 @@ pub const HOSTILE_WASM: &str = env!("CRM_CONSENT_HOSTILE_WASM");
 /// A national rule pack: no advertising calls without consent
 /// (tests/fixtures/cold-call-pack).
 pub const COLD_CALL_WASM: &str = env!("CRM_CONSENT_COLD_CALL_WASM");
+/// The reference rules built for `crm:consent@0.1.0` (tests/fixtures/plugin-v0_1).
+pub const PLUGIN_V0_1_WASM: &str = env!("CRM_CONSENT_PLUGIN_V0_1_WASM");
 
 pub const DAY: i64 = 86_400;
 /// 2026-01-01T00:00:00Z, a fixed "now" so every scenario replays.
@@ -48,6 +50,10 @@ pub fn time(secs: i64) -> chrono::DateTime<chrono::Utc> {
 
 pub fn plugin_bytes() -> Vec<u8> {
     std::fs::read(PLUGIN_WASM).expect("the plugin was built by tests/build.rs")
+}
+
+pub fn plugin_v0_1_bytes() -> Vec<u8> {
+    std::fs::read(PLUGIN_V0_1_WASM).expect("the 0.1 fixture was built by tests/build.rs")
 }
 
 pub fn hostile_bytes() -> Vec<u8> {

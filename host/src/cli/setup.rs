@@ -109,6 +109,7 @@ impl CapFlags {
             memory_mib: self.max_memory_mib,
             call_ms: self.max_call_ms,
             batch_contact_us: self.max_batch_contact_us,
+            ..Manifest::default()
         }
     }
 }

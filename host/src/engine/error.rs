@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::bindings::{ConfigError, describe_config_error};
 
 /// The contract versions this host accepts, for error messages.
-pub(crate) const SUPPORTED: &str = "crm:consent@0.2.x";
+pub(crate) use super::versions::Supported;
 
 /// The contract a plugin is rebuilt against, for error messages.
 pub(crate) const CONTRACT: &str = "crm:consent@0.2.0";
@@ -39,10 +39,10 @@ pub enum EngineError {
         found: String,
     },
     /// The component exports the rules interface in a version this host
-    /// cannot run, such as a plugin built for `crm:consent@0.1.0`, whose
-    /// records name their fields otherwise.
+    /// cannot run, such as a plugin built for `crm:consent@0.3.0` or an
+    /// unversioned one.
     #[error(
-        "the plugin targets {}, but this host runs `{SUPPORTED}`; \
+        "the plugin targets {}, but this host runs {Supported}; \
          rebuild the plugin against `{CONTRACT}`",
         Targets(found)
     )]

@@ -19,6 +19,17 @@ pub(crate) struct StoreState {
     /// `SETUP_TIMEOUT`, at least `plugin.call_timeout`.
     setup_timeout: std::time::Duration,
     memory_refused: bool,
+    /// The linear memory of the instance, all memories together: what the
+    /// limiter granted, from their creation (current 0) on. Read after each
+    /// call to recycle a creeping instance, at the cost of a load.
+    memory_bytes: usize,
+}
+
+impl StoreState {
+    /// The instance's linear memory in bytes.
+    pub(crate) fn memory_bytes(&self) -> usize {
+        self.memory_bytes
+    }
 }
 
 impl ResourceLimiter for StoreState {
@@ -29,7 +40,11 @@ impl ResourceLimiter for StoreState {
         maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
         let verdict = self.limits.memory_growing(current, desired, maximum);
-        if !matches!(verdict, Ok(true)) {
+        if matches!(verdict, Ok(true)) {
+            self.memory_bytes = self
+                .memory_bytes
+                .saturating_add(desired.saturating_sub(current));
+        } else {
             self.memory_refused = true;
         }
         verdict
@@ -85,6 +100,7 @@ pub(crate) fn new_store(shared: &Shared, plugin: &PluginLimits) -> Store<StoreSt
             call_ticks: ticks(plugin.call_timeout),
             setup_timeout: plugin.call_timeout.max(SETUP_TIMEOUT),
             memory_refused: false,
+            memory_bytes: 0,
         },
     );
     store.limiter(|state| state);

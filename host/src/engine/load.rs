@@ -8,12 +8,14 @@ use sha2::{Digest, Sha256};
 use wasmtime::component::types::ComponentItem;
 use wasmtime::component::{Component, InstancePre};
 
-use super::bindings::{Config, ConsentPluginIndices};
+use super::bindings::Config;
 use super::cache::{self, Compiled};
+use super::instance;
 use super::limits::StoreState;
-use super::manifest::{self, PluginLimits};
-use super::policy::{self, Policy};
-use super::{API_PACKAGE, API_VERSION, EngineError, Shared};
+use super::manifest::{self, PluginLimits, Recycling};
+use super::policy::Policy;
+use super::versions::ApiVersion;
+use super::{API_PACKAGE, EngineError, Shared};
 use wasmtime::component::ComponentExportIndex;
 
 /// What [`Engine::validate`](super::Engine::validate) found in a plugin.
@@ -45,6 +47,8 @@ pub(crate) struct PluginInner {
     pub(crate) exports: Exports,
     /// The limits its stores run with: its manifest, bounded by the caps.
     pub(crate) limits: PluginLimits,
+    /// When its instances are replaced by fresh ones.
+    pub(crate) recycling: Recycling,
     #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) compiled: Compiled,
 }
@@ -66,6 +70,12 @@ impl Plugin {
         &self.inner.limits
     }
 
+    /// When its instances are replaced by fresh ones: what its manifest
+    /// declares, or above three quarters of its memory limit.
+    pub fn recycling(&self) -> &Recycling {
+        &self.inner.recycling
+    }
+
     /// Instantiates the plugin and builds its `policy` resource from `cfg`.
     ///
     /// A config the plugin refuses is [`EngineError::Config`]; a trap, timeout
@@ -85,12 +95,19 @@ impl std::fmt::Debug for Plugin {
 
 /// Where the plugin's exports are, found once per component.
 pub(crate) struct Exports {
-    pub(crate) indices: ConsentPluginIndices,
+    /// The contract version the component exports.
+    pub(crate) version: ApiVersion,
+    /// Its exact version, e.g. "0.1.0", for messages.
+    pub(crate) version_name: String,
+    /// `policy.create`, typed per version.
+    pub(crate) create: ComponentExportIndex,
     /// `policy.decide`, which the host calls with its own [`super::ContactState`]
-    /// lowering instead of through the bindings.
+    /// lowering.
     pub(crate) decide: ComponentExportIndex,
     /// `policy.decide-batch`, called with the host's own verdict lifting.
     pub(crate) decide_batch: ComponentExportIndex,
+    pub(crate) reasons: ComponentExportIndex,
+    pub(crate) explain: ComponentExportIndex,
 }
 
 /// Whether a load may go through the disk cache.
@@ -109,7 +126,7 @@ pub(crate) fn prepare(
     check_header(bytes)?;
     // Before compiling: a plugin over the caps costs no compile time (a
     // Python plugin takes minutes to compile).
-    let limits = limits_of(&shared.defaults, &shared.caps, bytes)?;
+    let (limits, recycling) = resolve(&shared.defaults, &shared.caps, bytes)?;
     // The plugin is named by the bytes it runs, never by a caller's word:
     // this digest keys the cache and is what decisions are logged with.
     let sha256 = hex::encode(Sha256::digest(bytes));
@@ -120,18 +137,13 @@ pub(crate) fn prepare(
             Compiled::Uncached,
         ),
     };
-    let (api_version, exports, imports) = inspect(&shared.wasm, &component)?;
-    // `inspect` admitted only type-only imports, which the empty linker
-    // satisfies; anything wasmtime still refuses here is reported as is.
+    let (version, api_version, exports, imports) = inspect(&shared.wasm, &component)?;
+    // `inspect` admitted only type-only imports, which the version's empty
+    // linker satisfies; anything wasmtime still refuses is reported as is.
     let pre = shared
-        .linker
+        .linker(version)
         .instantiate_pre(&component)
         .map_err(|e| EngineError::Instantiate(format!("{e:#}")))?;
-    let wrong_types = |e: wasmtime::Error| EngineError::WrongTypes {
-        version: api_version.clone(),
-        detail: format!("{e:#}"),
-    };
-    let indices = ConsentPluginIndices::new(&pre).map_err(wrong_types)?;
     let method = |name: &str| {
         component
             .get_export_index(None, format!("{API_PACKAGE}/rules@{api_version}").as_str())
@@ -142,11 +154,15 @@ pub(crate) fn prepare(
             })
     };
     let entry_points = Exports {
-        indices,
+        version,
+        version_name: api_version.clone(),
+        create: method("[static]policy.create")?,
         decide: method("[method]policy.decide")?,
         decide_batch: method("[method]policy.decide-batch")?,
+        reasons: method("[method]policy.reasons")?,
+        explain: method("explain")?,
     };
-    policy::trial_instantiate(shared, &limits, &pre, &entry_points, &api_version)?;
+    instance::trial_instantiate(shared, &limits, &pre, &entry_points)?;
     Ok(Plugin {
         inner: Arc::new(PluginInner {
             shared: shared.clone(),
@@ -159,6 +175,7 @@ pub(crate) fn prepare(
             pre,
             exports: entry_points,
             limits,
+            recycling,
             compiled,
         }),
     })
@@ -171,9 +188,20 @@ pub(crate) fn limits_of(
     caps: &PluginLimits,
     bytes: &[u8],
 ) -> Result<PluginLimits, EngineError> {
+    resolve(defaults, caps, bytes).map(|(limits, _)| limits)
+}
+
+/// [`limits_of`], and when the plugin's instances are recycled.
+fn resolve(
+    defaults: &PluginLimits,
+    caps: &PluginLimits,
+    bytes: &[u8],
+) -> Result<(PluginLimits, Recycling), EngineError> {
     check_header(bytes)?;
     let manifest = manifest::read(bytes)?;
-    manifest::resolve(manifest.as_ref(), defaults, caps)
+    let limits = manifest::resolve(manifest.as_ref(), defaults, caps)?;
+    let recycling = manifest::recycling(manifest.as_ref(), &limits)?;
+    Ok((limits, recycling))
 }
 
 /// Recognises a binary component from its first 8 bytes, and names what the
@@ -235,12 +263,13 @@ fn hex_bytes(bytes: &[u8]) -> String {
         .join(" ")
 }
 
-/// Reads the component's type: finds a compatible `crm:consent/rules` export
-/// and refuses imports that give the plugin something to call.
+/// Reads the component's type: finds a `crm:consent/rules` export of a
+/// version this host runs and refuses imports that give the plugin
+/// something to call.
 fn inspect(
     engine: &wasmtime::Engine,
     component: &Component,
-) -> Result<(String, Vec<String>, Vec<String>), EngineError> {
+) -> Result<(ApiVersion, String, Vec<String>, Vec<String>), EngineError> {
     let ty = component.component_type();
     let exports: Vec<String> = ty
         .exports(engine)
@@ -253,11 +282,14 @@ fn inspect(
 
     // The world exports `rules` and the `types` it uses; `rules` decides the
     // version (and is what the messages name), `types` must come along.
-    let (name, version) = find_compatible(&exports, "rules").map_err(|found| match found {
-        Some(version) => EngineError::IncompatibleVersion { found: version },
-        None => missing("rules", &exports),
-    })?;
-    find_compatible(&exports, "types").map_err(|_| missing("types", &exports))?;
+    let (name, api, version) =
+        find_compatible(&exports, "rules", None).map_err(|found| match found {
+            Some(version) => EngineError::IncompatibleVersion { found: version },
+            None => missing("rules", ApiVersion::CURRENT, &exports),
+        })?;
+    // The `types` of the same version: a component mixing two contracts is
+    // neither.
+    find_compatible(&exports, "types", Some(api)).map_err(|_| missing("types", api, &exports))?;
 
     match ty.get_export(engine, name).map(|export| export.ty) {
         Some(ComponentItem::ComponentInstance(_)) => {}
@@ -279,16 +311,17 @@ fn inspect(
             found: callable.join(", "),
         });
     }
-    Ok((version, exports, imports))
+    Ok((api, version, exports, imports))
 }
 
-/// The first export `crm:consent/<interface>@<compatible version>`, as
-/// (name, version); otherwise the version offered instead, if any ("none"
-/// when unversioned).
+/// The first export `crm:consent/<interface>@<version this host runs>`
+/// (`only` that one when given), as (name, version, exact version);
+/// otherwise the version offered instead, if any ("none" when unversioned).
 fn find_compatible<'a>(
     exports: &'a [String],
     interface: &str,
-) -> Result<(&'a str, String), Option<String>> {
+    only: Option<ApiVersion>,
+) -> Result<(&'a str, ApiVersion, String), Option<String>> {
     let prefix = format!("{API_PACKAGE}/{interface}");
     let mut offered = None;
     for name in exports {
@@ -300,18 +333,22 @@ fn find_compatible<'a>(
             },
             None => continue,
         };
-        match version {
-            Some(version) if is_compatible(version) => return Ok((name, version.to_owned())),
+        match version.and_then(|v| Some((v, ApiVersion::of(v)?))) {
+            Some((version, api)) if only.is_none_or(|only| only == api) => {
+                return Ok((name, api, version.to_owned()));
+            }
             _ => offered = offered.or(Some(version.unwrap_or("none").to_owned())),
         }
     }
     Err(offered)
 }
 
-fn missing(interface: &str, exports: &[String]) -> EngineError {
-    let minor = API_VERSION
+/// `interface` of the contract `version` is not exported.
+fn missing(interface: &str, version: ApiVersion, exports: &[String]) -> EngineError {
+    let contract = version.contract();
+    let minor = contract
         .rsplit_once('.')
-        .map_or(API_VERSION, |(minor, _patch)| minor);
+        .map_or(contract, |(minor, _patch)| minor);
     EngineError::MissingExport {
         expected: format!("{API_PACKAGE}/{interface}@{minor}.x"),
         found: if exports.is_empty() {
@@ -319,33 +356,6 @@ fn missing(interface: &str, exports: &[String]) -> EngineError {
         } else {
             exports.join(", ")
         },
-    }
-}
-
-/// Whether `version` is semver-compatible with [`API_VERSION`] the way
-/// wasmtime matches names: for 0.x versions the minor is the breaking part,
-/// and pre-releases match nothing else.
-pub(super) fn is_compatible(version: &str) -> bool {
-    fn parse(version: &str) -> Option<(u64, u64, u64, bool)> {
-        let core = version
-            .split_once('+')
-            .map_or(version, |(core, _build)| core);
-        let (core, pre) = match core.split_once('-') {
-            Some((core, _)) => (core, true),
-            None => (core, false),
-        };
-        let mut parts = core.split('.').map(|p| p.parse::<u64>().ok());
-        let parsed = (parts.next()??, parts.next()??, parts.next()??, pre);
-        parts.next().is_none().then_some(parsed)
-    }
-    let (Some(ours), Some(theirs)) = (parse(API_VERSION), parse(version)) else {
-        return false;
-    };
-    match (ours, theirs) {
-        (_, (_, _, _, true)) => false,
-        ((0, 0, p, _), (0, 0, q, _)) => p == q,
-        ((0, m, _, _), (0, n, _, _)) => m == n,
-        ((a, _, _, _), (b, _, _, _)) => a == b,
     }
 }
 

@@ -38,6 +38,56 @@ pub struct Manifest {
     /// Wall-clock time a `decide-batch` gets per contact, in µs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub batch_contact_us: Option<u64>,
+    /// Replace the plugin's instance with a fresh one after it served this
+    /// many calls. Absent: never on a count. Not a limit, so not capped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recycle_after_calls: Option<u64>,
+    /// Replace the plugin's instance with a fresh one after a call that
+    /// left its linear memory above this many MiB, at most `memory_mib`
+    /// (equal to it: never on memory). Absent: three quarters of
+    /// `memory_mib` (see [`RECYCLE_ABOVE_MEMORY_FRACTION`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recycle_above_mib: Option<u32>,
+}
+
+/// When a plugin instance is replaced by a fresh one before its memory creep
+/// makes it trap (see [`Recycling`]), as fourths of its memory limit: above
+/// three quarters.
+///
+/// wasm memory never shrinks, and a garbage-collected guest (componentize-js
+/// grows 5–10 MiB per 100k-contact batch and gives nothing back) creeps until
+/// a call traps on the limit, which fails that call closed: a deny for every
+/// contact of the batch. The check runs between calls, so the last quarter is
+/// the headroom one call may still grow into: 8 MiB of the default 32, about
+/// one 100k batch of that creep. The Rust reference plugin stays far below it
+/// and is never recycled. Like Spin's instance reuse limits and wasmtime's
+/// pooling `max_unused_warm_slots`, this trades an instantiation (tens of µs
+/// from the pool's copy-on-write image, plus `policy.create`) now and then
+/// for never failing a call on a leak. A plugin that grows more per call
+/// declares a lower `recycle_above_mib`.
+pub const RECYCLE_ABOVE_MEMORY_FRACTION: (usize, usize) = (3, 4);
+
+/// When a plugin's instance is replaced by a fresh one built from the same
+/// config, after a call that succeeded. The plugin is pure, so its answers
+/// do not change across a recycle; only its leaked memory is given back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Recycling {
+    /// After this many calls into one instance (`decide`, `decide-batch`,
+    /// `explain`, `reasons`); `None`: never on a count.
+    pub after_calls: Option<u64>,
+    /// When a call left the instance's linear memory above this many bytes.
+    pub above_bytes: usize,
+}
+
+impl Recycling {
+    /// The default for a plugin whose memory limit is `memory_bytes`.
+    pub fn default_for(memory_bytes: usize) -> Recycling {
+        let (num, den) = RECYCLE_ABOVE_MEMORY_FRACTION;
+        Recycling {
+            after_calls: None,
+            above_bytes: memory_bytes / den * num,
+        }
+    }
 }
 
 /// The limits one plugin's stores run with, or the caps no plugin may ask
@@ -70,6 +120,8 @@ impl PluginLimits {
             batch_contact_us: Some(
                 u64::try_from(self.batch_time_per_contact.as_micros()).unwrap_or(u64::MAX),
             ),
+            recycle_after_calls: None,
+            recycle_above_mib: None,
         }
     }
 
@@ -155,6 +207,8 @@ impl Manifest {
             memory_mib: newer.memory_mib.or(self.memory_mib),
             call_ms: newer.call_ms.or(self.call_ms),
             batch_contact_us: newer.batch_contact_us.or(self.batch_contact_us),
+            recycle_after_calls: newer.recycle_after_calls.or(self.recycle_after_calls),
+            recycle_above_mib: newer.recycle_above_mib.or(self.recycle_above_mib),
         }
     }
 }
@@ -195,6 +249,40 @@ pub(crate) fn resolve(
     Ok(limits)
 }
 
+/// When the instances of a plugin whose manifest is `manifest` and whose
+/// memory limit is `limits.memory_bytes` are recycled.
+pub(crate) fn recycling(
+    manifest: Option<&Manifest>,
+    limits: &PluginLimits,
+) -> Result<Recycling, EngineError> {
+    let mut recycling = Recycling::default_for(limits.memory_bytes);
+    let Some(m) = manifest else {
+        return Ok(recycling);
+    };
+    if m.recycle_after_calls == Some(0) {
+        return Err(EngineError::Manifest(
+            "`recycle_after_calls` is zero, so no instance could serve a call; declare \
+             how many calls one instance serves, or leave the field out to never recycle \
+             on a count"
+                .into(),
+        ));
+    }
+    recycling.after_calls = m.recycle_after_calls;
+    if let Some(mib) = m.recycle_above_mib {
+        let limit_mib = limits.memory_bytes >> 20;
+        let mib = usize::try_from(mib).unwrap_or(usize::MAX);
+        if mib == 0 || mib > limit_mib {
+            return Err(EngineError::Manifest(format!(
+                "`recycle_above_mib` is {mib}, but it must be between 1 and the plugin's \
+                 memory limit ({limit_mib} MiB): above the limit the plugin runs out of \
+                 memory first; declare `recycle_after_calls: 1` for a fresh instance per call"
+            )));
+        }
+        recycling.above_bytes = mib << 20;
+    }
+    Ok(recycling)
+}
+
 /// Finds the top-level `crm-consent-limits` section of a component and
 /// parses it, reading section headers only: nothing is validated or
 /// compiled, so an oversized plugin is refused in milliseconds. Sections of
@@ -229,7 +317,8 @@ pub fn parse(data: &[u8]) -> Result<Manifest, EngineError> {
         EngineError::Manifest(format!(
             "the `{LIMITS_SECTION}` section is not valid: {e}; write JSON such as \
              {{\"core_instances\": 40, \"memory_mib\": 64, \"call_ms\": 50}} with the fields \
-             core_instances, memories, tables, memory_mib, call_ms, batch_contact_us"
+             core_instances, memories, tables, memory_mib, call_ms, batch_contact_us, \
+             recycle_after_calls, recycle_above_mib"
         ))
     })
 }

@@ -12,7 +12,10 @@
 //! or runs out of memory fails closed (deny, `plugin-fault`), and the
 //! instance is replaced by a fresh one. So does an answer that breaks the
 //! contract (an allow carrying a deny code, a `plugin-fault` from the plugin,
-//! reason ids the config does not have).
+//! reason ids the config does not have). An instance whose memory crept
+//! above its recycling threshold, or that served its declared number of
+//! calls, is replaced after the call that got it there, before it can trap
+//! (see [`Recycling`]).
 
 mod answers;
 pub(crate) mod bindings;
@@ -21,13 +24,16 @@ mod chain;
 pub(crate) mod contact;
 mod error;
 mod fuel;
+mod instance;
 mod limits;
 mod load;
 mod manifest;
 mod policy;
+mod since_v0_1;
 #[cfg(test)]
 mod tests;
 mod verdicts;
+mod versions;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -53,17 +59,25 @@ pub use error::{EngineError, Fault, FaultKind};
 pub use fuel::FuelBudget;
 pub use load::{ComponentInfo, Plugin};
 pub use manifest::{
-    LIMITS_SECTION, Manifest, PluginLimits, parse as parse_manifest, with_manifest,
+    LIMITS_SECTION, Manifest, PluginLimits, RECYCLE_ABOVE_MEMORY_FRACTION, Recycling,
+    parse as parse_manifest, with_manifest,
 };
 pub use policy::Policy;
 
 use limits::StoreState;
+use versions::ApiVersion;
 
 /// The WIT package the plugin implements.
 pub const API_PACKAGE: &str = "crm:consent";
-/// The version of the contract this host was built against; plugins exporting
-/// any semver-compatible version (`0.2.x`) are accepted.
+/// The version of the contract this host was built against, which new
+/// plugins target. Plugins exporting a semver-compatible version (`0.2.x`)
+/// are accepted, and so are those of [`SUPPORTED_API_VERSIONS`].
 pub const API_VERSION: &str = "0.2.0";
+
+/// Every contract version this host runs, oldest first (the README keeps
+/// the compatibility table): a plugin exporting a semver-compatible version
+/// of any of them loads.
+pub const SUPPORTED_API_VERSIONS: &[&str] = &["0.1.0", API_VERSION];
 
 /// How often the ticker thread advances the engine's epoch. Deadlines are
 /// counted in ticks, so this is the resolution of `call_timeout`.
@@ -178,7 +192,10 @@ pub struct Engine {
 /// stops when the last one is dropped.
 pub(crate) struct Shared {
     pub(crate) wasm: wasmtime::Engine,
-    pub(crate) linker: Linker<StoreState>,
+    /// One linker per contract version ([`ApiVersion::ALL`] order), as Zed
+    /// keeps one per `since_v*`: empty today, as a plugin imports nothing,
+    /// but where a version's host functions would be added.
+    linkers: [Linker<StoreState>; ApiVersion::ALL.len()],
     pub(crate) opts: EngineOptions,
     /// The limits of a plugin that declares none.
     pub(crate) defaults: PluginLimits,
@@ -190,6 +207,13 @@ pub(crate) struct Shared {
     #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) profiling: Profiling,
     _ticker: Ticker,
+}
+
+impl Shared {
+    /// The linker of plugins exporting `version`.
+    pub(crate) fn linker(&self, version: ApiVersion) -> &Linker<StoreState> {
+        &self.linkers[version.index()]
+    }
 }
 
 impl Engine {
@@ -243,7 +267,7 @@ impl Engine {
         let ticker = Ticker::start(wasm.clone())?;
         Ok(Engine {
             shared: Arc::new(Shared {
-                linker: Linker::new(&wasm),
+                linkers: ApiVersion::ALL.map(|_| Linker::new(&wasm)),
                 wasm,
                 defaults,
                 caps,
@@ -272,8 +296,9 @@ impl Engine {
     }
 
     /// Checks that `bytes` are a consent plugin this host can run: a
-    /// component exporting `crm:consent/rules@0.2.x` with the contract's
-    /// types and importing nothing callable. Compiles it (through the cache)
+    /// component exporting `crm:consent/rules` in a version this host runs
+    /// ([`SUPPORTED_API_VERSIONS`]) with that contract's types, and
+    /// importing nothing callable. Compiles it (through the cache)
     /// and instantiates it once in a throwaway store, because wasmtime
     /// type-checks typed exports against an instance.
     pub fn validate(&self, bytes: &[u8]) -> Result<ComponentInfo, EngineError> {

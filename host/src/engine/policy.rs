@@ -2,21 +2,19 @@
 //! a deadline and a memory cap on every call, and failing closed when the
 //! plugin faults or answers against the contract.
 
-use std::sync::Arc;
-
-use wasmtime::Store;
-use wasmtime::component::{Func, InstancePre, ResourceAny, TypedFunc};
+use wasmtime::component::TypedFunc;
 
 use super::answers::{check_decision, check_reasons};
 use super::bindings::{
-    BatchError, Channel, Config, ConsentPlugin, ContactBatch, Outcome, REASON_CODES, ReasonCode,
-    Request, Verdict, wit,
+    BatchError, Channel, Config, ContactBatch, Outcome, REASON_CODES, ReasonCode, Request, Verdict,
+    wit,
 };
 use super::contact::{ContactState, Decision, Denied, JustifyNeeded};
-use super::limits::{Limit, StoreState, arm, fault_of, is_guest_fault, new_store};
-use super::load::{Exports, Plugin, PluginInner};
-use super::verdicts::{CODES, VerdictList};
-use super::{EngineError, Fault, FaultKind, PluginLimits, Shared};
+use super::instance::{DecideBatchFunc, DecideFunc, Live};
+use super::limits::{Limit, arm, fault_of};
+use super::load::Plugin;
+use super::verdicts::CODES;
+use super::{EngineError, Fault, FaultKind};
 
 /// What `explain` answers when the plugin cannot.
 const FAULT_SENTENCE: &str = "No explanation is available: the consent plugin failed, so contact is denied until it works again.";
@@ -27,127 +25,20 @@ const FAULT_VERDICT: Verdict = Verdict {
     code: ReasonCode::PluginFault,
 };
 
-/// `policy.decide` with the host's own lowering of a contact.
-type DecideFunc<'a> = TypedFunc<(ResourceAny, &'a ContactState, Request), (wit::Decision,)>;
-
-/// `policy.decide-batch` with the host's own lifting of the verdicts.
-type DecideBatchFunc<'a> =
-    TypedFunc<(ResourceAny, Request, &'a ContactBatch), (Result<VerdictList, BatchError>,)>;
-
-/// Instantiates in a fresh store and type-checks the exports (the part of
-/// validation wasmtime only does against an instance).
-fn instantiate(
-    shared: &Shared,
-    limits: &PluginLimits,
-    pre: &InstancePre<StoreState>,
-    exports: &Exports,
-    api_version: &str,
-) -> Result<(Store<StoreState>, ConsentPlugin, [Func; 2]), EngineError> {
-    let mut store = new_store(shared, limits);
-    let instance = pre.instantiate(&mut store).map_err(|e| {
-        if is_guest_fault(&store, &e) {
-            EngineError::Fault {
-                during: "instantiating the plugin",
-                fault: fault_of(shared, &store, &e, Limit::Setup),
-            }
-        } else if e
-            .downcast_ref::<wasmtime::PoolConcurrencyLimitError>()
-            .is_some()
-        {
-            EngineError::Instantiate(format!(
-                "{e:#}; each policy holds one instance: drop policies no longer used, \
-                 or raise the engine option `max_instances`"
-            ))
-        } else {
-            EngineError::Instantiate(format!("{e:#}"))
-        }
-    })?;
-    let wrong_types = |e: wasmtime::Error| EngineError::WrongTypes {
-        version: api_version.to_owned(),
-        detail: format!("{e:#}"),
-    };
-    let bindings = exports
-        .indices
-        .load(&mut store, &instance)
-        .map_err(wrong_types)?;
-    let decide = *instance
-        .get_typed_func::<(ResourceAny, &ContactState, Request), (wit::Decision,)>(
-            &mut store,
-            &exports.decide,
-        )
-        .map_err(wrong_types)?
-        .func();
-    let decide_batch = *instance
-        .get_typed_func::<(ResourceAny, Request, &ContactBatch), (Result<VerdictList, BatchError>,)>(
-            &mut store,
-            &exports.decide_batch,
-        )
-        .map_err(wrong_types)?
-        .func();
-    Ok((store, bindings, [decide, decide_batch]))
-}
-
-pub(crate) fn trial_instantiate(
-    shared: &Arc<Shared>,
-    limits: &PluginLimits,
-    pre: &InstancePre<StoreState>,
-    exports: &Exports,
-    api_version: &str,
-) -> Result<(), EngineError> {
-    instantiate(shared, limits, pre, exports, api_version).map(drop)
-}
-
-/// One live instance and its `policy` resource.
-struct Live {
-    store: Store<StoreState>,
-    bindings: ConsentPlugin,
-    /// `policy.decide`, type-checked as a [`DecideFunc`] at instantiation.
-    decide: Func,
-    /// `policy.decide-batch`, type-checked as a [`DecideBatchFunc`].
-    decide_batch: Func,
-    policy: ResourceAny,
-}
-
-impl Live {
-    fn create(plugin: &PluginInner, cfg: &Config) -> Result<Live, EngineError> {
-        let shared = &plugin.shared;
-        let (mut store, bindings, [decide, decide_batch]) = instantiate(
-            shared,
-            &plugin.limits,
-            &plugin.pre,
-            &plugin.exports,
-            &plugin.info.api_version,
-        )?;
-        arm(&mut store, shared, Limit::Setup);
-        match bindings
-            .crm_consent_rules()
-            .policy()
-            .call_create(&mut store, cfg)
-        {
-            Ok(Ok(policy)) => Ok(Live {
-                store,
-                bindings,
-                decide,
-                decide_batch,
-                policy,
-            }),
-            Ok(Err(refused)) => Err(EngineError::Config(refused)),
-            Err(e) => Err(EngineError::Fault {
-                during: "creating the policy",
-                fault: fault_of(shared, &store, &e, Limit::Setup),
-            }),
-        }
-    }
-}
-
 /// The plugin's rules built from one config, in their own store. `Send`, not
 /// `Sync`: share it behind a `Mutex`.
 pub struct Policy {
     plugin: Plugin,
     config: Config,
-    /// `None` after a fault when a fresh instance could not be created; the
-    /// next call tries again.
+    /// `None` after a recycle, or after a fault when a fresh instance could
+    /// not be created; the next call creates one.
     live: Option<Live>,
+    /// The plugin's [`Recycling`](super::Recycling), flattened for the check
+    /// after every call: `u64::MAX` when never on a count.
+    recycle_after_calls: u64,
+    recycle_above_bytes: usize,
+    /// How many instances were recycled.
+    recycled: u64,
     /// `explain` sentences already fetched, indexed by `ReasonCode as usize`.
     sentences: [Option<String>; REASON_CODES],
     /// `policy.reasons` already fetched, indexed by `Channel as usize`.
@@ -160,10 +51,14 @@ const CHANNELS: usize = Channel::Sms as usize + 1;
 impl Policy {
     pub(crate) fn create(plugin: Plugin, cfg: &Config) -> Result<Policy, EngineError> {
         let live = Live::create(&plugin.inner, cfg)?;
+        let recycling = plugin.inner.recycling;
         Ok(Policy {
             plugin,
             config: cfg.clone(),
             live: Some(live),
+            recycle_after_calls: recycling.after_calls.unwrap_or(u64::MAX),
+            recycle_above_bytes: recycling.above_bytes,
+            recycled: 0,
             sentences: Default::default(),
             reasons: Default::default(),
         })
@@ -172,6 +67,21 @@ impl Policy {
     /// SHA-256 of the plugin that decides, to record with every decision.
     pub fn plugin_sha256(&self) -> &str {
         self.plugin.sha256()
+    }
+
+    /// How many times this policy's instance was replaced by a fresh one
+    /// because its memory crept or it served its count of calls (see
+    /// [`Recycling`](super::Recycling)); faults are not counted.
+    pub fn recycled(&self) -> u64 {
+        self.recycled
+    }
+
+    /// The linear memory of the live instance in bytes; 0 when there is
+    /// none (after a recycle or fault, until the next call).
+    pub fn memory_bytes(&self) -> usize {
+        self.live
+            .as_ref()
+            .map_or(0, |live| live.store.data().memory_bytes())
     }
 
     /// Asks the plugin for a decision. Never fails: a trap, timeout or
@@ -225,11 +135,7 @@ impl Policy {
         }
         let known: Vec<u32> = self.config.reasons.iter().map(|r| r.id).collect();
         let reasons = self.call("reasons", Limit::Call, |live| {
-            let reasons = live.bindings.crm_consent_rules().policy().call_reasons(
-                &mut live.store,
-                live.policy,
-                channel,
-            )?;
+            let (reasons,) = live.reasons.call(&mut live.store, (live.policy, channel))?;
             check_reasons(&reasons, &known, channel)?;
             Ok(reasons)
         })?;
@@ -293,9 +199,9 @@ impl Policy {
             return Ok(sentence.clone());
         }
         let sentence = self.call("explain", Limit::Call, |live| {
-            live.bindings
-                .crm_consent_rules()
-                .call_explain(&mut live.store, code)
+            live.explain
+                .call(&mut live.store, (code,))
+                .map(|(sentence,)| sentence)
         })?;
         self.sentences[slot] = Some(sentence.clone());
         Ok(sentence)
@@ -326,7 +232,9 @@ impl Policy {
     }
 
     /// Runs `call` on the live instance under a fresh budget and deadline.
-    /// On a fault, returns it, after replacing the instance.
+    /// On a fault, returns it, after replacing the instance. After a call
+    /// that left the instance due for recycling, drops it: the next call
+    /// runs on a fresh one.
     #[inline]
     fn call<R>(
         &mut self,
@@ -340,9 +248,42 @@ impl Policy {
         let live = self.live.as_mut().expect("restart leaves a live instance");
         arm(&mut live.store, &self.plugin.inner.shared, limit);
         match call(live) {
-            Ok(value) => Ok(value),
+            Ok(value) => {
+                // Two compares per call: the memory is what the limiter granted.
+                live.served += 1;
+                if live.served >= self.recycle_after_calls
+                    || live.store.data().memory_bytes() > self.recycle_above_bytes
+                {
+                    self.recycle(name);
+                }
+                Ok(value)
+            }
             Err(error) => Err(self.fault(name, limit, &error)),
         }
+    }
+
+    /// Drops the live instance, whose pool slot and memory go back to the
+    /// engine; the next call builds a fresh one from the same config.
+    #[cold]
+    #[inline(never)]
+    fn recycle(&mut self, after: &'static str) {
+        let live = self.live.take().expect("a call ran on the live instance");
+        let memory_bytes = live.store.data().memory_bytes();
+        let why = if live.served >= self.recycle_after_calls {
+            "it served its count of calls"
+        } else {
+            "its memory is above the recycling threshold"
+        };
+        self.recycled += 1;
+        tracing::info!(
+            plugin = self.plugin_sha256(),
+            call = after,
+            calls = live.served,
+            memory_bytes,
+            threshold_bytes = self.recycle_above_bytes,
+            recycled = self.recycled,
+            "plugin instance recycled: {why}; the next call runs on a fresh one"
+        );
     }
 
     #[cold]
@@ -374,11 +315,11 @@ impl Policy {
             Err(e) => {
                 tracing::error!(
                     plugin = self.plugin_sha256(),
-                    "cannot replace the faulted plugin instance: {e}"
+                    "cannot replace the plugin instance: {e}"
                 );
                 Err(Fault::new(
                     FaultKind::Error,
-                    format!("plugin could not be restarted after a fault: {e}"),
+                    format!("plugin instance could not be replaced: {e}"),
                 ))
             }
         }

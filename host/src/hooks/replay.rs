@@ -55,9 +55,9 @@ impl StoredHooks {
             .plugin_sha256
             .clone()
             .ok_or_else(|| HookError::NotReplayable(id, "no plugin hash was logged".into()))?;
-        // Loaded before the evidence is read: a decision made by a plugin of
-        // another contract version logged its config in that version's
-        // words, and the version is what to report.
+        // Loaded before the evidence is read: a plugin of a contract this
+        // host no longer runs is what to report, rather than a config in
+        // that contract's words that does not parse.
         let primary = self.load_for_replay(id, &sha)?;
         let evidence: Evidence = serde_json::from_value(logged.request.clone()).map_err(|e| {
             HookError::NotReplayable(id, format!("it has no single-contact request ({e})"))

@@ -46,6 +46,9 @@ pub const SCRIPTED_REASONS: [u32; 4] = [1, 2, 3, 7];
 /// The contract, which the scripted plugin is built against.
 pub const CONTRACT: &str = include_str!("../../../../wit/consent.wit");
 
+/// The frozen 0.1.0 contract.
+pub const CONTRACT_V0_1: &str = include_str!("../../../../wit/since_v0_1/consent.wit");
+
 const SCRIPTED_CORE: &str = r#"
 (module
   (import "[export]crm:consent/rules@VERSION" "[resource-new]policy"
@@ -213,6 +216,8 @@ pub struct Script<'a> {
     pub core_extra: &'a str,
     /// (from, to) replacements applied to the contract.
     pub contract_edit: Option<(&'a str, &'a str)>,
+    /// The contract's WIT, [`CONTRACT`] when empty.
+    pub contract: &'a str,
 }
 
 /// The scripted plugin, as component bytes.
@@ -226,7 +231,12 @@ pub fn scripted(script: &Script<'_>) -> Vec<u8> {
     } else {
         script.version
     };
-    let mut wit = CONTRACT.replace(
+    let contract = if script.contract.is_empty() {
+        CONTRACT
+    } else {
+        script.contract
+    };
+    let mut wit = contract.replace(
         "package crm:consent@0.2.0;",
         &format!("package crm:consent@{version};"),
     );

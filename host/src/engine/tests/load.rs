@@ -1,9 +1,11 @@
-use super::fixtures::{Script, component_wat, scripted, scripted_plugin};
+use super::fixtures::{
+    CONTRACT_V0_1, Script, component_wat, config, contact, request, scripted, scripted_plugin,
+};
 use super::{engine, engine_with};
-use crate::engine::error::{CONTRACT, SUPPORTED};
+use crate::engine::error::{CONTRACT, Supported};
 use crate::engine::{
-    API_PACKAGE, API_VERSION, ContactFlags, ContactState, EngineError, EngineOptions, Plugin,
-    Policy,
+    API_PACKAGE, API_VERSION, Channel, ContactFlags, ContactState, Decision, EngineError,
+    EngineOptions, Plugin, Policy, SUPPORTED_API_VERSIONS,
 };
 
 fn refusal(bytes: &[u8]) -> EngineError {
@@ -106,43 +108,71 @@ fn an_empty_component_is_refused_as_exporting_nothing() {
 }
 
 #[test]
-fn a_plugin_built_for_0_1_0_is_told_to_rebuild_against_0_2_0() {
+fn a_plugin_built_for_0_1_0_loads_reports_its_version_and_decides() {
     // 0.1.0 spelled the consent-type and switches fields otherwise
     // (`allow-bulk`, `single-mail`, ...): the same layout, another contract.
     let bytes = scripted(&Script {
         version: "0.1.0",
+        contract: CONTRACT_V0_1,
         ..Script::default()
     });
-    let error = refusal(&bytes);
+    let info = engine().validate(&bytes).expect("0.1 plugins run");
+    assert_eq!(info.api_version, "0.1.0");
+    assert_eq!(
+        info.exports,
+        ["crm:consent/types@0.1.0", "crm:consent/rules@0.1.0"]
+    );
+    let plugin = engine().load(&bytes).unwrap();
+    let mut policy = plugin
+        .policy(&config())
+        .expect("create takes the converted config");
+    assert!(matches!(
+        policy.decide(&contact(), &request(1_750_000_000)),
+        Decision::Allow(_)
+    ));
+    assert_eq!(policy.reasons(Channel::BulkEmail).unwrap(), vec![7, 1]);
+    // The same contract at a later patch is the same version.
+    let patch = scripted(&Script {
+        version: "0.1.4",
+        contract: &CONTRACT_V0_1.replace("crm:consent@0.1.0", "crm:consent@0.1.4"),
+        ..Script::default()
+    });
+    assert_eq!(engine().validate(&patch).unwrap().api_version, "0.1.4");
+}
+
+#[test]
+fn a_0_1_0_plugin_with_the_0_2_field_names_is_refused_as_wrong_types() {
+    // What 0.1.0 is, is its WIT: a component claiming it with 0.2's
+    // `allow-bulk-email` is neither contract.
+    let error = refusal(&scripted(&Script {
+        version: "0.1.0",
+        ..Script::default()
+    }));
+    assert!(matches!(error, EngineError::WrongTypes { .. }), "{error:?}");
     assert!(
-        matches!(&error, EngineError::IncompatibleVersion { found } if found == "0.1.0"),
-        "{error:?}"
-    );
-    assert_eq!(
-        error.to_string(),
-        "the plugin targets `crm:consent@0.1.0`, but this host runs `crm:consent@0.2.x`; \
-         rebuild the plugin against `crm:consent@0.2.0`"
-    );
-    assert_eq!(
-        engine()
-            .load(&bytes)
-            .expect_err("load refuses it too")
-            .to_string(),
-        error.to_string()
+        error
+            .to_string()
+            .starts_with("the component exports `crm:consent/rules@0.1.0` with types other"),
+        "{error}"
     );
 }
 
 #[test]
-fn rules_0_3_0_is_an_incompatible_api_version() {
-    let error = refusal(&scripted(&Script {
-        version: "0.3.0",
-        ..Script::default()
-    }));
-    assert_eq!(
-        error.to_string(),
-        "the plugin targets `crm:consent@0.3.0`, but this host runs `crm:consent@0.2.x`; \
-         rebuild the plugin against `crm:consent@0.2.0`"
-    );
+fn rules_0_3_0_and_1_0_0_are_refused_naming_the_supported_versions() {
+    for version in ["0.3.0", "1.0.0"] {
+        let error = refusal(&scripted(&Script {
+            version,
+            ..Script::default()
+        }));
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "the plugin targets `crm:consent@{version}`, but this host runs \
+                 `crm:consent@0.1.x` or `crm:consent@0.2.x`; rebuild the plugin against \
+                 `crm:consent@0.2.0`"
+            )
+        );
+    }
 }
 
 #[test]
@@ -163,7 +193,8 @@ fn an_unversioned_rules_export_is_told_which_version_to_build_against() {
     assert_eq!(
         refusal(&bytes).to_string(),
         "the plugin targets an unversioned `crm:consent`, but this host runs \
-         `crm:consent@0.2.x`; rebuild the plugin against `crm:consent@0.2.0`"
+         `crm:consent@0.1.x` or `crm:consent@0.2.x`; rebuild the plugin against \
+         `crm:consent@0.2.0`"
     );
 }
 
@@ -303,8 +334,13 @@ fn several_engines_live_side_by_side_in_parallel_threads() {
 #[test]
 fn the_messages_name_the_package_and_the_api_version() {
     let minor = API_VERSION.rsplit_once('.').expect("x.y.z").0;
-    assert_eq!(SUPPORTED, format!("{API_PACKAGE}@{minor}.x"));
+    assert!(
+        Supported
+            .to_string()
+            .ends_with(&format!("`{API_PACKAGE}@{minor}.x`"))
+    );
     assert_eq!(CONTRACT, format!("{API_PACKAGE}@{API_VERSION}"));
+    assert_eq!(SUPPORTED_API_VERSIONS.last(), Some(&API_VERSION));
 }
 
 #[test]
@@ -332,21 +368,27 @@ fn plugins_are_send_and_sync_and_policies_are_send() {
 }
 
 #[test]
-fn api_versions_are_compatible_within_0_2() {
-    use crate::engine::load::is_compatible;
-    for version in ["0.2.0", "0.2.7", "0.2.12+build.3"] {
-        assert!(is_compatible(version), "{version}");
+fn api_versions_are_matched_by_their_breaking_part() {
+    use crate::engine::versions::ApiVersion;
+    for (version, api) in [
+        ("0.2.0", ApiVersion::V0_2),
+        ("0.2.7", ApiVersion::V0_2),
+        ("0.2.12+build.3", ApiVersion::V0_2),
+        ("0.1.0", ApiVersion::V0_1),
+        ("0.1.9", ApiVersion::V0_1),
+    ] {
+        assert_eq!(ApiVersion::of(version), Some(api), "{version}");
     }
     for version in [
-        "0.1.0",
         "0.3.0",
         "1.2.0",
         "0.0.1",
         "0.2.0-rc.1",
+        "0.1.0-rc.1",
         "0.2",
         "0.2.x",
         "",
     ] {
-        assert!(!is_compatible(version), "{version}");
+        assert_eq!(ApiVersion::of(version), None, "{version}");
     }
 }

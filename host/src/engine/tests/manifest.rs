@@ -10,7 +10,7 @@ use super::{engine, engine_with};
 use crate::BUNDLED_PLUGIN;
 use crate::engine::{
     CORE_INSTANCES_PER_COMPONENT, Decision, EngineError, EngineOptions, FaultKind,
-    MEMORIES_PER_COMPONENT, PluginLimits, TABLES_PER_COMPONENT, with_manifest,
+    MEMORIES_PER_COMPONENT, PluginLimits, Recycling, TABLES_PER_COMPONENT, with_manifest,
 };
 
 const NOW: i64 = 1_750_000_000;
@@ -184,4 +184,54 @@ fn without_caps_an_embedder_may_raise_the_default_memory() {
     assert_eq!(engine.caps().memory_bytes, 64 << 20);
     let plugin = engine.load(BUNDLED_PLUGIN).expect("loads");
     assert_eq!(plugin.limits().memory_bytes, 64 << 20);
+}
+
+#[test]
+fn recycling_defaults_to_three_quarters_of_the_memory_and_is_read_from_the_manifest() {
+    let engine = engine();
+    let plugin = engine.load(BUNDLED_PLUGIN).unwrap();
+    assert_eq!(
+        *plugin.recycling(),
+        Recycling {
+            after_calls: None,
+            above_bytes: 24 << 20,
+        }
+    );
+    let bytes = with_manifest(
+        BUNDLED_PLUGIN,
+        r#"{"memory_mib": 16, "recycle_after_calls": 100000}"#,
+    );
+    let recycling = *engine.load(&bytes).unwrap().recycling();
+    assert_eq!(recycling.after_calls, Some(100_000));
+    assert_eq!(
+        recycling.above_bytes,
+        12 << 20,
+        "three quarters of its own limit"
+    );
+    let bytes = with_manifest(BUNDLED_PLUGIN, r#"{"recycle_above_mib": 32}"#);
+    assert_eq!(
+        engine.load(&bytes).unwrap().recycling().above_bytes,
+        32 << 20
+    );
+}
+
+#[test]
+fn recycling_that_could_never_work_is_refused_before_compiling() {
+    let engine = engine();
+    for (json, says) in [
+        (
+            r#"{"recycle_after_calls": 0}"#,
+            "`recycle_after_calls` is zero",
+        ),
+        (r#"{"recycle_above_mib": 0}"#, "`recycle_above_mib` is 0"),
+        (
+            r#"{"memory_mib": 8, "recycle_above_mib": 9}"#,
+            "`recycle_above_mib` is 9, but it must be between 1 and the plugin's memory limit (8 MiB)",
+        ),
+    ] {
+        let bytes = with_manifest(&uncompilable(), json);
+        let error = engine.check_limits(&bytes).unwrap_err();
+        assert!(matches!(error, EngineError::Manifest(_)), "{json}: {error}");
+        assert!(error.to_string().contains(says), "{json}: {error}");
+    }
 }
