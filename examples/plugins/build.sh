@@ -6,7 +6,8 @@
 #     Node) from npm into examples/plugins/js/node_modules (git-ignored),
 #     from package-lock.json;
 #   - componentize-py 0.25.1 from PyPI into a venv under the target dir.
-# Needs node >= 20, npm, python3 >= 3.10 with venv, and cargo.
+# Needs node >= 20, npm, python3 >= 3.10 with venv, and cargo (or a built
+# crm-consent in $CRM_CONSENT_BIN).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -36,7 +37,15 @@ rm -rf "$here/python/__pycache__"
 rm -rf "$here/python/__pycache__"
 
 echo "== example plugins: limits manifests"
-crm() { cargo run --quiet -p crm-consent --bin crm-consent -- "$@"; }
+# CRM_CONSENT_BIN: a crm-consent binary built already (.ci/run passes the
+# test build's, so the host is not built a second time with other features).
+crm() {
+    if [ -x "${CRM_CONSENT_BIN:-}" ]; then
+        "$CRM_CONSENT_BIN" "$@"
+    else
+        cargo run --quiet -p crm-consent --bin crm-consent -- "$@"
+    fi
+}
 # CPython's component holds 38 core instances (the default allows 8). Both
 # interpreters take 2-20 µs per batch contact, over the default 2 µs.
 crm plugin manifest "$out/python.bare.wasm" --out "$out/python.wasm" \
