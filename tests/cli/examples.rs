@@ -250,10 +250,10 @@ fn the_python_plugin_decides_five_batches_of_100k_without_a_fault() {
 /// a fresh consent of `consent_type`. Prints the times (the README's
 /// figures).
 ///
-/// The interpreters burn 30k-100k units of fuel per contact, over the
-/// host's default of 6,000 (tuned for the Rust plugin), and a manifest
-/// cannot ask for more fuel yet: the embedding program raises the budget
-/// here, as `EngineOptions::fuel` allows.
+/// The interpreters burn 50k-100k units of fuel per contact (JS over 70k,
+/// Python over 50k), over the host's default of 6,000 (tuned for the Rust
+/// plugin), and a manifest cannot ask for more fuel yet: the embedding
+/// program raises the budget here, as `EngineOptions::fuel` allows.
 fn five_batches(name: &str, path: &str, channel: Channel, consent_type: u32) {
     let bytes = std::fs::read(path).unwrap();
     let caps = PluginLimits {
