@@ -23,6 +23,8 @@ mod contacts;
 mod demo;
 #[path = "cli/errors.rs"]
 mod errors;
+#[path = "cli/examples.rs"]
+mod examples;
 #[path = "cli/export.rs"]
 mod export;
 #[path = "cli/import.rs"]

@@ -97,3 +97,41 @@ fn a_rollback_to_a_plugin_over_the_caps_now_in_force_is_refused() {
         "the small plugin stays active"
     );
 }
+
+#[test]
+fn plugin_manifest_writes_the_section_install_reads_and_refuses_a_second() {
+    let crm = Crm::ready();
+    let bare = crm_consent_tests::PLUGIN_WASM;
+    let out = crm.dir.path().join("asks.wasm");
+    let out = out.to_str().unwrap();
+    let written = crm.json(&[
+        "plugin",
+        "manifest",
+        bare,
+        "--out",
+        out,
+        "--core-instances",
+        "38",
+        "--batch-contact-us",
+        "20",
+    ]);
+    assert_eq!(written["core_instances"], 38, "{written}");
+    assert_eq!(written["batch_contact_us"], 20, "{written}");
+    let err = crm.err(&["setup", "upgrade", out]);
+    assert!(
+        err.contains("the plugin asks for core_instances 38, over the cap of 8"),
+        "{err}"
+    );
+    let again = crm.dir.path().join("twice.wasm");
+    let err = crm.err(&[
+        "plugin",
+        "manifest",
+        out,
+        "--out",
+        again.to_str().unwrap(),
+        "--memory-mib",
+        "64",
+    ]);
+    assert!(err.contains("two `crm-consent-limits` sections"), "{err}");
+    assert!(!again.exists(), "nothing written");
+}

@@ -132,8 +132,9 @@ fn tags_select_a_pack() {
 
 /// The same vectors under jco in Node, when `CRM_CONSENT_JCO` names a jco
 /// binary (npm's `@bytecodealliance/jco` 1.35, with `node` on the PATH).
-/// CI does not download jco, so without the variable this test only says
-/// it was skipped.
+/// `.ci/run` installs it with the example plugins' tools
+/// (`examples/plugins/js/package.json`) and sets the variable; without it
+/// this test only says it was skipped.
 #[test]
 fn under_jco_the_reference_plugin_passes_and_a_wrong_one_fails() {
     let Some(jco) = std::env::var_os("CRM_CONSENT_JCO") else {

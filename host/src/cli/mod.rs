@@ -228,7 +228,7 @@ enum Command {
     /// Upgrade an existing contact base (SuperOffice's GDPR upgrade)
     #[command(subcommand)]
     Migrate(bulk::MigrateCommand),
-    /// Check a plugin file against the conformance vectors
+    /// Check a plugin file against the conformance vectors, or give it a limits manifest
     #[command(subcommand)]
     Plugin(plugin::PluginCommand),
 }

@@ -1,13 +1,16 @@
-//! `crm-consent plugin test`: the conformance kit over any plugin file.
+//! `crm-consent plugin test`: the conformance kit over any plugin file;
+//! `crm-consent plugin manifest`: a limits manifest written into one.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context as _, Result};
 use clap::Subcommand;
 
 use super::{CliError, Ctx, Finished};
 use crate::conformance::{self, Check, Report, Vectors};
+use crate::engine::{self, EngineOptions, Manifest, PluginLimits};
 
 /// The vectors shipped with this version, used without `--vectors`.
 const BUNDLED_VECTORS: &str = include_str!("../../../tests/conformance/vectors.json");
@@ -26,14 +29,100 @@ pub(crate) enum PluginCommand {
         #[arg(long, value_delimiter = ',', value_name = "TAGS")]
         tags: Vec<String>,
     },
+    /// Write a limits manifest into a plugin built by another toolchain
+    /// (componentize-py, componentize-js); fields not given keep the defaults
+    Manifest {
+        /// The plugin component (.wasm), without a manifest
+        file: PathBuf,
+        /// Where to write the plugin with its manifest
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Core instances of one plugin instance
+        #[arg(long, value_name = "N")]
+        core_instances: Option<u32>,
+        /// Linear memories of one plugin instance
+        #[arg(long, value_name = "N")]
+        memories: Option<u32>,
+        /// Tables of one plugin instance
+        #[arg(long, value_name = "N")]
+        tables: Option<u32>,
+        /// The most linear memory of one plugin instance, in MiB
+        #[arg(long, value_name = "MIB")]
+        memory_mib: Option<u32>,
+        /// Wall-clock time of one call, in ms
+        #[arg(long, value_name = "MS")]
+        call_ms: Option<u64>,
+        /// Wall-clock time a batch gets per contact, in µs
+        #[arg(long, value_name = "US")]
+        batch_contact_us: Option<u64>,
+    },
 }
 
 pub(crate) fn run(ctx: &mut Ctx, cmd: PluginCommand) -> Result<Finished> {
-    let PluginCommand::Test {
-        file,
-        vectors,
-        tags,
-    } = cmd;
+    match cmd {
+        PluginCommand::Test {
+            file,
+            vectors,
+            tags,
+        } => test(ctx, file, vectors, tags),
+        PluginCommand::Manifest {
+            file,
+            out,
+            core_instances,
+            memories,
+            tables,
+            memory_mib,
+            call_ms,
+            batch_contact_us,
+        } => {
+            let manifest = Manifest {
+                core_instances,
+                memories,
+                tables,
+                memory_mib,
+                call_ms,
+                batch_contact_us,
+            };
+            write_manifest(ctx, &file, &out, &manifest)
+        }
+    }
+}
+
+/// The plugin at `file` with `manifest` appended, written to `out`. Checked
+/// the way install reads it (one section, valid JSON, no zero), under no
+/// cap: the caps are the database's business at install.
+fn write_manifest(ctx: &mut Ctx, file: &Path, out: &Path, manifest: &Manifest) -> Result<Finished> {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read `{}`", file.display()))?;
+    let json = serde_json::to_string(manifest)?;
+    let with = engine::with_manifest(&bytes, &json);
+    let unlimited = PluginLimits {
+        core_instances: u32::MAX,
+        memories: u32::MAX,
+        tables: u32::MAX,
+        memory_bytes: usize::MAX,
+        call_timeout: Duration::MAX,
+        batch_time_per_contact: Duration::MAX,
+    };
+    let opts = EngineOptions {
+        caps: Some(unlimited),
+        ..ctx.engine_options()
+    };
+    let limits = engine::check_limits(&with, &opts)
+        .with_context(|| format!("cannot write a manifest into `{}`", file.display()))?;
+    std::fs::write(out, &with).with_context(|| format!("cannot write `{}`", out.display()))?;
+    let written = limits.as_manifest();
+    ctx.emit(&written, |w| {
+        writeln!(w, "wrote `{}` with the manifest {json}", out.display())
+    })?;
+    Ok(Finished::Done)
+}
+
+fn test(
+    ctx: &mut Ctx,
+    file: PathBuf,
+    vectors: Option<PathBuf>,
+    tags: Vec<String>,
+) -> Result<Finished> {
     let bytes =
         std::fs::read(&file).with_context(|| format!("cannot read `{}`", file.display()))?;
     let vectors = match &vectors {
@@ -49,7 +138,7 @@ pub(crate) fn run(ctx: &mut Ctx, cmd: PluginCommand) -> Result<Finished> {
     let engine = match ctx.open_read_only() {
         Ok(store) => ctx.engine(&store)?,
         Err(e) if matches!(e.downcast_ref(), Some(CliError::NoDatabase(_))) => {
-            crate::engine::Engine::new(ctx.engine_options())
+            engine::Engine::new(ctx.engine_options())
                 .context("cannot start the WebAssembly engine")?
         }
         Err(e) => return Err(e),
