@@ -12,7 +12,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use crm_consent::engine::{Decision, Engine, EngineOptions, FuelBudget, PluginLimits};
+use crm_consent::engine::{Decision, Engine, EngineOptions, PluginLimits};
 use crm_consent::wit::{
     Channel, ConsentStatus, ContactBatch, ContactFlags, Outcome, ReasonCode, Request,
 };
@@ -70,6 +70,8 @@ fn crm() -> Crm {
         "64",
         "--max-batch-contact-us",
         "20",
+        "--max-batch-contact-fuel",
+        "200000",
     ]);
     crm.ok(&[
         "types",
@@ -226,6 +228,54 @@ fn the_python_telemarketing_pack_installs_and_denies_a_call_without_consent() {
     assert!(out.contains(" passed, 0 failed of "), "{out}");
 }
 
+/// Three languages in one chain: the Rust reference rules decide first, the
+/// JS newsletter pack and the Python telemarketing pack after them, each in
+/// its own store; the strictest answer wins on every channel.
+#[test]
+fn a_chain_of_rust_js_and_python_rule_packs_applies_every_packs_rule() {
+    let (Some(js), Some(python)) = (example("js"), example("python")) else {
+        return;
+    };
+    let crm = crm();
+    let old = crm.contact("Olga", &[]);
+    grant(&crm, &old, "forever_news", "2023-11-01");
+    let fresh = crm.contact("Fred", &[]);
+    grant(&crm, &fresh, "forever_news", "2025-06-01");
+    crm.ok(&["setup", "install", &js, "--pack"]);
+    crm.ok(&["setup", "install", &python, "--pack"]);
+    assert_eq!(crm.json(&["setup", "chain"]).as_array().unwrap().len(), 3);
+
+    // The JS pack's 24 months, in a batch through all three.
+    let (recipients, skipped) = newsletter(&crm);
+    assert_eq!(recipients, vec![fresh.clone()]);
+    assert!(
+        skipped.contains(&(old.clone(), "consent_expired".into())),
+        "{skipped:?}"
+    );
+    // The Python pack's call rule beats the reference plugin's justify.
+    let call = crm.json(&["check", "dial", &old]);
+    assert_eq!(
+        (call["outcome"].as_str(), call["code"].as_str()),
+        (Some("deny"), Some("no_consent"))
+    );
+    let steps: Vec<&str> = call["chain"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(steps, ["justify", "allow", "deny"], "{call}");
+    // An email is neither pack's business: the reference rules decide.
+    assert_eq!(
+        outcome(&crm, &["check", "send", &old]),
+        pair("justify", "no_consent")
+    );
+    // The logged deny replays through all three plugins.
+    let replay = crm.json(&["decisions", "replay", &call["logged"].to_string()]);
+    assert_eq!(replay["same"], true, "{replay}");
+    assert_eq!(replay["chain"].as_array().unwrap().len(), 3, "{replay}");
+}
+
 /// The issue measured a JS plugin's memory growing 5-10 MiB per 100k
 /// batch, never given back: under 32 MiB the third batch trapped. Five
 /// batches must all be decided, none failing closed, under the 64 MiB the
@@ -252,14 +302,16 @@ fn the_python_plugin_decides_five_batches_of_100k_without_a_fault() {
 ///
 /// The interpreters burn 50k-100k units of fuel per contact (JS over 70k,
 /// Python over 50k), over the host's default of 6,000 (tuned for the Rust
-/// plugin), and a manifest cannot ask for more fuel yet: the embedding
-/// program raises the budget here, as `EngineOptions::fuel` allows.
+/// plugin): their manifests ask for 200k (`examples/plugins/build.sh`),
+/// under caps raised to allow it, and the engine's own budget stays the
+/// default.
 fn five_batches(name: &str, path: &str, channel: Channel, consent_type: u32) {
     let bytes = std::fs::read(path).unwrap();
     let caps = PluginLimits {
         core_instances: 38,
         memory_bytes: 64 << 20,
         batch_time_per_contact: Duration::from_micros(20),
+        batch_contact_fuel: 200_000,
         ..crm_consent::engine::default_caps()
     };
     let engine = Engine::new(EngineOptions {
@@ -267,10 +319,6 @@ fn five_batches(name: &str, path: &str, channel: Channel, consent_type: u32) {
         max_instances: 4,
         call_timeout: Duration::from_secs(2),
         caps: Some(caps),
-        fuel: Some(FuelBudget {
-            batch_per_contact: 200_000,
-            ..FuelBudget::default()
-        }),
         ..EngineOptions::default()
     })
     .unwrap();

@@ -55,6 +55,19 @@ pub(crate) enum PluginCommand {
         /// Wall-clock time a batch gets per contact, in µs
         #[arg(long, value_name = "US")]
         batch_contact_us: Option<u64>,
+        /// Fuel (about one instruction a unit) of one call [default: 10 million]
+        #[arg(long, value_name = "UNITS")]
+        call_fuel: Option<u64>,
+        /// Fuel per contact of a batch [default: 6000]
+        #[arg(long, value_name = "UNITS")]
+        batch_contact_fuel: Option<u64>,
+        /// A fresh instance after this many calls (for a plugin that leaks)
+        #[arg(long, value_name = "N")]
+        recycle_after_calls: Option<u64>,
+        /// A fresh instance once a call leaves more memory than this, in MiB
+        /// [default: three quarters of the memory limit]
+        #[arg(long, value_name = "MIB")]
+        recycle_above_mib: Option<u32>,
     },
 }
 
@@ -74,6 +87,10 @@ pub(crate) fn run(ctx: &mut Ctx, cmd: PluginCommand) -> Result<Finished> {
             memory_mib,
             call_ms,
             batch_contact_us,
+            call_fuel,
+            batch_contact_fuel,
+            recycle_after_calls,
+            recycle_above_mib,
         } => {
             let manifest = Manifest {
                 core_instances,
@@ -82,6 +99,10 @@ pub(crate) fn run(ctx: &mut Ctx, cmd: PluginCommand) -> Result<Finished> {
                 memory_mib,
                 call_ms,
                 batch_contact_us,
+                call_fuel,
+                batch_contact_fuel,
+                recycle_after_calls,
+                recycle_above_mib,
             };
             write_manifest(ctx, &file, &out, &manifest)
         }
@@ -102,6 +123,8 @@ fn write_manifest(ctx: &mut Ctx, file: &Path, out: &Path, manifest: &Manifest) -
         memory_bytes: usize::MAX,
         call_timeout: Duration::MAX,
         batch_time_per_contact: Duration::MAX,
+        call_fuel: u64::MAX,
+        batch_contact_fuel: u64::MAX,
     };
     let opts = EngineOptions {
         caps: Some(unlimited),

@@ -98,6 +98,13 @@ pub(crate) struct CapFlags {
     /// Wall-clock time per contact of a batch, in µs (default 2)
     #[arg(long)]
     max_batch_contact_us: Option<u64>,
+    /// Fuel of one call (default 10 million)
+    #[arg(long)]
+    max_call_fuel: Option<u64>,
+    /// Fuel per contact of a batch (default 6000; an interpreter in
+    /// WebAssembly needs 50k-100k)
+    #[arg(long)]
+    max_batch_contact_fuel: Option<u64>,
 }
 
 impl CapFlags {
@@ -109,6 +116,8 @@ impl CapFlags {
             memory_mib: self.max_memory_mib,
             call_ms: self.max_call_ms,
             batch_contact_us: self.max_batch_contact_us,
+            call_fuel: self.max_call_fuel,
+            batch_contact_fuel: self.max_batch_contact_fuel,
             ..Manifest::default()
         }
     }

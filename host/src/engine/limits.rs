@@ -135,7 +135,8 @@ impl Limit {
             Limit::Call => (
                 Budget {
                     timeout: plugin.call_timeout,
-                    fuel: fuel.map(|f| f.call),
+                    // The plugin's own budget: its manifest may ask more.
+                    fuel: fuel.map(|_| plugin.call_fuel),
                 },
                 state.call_ticks,
             ),
@@ -147,7 +148,11 @@ impl Limit {
                 (
                     Budget {
                         timeout,
-                        fuel: fuel.map(|f| f.batch(contacts)),
+                        fuel: fuel.map(|f| {
+                            let contacts = u64::try_from(contacts).unwrap_or(u64::MAX);
+                            f.batch_base
+                                .saturating_add(plugin.batch_contact_fuel.saturating_mul(contacts))
+                        }),
                     },
                     ticks(timeout),
                 )

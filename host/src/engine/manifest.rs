@@ -38,6 +38,15 @@ pub struct Manifest {
     /// Wall-clock time a `decide-batch` gets per contact, in µs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub batch_contact_us: Option<u64>,
+    /// Fuel (about one WebAssembly instruction a unit) of one `decide`,
+    /// `explain` or `reasons`. An interpreter compiled to WebAssembly
+    /// (componentize-js, componentize-py) runs far more instructions per
+    /// decision than compiled Rust.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub call_fuel: Option<u64>,
+    /// Fuel per contact of a `decide-batch`, on top of one call's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch_contact_fuel: Option<u64>,
     /// Replace the plugin's instance with a fresh one after it served this
     /// many calls. Absent: never on a count. Not a limit, so not capped.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -106,6 +115,10 @@ pub struct PluginLimits {
     pub call_timeout: Duration,
     /// Wall-clock time per contact of a batch, on top of `call_timeout`.
     pub batch_time_per_contact: Duration,
+    /// Fuel of one call (when the engine meters fuel).
+    pub call_fuel: u64,
+    /// Fuel per contact of a batch, on top of the batch's base.
+    pub batch_contact_fuel: u64,
 }
 
 impl PluginLimits {
@@ -120,6 +133,8 @@ impl PluginLimits {
             batch_contact_us: Some(
                 u64::try_from(self.batch_time_per_contact.as_micros()).unwrap_or(u64::MAX),
             ),
+            call_fuel: Some(self.call_fuel),
+            batch_contact_fuel: Some(self.batch_contact_fuel),
             recycle_after_calls: None,
             recycle_above_mib: None,
         }
@@ -167,6 +182,18 @@ impl PluginLimits {
                 us(self.batch_time_per_contact),
                 us(caps.batch_time_per_contact),
             ),
+            (
+                "call_fuel",
+                self.call_fuel > caps.call_fuel,
+                self.call_fuel.to_string(),
+                caps.call_fuel.to_string(),
+            ),
+            (
+                "batch_contact_fuel",
+                self.batch_contact_fuel > caps.batch_contact_fuel,
+                self.batch_contact_fuel.to_string(),
+                caps.batch_contact_fuel.to_string(),
+            ),
         ];
         checks
             .into_iter()
@@ -195,6 +222,8 @@ impl Manifest {
             batch_time_per_contact: self
                 .batch_contact_us
                 .map_or(base.batch_time_per_contact, Duration::from_micros),
+            call_fuel: self.call_fuel.unwrap_or(base.call_fuel),
+            batch_contact_fuel: self.batch_contact_fuel.unwrap_or(base.batch_contact_fuel),
         }
     }
 
@@ -207,6 +236,8 @@ impl Manifest {
             memory_mib: newer.memory_mib.or(self.memory_mib),
             call_ms: newer.call_ms.or(self.call_ms),
             batch_contact_us: newer.batch_contact_us.or(self.batch_contact_us),
+            call_fuel: newer.call_fuel.or(self.call_fuel),
+            batch_contact_fuel: newer.batch_contact_fuel.or(self.batch_contact_fuel),
             recycle_after_calls: newer.recycle_after_calls.or(self.recycle_after_calls),
             recycle_above_mib: newer.recycle_above_mib.or(self.recycle_above_mib),
         }
@@ -215,8 +246,8 @@ impl Manifest {
 
 /// The limits of a plugin whose manifest is `manifest` (`None`: it has
 /// none), with `defaults` for what it does not declare; refused if any
-/// declared value is over `caps`. A plugin never gets less time than the
-/// process's deadline (a CLI command waits longer than a request): time is
+/// declared value is over `caps`. A plugin never gets less time or fuel than
+/// the process's budget (a CLI command waits longer than a request): time is
 /// the backstop, fuel stops a loop first.
 pub(crate) fn resolve(
     manifest: Option<&Manifest>,
@@ -234,6 +265,7 @@ pub(crate) fn resolve(
         ("core_instances", m.core_instances == Some(0)),
         ("memory_mib", m.memory_mib == Some(0)),
         ("call_ms", m.call_ms == Some(0)),
+        ("call_fuel", m.call_fuel == Some(0)),
     ];
     if let Some((name, _)) = zero.into_iter().find(|(_, zero)| *zero) {
         return Err(EngineError::Manifest(format!(
@@ -246,6 +278,10 @@ pub(crate) fn resolve(
     limits.batch_time_per_contact = limits
         .batch_time_per_contact
         .max(defaults.batch_time_per_contact);
+    // Fuel likewise: a plugin may ask for more work per call, never less
+    // than the process grants the reference plugin.
+    limits.call_fuel = limits.call_fuel.max(defaults.call_fuel);
+    limits.batch_contact_fuel = limits.batch_contact_fuel.max(defaults.batch_contact_fuel);
     Ok(limits)
 }
 

@@ -374,6 +374,10 @@ fn limits_of_options(opts: &EngineOptions) -> Result<(PluginLimits, PluginLimits
     let defaults = default_limits(opts);
     let caps = opts.caps.unwrap_or_else(|| PluginLimits {
         memory_bytes: defaults.memory_bytes.max(default_caps().memory_bytes),
+        call_fuel: defaults.call_fuel.max(default_caps().call_fuel),
+        batch_contact_fuel: defaults
+            .batch_contact_fuel
+            .max(default_caps().batch_contact_fuel),
         ..default_caps()
     });
     check_caps(&defaults, &caps)?;
@@ -396,15 +400,22 @@ fn default_limits(opts: &EngineOptions) -> PluginLimits {
         memory_bytes: opts.memory_limit_bytes,
         call_timeout: opts.call_timeout,
         batch_time_per_contact: fuel::BATCH_TIME_PER_CONTACT,
+        // With metering off the fuel fields are unused; they keep the
+        // defaults so that caps and manifests compare the same way.
+        call_fuel: opts.fuel.unwrap_or_default().call,
+        batch_contact_fuel: opts.fuel.unwrap_or_default().batch_per_contact,
     }
 }
 
 /// Caps below the default counts or memory would refuse the reference
-/// plugin's own limits. (Its time is the process's deadline, never refused.)
+/// plugin's own limits. (Its time and fuel are the process's budget, never
+/// refused.)
 fn check_caps(defaults: &PluginLimits, caps: &PluginLimits) -> Result<(), EngineError> {
     let asked = Manifest {
         call_ms: None,
         batch_contact_us: None,
+        call_fuel: None,
+        batch_contact_fuel: None,
         ..defaults.as_manifest()
     };
     manifest::resolve(Some(&asked), defaults, caps)

@@ -24,6 +24,8 @@ fn raised_caps() -> PluginLimits {
         memory_bytes: 64 << 20,
         call_timeout: Duration::from_secs(2),
         batch_time_per_contact: Duration::from_micros(20),
+        call_fuel: 50_000_000,
+        batch_contact_fuel: 200_000,
     }
 }
 
@@ -234,4 +236,45 @@ fn recycling_that_could_never_work_is_refused_before_compiling() {
         assert!(matches!(error, EngineError::Manifest(_)), "{json}: {error}");
         assert!(error.to_string().contains(says), "{json}: {error}");
     }
+}
+
+#[test]
+fn a_plugin_runs_under_the_fuel_its_manifest_asks_never_under_the_default() {
+    use crate::engine::fuel::{DEFAULT_BATCH_FUEL_PER_CONTACT, DEFAULT_CALL_FUEL};
+    let engine = engine_with(EngineOptions {
+        caps: Some(raised_caps()),
+        ..EngineOptions::default()
+    });
+    let asks = with_manifest(
+        BUNDLED_PLUGIN,
+        r#"{"call_fuel": 30000000, "batch_contact_fuel": 150000}"#,
+    );
+    let plugin = engine.load(&asks).expect("under the caps, it loads");
+    assert_eq!(
+        (
+            plugin.limits().call_fuel,
+            plugin.limits().batch_contact_fuel
+        ),
+        (30_000_000, 150_000)
+    );
+    let mut policy = plugin.policy(&config()).unwrap();
+    policy.decide(&consenting_contact(), &request(NOW));
+    // What is left after a decide is more than the default budget: the
+    // call was armed with the plugin's own.
+    assert!(policy.fuel_left().unwrap() > DEFAULT_CALL_FUEL);
+
+    let less = with_manifest(BUNDLED_PLUGIN, r#"{"batch_contact_fuel": 10}"#);
+    let limits = *engine.load(&less).unwrap().limits();
+    assert_eq!(limits.batch_contact_fuel, DEFAULT_BATCH_FUEL_PER_CONTACT);
+
+    let over = with_manifest(BUNDLED_PLUGIN, r#"{"batch_contact_fuel": 300000}"#);
+    let error = engine.load(&over).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("batch_contact_fuel 300000, over the cap of 200000"),
+        "{error}"
+    );
+    let zero = with_manifest(BUNDLED_PLUGIN, r#"{"call_fuel": 0}"#);
+    assert!(matches!(engine.load(&zero), Err(EngineError::Manifest(_))));
 }
