@@ -1,34 +1,8 @@
 //! Configs cited by hash (`decision_configs`).
 
 use rusqlite::Connection;
-use serde_json::json;
 
 use super::*;
-
-/// A hook's deny, with the config it was made under, as hooks log it.
-fn refusal(contact: ContactId, config: serde_json::Value) -> NewDecision {
-    NewDecision {
-        at: day(2),
-        contact: Some(contact),
-        channel: Channel::Phone,
-        outcome: Outcome::Deny,
-        reason_code: "withdrawn".to_owned(),
-        subscription_type: None,
-        summary: None,
-        recipients: None,
-        plugin_sha256: Some("ab".repeat(32)),
-        request: json!({
-            "config": config,
-            "contact": {"consents": [], "flags": []},
-            "request": {"channel": "phone", "now": 1_704_196_800},
-        }),
-        actor: "alice".to_owned(),
-    }
-}
-
-fn config(n: i64) -> serde_json::Value {
-    json!({"consent_types": [{"id": n, "code": "calls", "text": "x".repeat(500)}], "switches": {}})
-}
 
 fn stored_request(f: &Fixture, id: DecisionId) -> String {
     f.store
@@ -49,16 +23,25 @@ fn problem(f: &Fixture) -> LedgerProblem {
 fn a_config_is_stored_once_and_read_back_in_its_place() {
     let mut f = fixture();
     let anna = person(&mut f.store, "Anna", None);
-    let first = f.store.log_decision(&refusal(anna, config(1))).unwrap();
-    let second = f.store.log_refusal(&refusal(anna, config(1))).unwrap();
-    let other = f.store.log_decision(&refusal(anna, config(2))).unwrap();
+    let first = f
+        .store
+        .log_decision(&refusal(anna, logged_config(1)))
+        .unwrap();
+    let second = f
+        .store
+        .log_refusal(&refusal(anna, logged_config(1)))
+        .unwrap();
+    let other = f
+        .store
+        .log_decision(&refusal(anna, logged_config(2)))
+        .unwrap();
     assert_eq!(count(&f.store, "decision_configs"), 2);
     let raw = stored_request(&f, first);
     assert!(raw.contains("\"config_sha256\":"), "{raw}");
     assert!(!raw.contains("\"config\":"), "{raw}");
     for (id, n) in [(first, 1), (second, 1), (other, 2)] {
         let d = f.store.decision(id).unwrap().unwrap();
-        assert_eq!(d.request, refusal(anna, config(n)).request);
+        assert_eq!(d.request, refusal(anna, logged_config(n)).request);
     }
     assert_eq!(f.store.decisions(anna).unwrap().len(), 3);
     assert!(f.store.verify_ledger().unwrap().ok);
@@ -72,7 +55,9 @@ fn an_edited_or_missing_config_is_named_by_verify() {
     ] {
         let mut f = fixture();
         let anna = person(&mut f.store, "Anna", None);
-        f.store.log_decision(&refusal(anna, config(1))).unwrap();
+        f.store
+            .log_decision(&refusal(anna, logged_config(1)))
+            .unwrap();
         assert!(f.store.verify_ledger().unwrap().ok);
         let conn = Connection::open(&f.path).unwrap();
         let refused = conn.execute(sql, []).unwrap_err().to_string();
@@ -94,17 +79,20 @@ fn a_row_logged_before_the_table_keeps_its_config_inline() {
     let anna = person(&mut f.store, "Anna", None);
     let old = f
         .store
-        .log_decision_inline(&refusal(anna, config(1)))
+        .log_decision_inline(&refusal(anna, logged_config(1)))
         .unwrap();
     drop(f.store);
     super::opening::undo_decision_configs_migration(&f.path);
     f.store = Store::open(&f.path).unwrap();
     assert!(stored_request(&f, old).contains("\"config\":"));
-    let new = f.store.log_decision(&refusal(anna, config(1))).unwrap();
+    let new = f
+        .store
+        .log_decision(&refusal(anna, logged_config(1)))
+        .unwrap();
     assert!(stored_request(&f, new).contains("\"config_sha256\":"));
     for id in [old, new] {
         let d = f.store.decision(id).unwrap().unwrap();
-        assert_eq!(d.request, refusal(anna, config(1)).request);
+        assert_eq!(d.request, refusal(anna, logged_config(1)).request);
     }
     assert!(f.store.verify_ledger().unwrap().ok);
 }

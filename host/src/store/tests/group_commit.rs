@@ -2,34 +2,7 @@
 
 use std::sync::Arc;
 
-use serde_json::json;
-
 use super::*;
-
-/// A hook's deny, with the config it was made under, as hooks log it.
-fn refusal(contact: ContactId, config: serde_json::Value) -> NewDecision {
-    NewDecision {
-        at: day(2),
-        contact: Some(contact),
-        channel: Channel::Phone,
-        outcome: Outcome::Deny,
-        reason_code: "withdrawn".to_owned(),
-        subscription_type: None,
-        summary: None,
-        recipients: None,
-        plugin_sha256: Some("ab".repeat(32)),
-        request: json!({
-            "config": config,
-            "contact": {"consents": [], "flags": []},
-            "request": {"channel": "phone", "now": 1_704_196_800},
-        }),
-        actor: "alice".to_owned(),
-    }
-}
-
-fn config(n: i64) -> serde_json::Value {
-    json!({"consent_types": [{"id": n, "code": "calls", "text": "x".repeat(500)}], "switches": {}})
-}
 
 #[test]
 fn refusals_committed_in_groups_chain_and_verify() {
@@ -45,7 +18,11 @@ fn refusals_committed_in_groups_chain_and_verify() {
             store.join_pool(Arc::clone(&gate)).unwrap();
             std::thread::spawn(move || {
                 (0..50)
-                    .map(|i| store.log_refusal(&refusal(c, config(i % 3))).unwrap())
+                    .map(|i| {
+                        store
+                            .log_refusal(&refusal(c, logged_config(i % 3)))
+                            .unwrap()
+                    })
                     .collect::<Vec<_>>()
             })
         })
@@ -73,10 +50,13 @@ fn a_grouped_refusal_about_an_unknown_contact_fails_alone() {
     f.store.join_pool(Arc::new(WriteGate::default())).unwrap();
     let err = f
         .store
-        .log_refusal(&refusal(ContactId(999), config(1)))
+        .log_refusal(&refusal(ContactId(999), logged_config(1)))
         .unwrap_err();
     assert!(matches!(err, StoreError::UnknownContact(_)), "{err}");
-    let id = f.store.log_refusal(&refusal(anna, config(1))).unwrap();
+    let id = f
+        .store
+        .log_refusal(&refusal(anna, logged_config(1)))
+        .unwrap();
     assert_eq!(id, DecisionId(1));
     assert!(f.store.verify_ledger().unwrap().ok);
 }

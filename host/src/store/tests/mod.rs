@@ -127,3 +127,29 @@ pub(super) fn count(store: &Store, table: &str) -> i64 {
         })
         .unwrap()
 }
+
+/// A hook's deny, with the config it was made under, as hooks log it.
+pub(super) fn refusal(contact: ContactId, config: serde_json::Value) -> NewDecision {
+    NewDecision {
+        at: day(2),
+        contact: Some(contact),
+        channel: Channel::Phone,
+        outcome: Outcome::Deny,
+        reason_code: "withdrawn".to_owned(),
+        subscription_type: None,
+        summary: None,
+        recipients: None,
+        plugin_sha256: Some("ab".repeat(32)),
+        request: serde_json::json!({
+            "config": config,
+            "contact": {"consents": [], "flags": []},
+            "request": {"channel": "phone", "now": 1_704_196_800},
+        }),
+        actor: "alice".to_owned(),
+    }
+}
+
+/// A config of `n`, about 500 bytes, in the JSON the decision log keeps.
+pub(super) fn logged_config(n: i64) -> serde_json::Value {
+    serde_json::json!({"consent_types": [{"id": n, "code": "calls", "text": "x".repeat(500)}], "switches": {}})
+}
