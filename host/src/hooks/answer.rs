@@ -8,7 +8,9 @@ use serde::Serialize;
 use super::{HookDecision, HookError, Operator, StoredHooks};
 use crate::engine as wit;
 use crate::setup::Switch;
-use crate::store::{Channel, ConsentType, ContactId, DecisionId, Reason, ReasonId, Store};
+use crate::store::{
+    Channel, ConsentType, ConsentTypeId, ContactId, DecisionId, Reason, ReasonId, Store, StoreError,
+};
 
 /// A single decision as people and CRMs read it. Its JSON is flat, every
 /// enum in snake_case, with the field names of a skipped contact of a bulk
@@ -99,7 +101,12 @@ impl StoredHooks {
         // Only an allow by consent names a type: read that one, not the catalog.
         let consent_type = match &hook.decision {
             wit::Decision::Allow(a) => match a.consent_type {
-                Some(id) => store.consent_types()?.into_iter().find(|t| t.id.0 == id),
+                Some(id) => match store.consent_type_by_id(ConsentTypeId(id)) {
+                    Ok(t) => Some(t),
+                    // As before: an id not in the catalog names no type.
+                    Err(StoreError::UnknownId { .. }) => None,
+                    Err(e) => return Err(e.into()),
+                },
                 None => None,
             },
             _ => None,
