@@ -4,8 +4,9 @@
 
 use wasmtime::{ResourceLimiter, Store, StoreLimits, StoreLimitsBuilder};
 
+use super::epoch::{SETUP_TIMEOUT, ticks};
 use super::error::Budget;
-use super::{Fault, PluginLimits, SETUP_TIMEOUT, Shared, ticks};
+use super::{Fault, PluginLimits, Shared};
 
 /// The data of a plugin store: its limits, and whether a memory growth was
 /// refused (which tells an out-of-memory apart from any other trap).

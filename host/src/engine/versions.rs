@@ -15,7 +15,17 @@
 
 use std::fmt;
 
-use super::{API_PACKAGE, SUPPORTED_API_VERSIONS};
+/// The WIT package the plugin implements.
+pub const API_PACKAGE: &str = "crm:consent";
+/// The version of the contract this host was built against, which new
+/// plugins target. Plugins exporting a semver-compatible version (`0.2.x`)
+/// are accepted, and so are those of [`SUPPORTED_API_VERSIONS`].
+pub const API_VERSION: &str = "0.2.0";
+
+/// Every contract version this host runs, oldest first (the README keeps
+/// the compatibility table): a plugin exporting a semver-compatible version
+/// of any of them loads.
+pub const SUPPORTED_API_VERSIONS: &[&str] = &["0.1.0", API_VERSION];
 
 const _: () = assert!(ApiVersion::ALL.len() == SUPPORTED_API_VERSIONS.len());
 
