@@ -7,7 +7,7 @@ use super::fixtures::{
     ALLOW_DENY_CODE, ALLOW_FAULT, DENY_ALLOW_CODE, JUSTIFY, LOOP, batch, config, contact, request,
     scripted_plugin,
 };
-use super::{FAULT_BUDGET, engine, engine_with, fuel_only_engine};
+use super::{NOT_HUNG, engine, engine_with, fuel_only_engine};
 use crate::engine::{
     Decision, Denied, EngineError, EngineOptions, FaultKind, FuelBudget, Outcome, Policy,
     Profiling, ReasonCode, Verdict,
@@ -52,9 +52,9 @@ fn a_looping_decide_is_stopped_by_its_fuel_budget_long_before_the_deadline() {
         .unwrap();
     let started = Instant::now();
     let message = fault_message(policy.decide(&contact(), &request(LOOP)));
-    // Not a timing assertion (the bench measures that): a 60 s deadline
-    // cannot have fired within the harness's patience, so fuel stopped it.
-    assert!(started.elapsed() < FAULT_BUDGET, "{:?}", started.elapsed());
+    // Not a timing assertion (the bench measures that): the message names
+    // fuel, and a 60 s deadline cannot have fired within `NOT_HUNG`.
+    assert!(started.elapsed() < NOT_HUNG, "{:?}", started.elapsed());
     assert_eq!(
         message,
         "plugin used up its budget of 10,000,000 fuel units (it probably loops)"

@@ -4,7 +4,7 @@ use super::fixtures::{
     DENY, GROW, HANG_ID, JUSTIFY, LOOP, MISCOUNT, REFUSE_BATCH, REFUSED_ID, TRAP, batch, config,
     config_with_first_id, contact, request, scripted_plugin,
 };
-use super::{FAULT_BUDGET, engine, engine_with, strict_engine};
+use super::{NOT_HUNG, engine, engine_with, strict_engine};
 use crate::engine::{
     Channel, Decision, Denied, EngineError, EngineOptions, FaultKind, JustifyNeeded, Outcome,
     Policy, ReasonCode, Verdict,
@@ -124,16 +124,13 @@ fn a_refused_config_is_a_config_error_with_a_readable_message() {
 
 #[test]
 fn a_create_that_never_returns_is_a_timeout_fault() {
+    // Fuel is off, so only the setup deadline can stop the create.
     let plugin = strict_engine().load(&scripted_plugin()).expect("loads");
     let started = Instant::now();
     let error = plugin
         .policy(&config_with_first_id(HANG_ID))
         .expect_err("stopped");
-    assert!(
-        started.elapsed() < FAULT_BUDGET,
-        "took {:?}",
-        started.elapsed()
-    );
+    // A timeout fault is wasmtime's epoch interrupt: the deadline fired.
     match &error {
         EngineError::Fault { fault, .. } => assert_eq!(fault.kind(), FaultKind::Timeout),
         other => panic!("expected a fault, got {other:?}"),
@@ -143,6 +140,9 @@ fn a_create_that_never_returns_is_a_timeout_fault() {
         error.to_string(),
         "plugin timed out after 1 s while creating the policy"
     );
+    // Not timed (see `NOT_HUNG`): 30 times the 1 s setup deadline.
+    let took = started.elapsed();
+    assert!(took < NOT_HUNG, "took {took:?}");
 }
 
 #[test]
@@ -168,7 +168,7 @@ fn without_fuel_a_looping_decide_is_stopped_by_the_deadline_and_fails_closed() {
     let message = fault_message(policy.decide(&contact(), &request(LOOP)));
     let took = started.elapsed();
     assert_eq!(message, "plugin timed out after 10 ms");
-    assert!(took < FAULT_BUDGET, "took {took:?}");
+    assert!(took < NOT_HUNG, "took {took:?}");
     assert_eq!(served(&policy.decide(&contact(), &request(0))), 1);
 }
 
@@ -329,7 +329,7 @@ fn policies_keep_their_deadline_after_the_engine_and_plugin_are_dropped() {
         fault_message(policy.decide(&contact(), &request(LOOP))),
         "plugin timed out after 10 ms"
     );
-    assert!(started.elapsed() < FAULT_BUDGET);
+    assert!(started.elapsed() < NOT_HUNG);
 }
 
 #[test]
