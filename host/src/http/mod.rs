@@ -16,6 +16,7 @@ mod api;
 mod call;
 mod download;
 mod error;
+mod log;
 mod notify;
 mod openapi;
 mod pages;
@@ -27,16 +28,14 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use axum::Router;
-use axum::http::{HeaderName, Request};
 use tokio::net::TcpListener;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
-use tracing::Level;
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 
 use crate::engine::{Engine, EngineOptions, MAX_CHAIN};
 use crate::store::{Store, StoreError};
 
 pub use error::ApiError;
+pub use log::TARGET as LOG_TARGET;
 pub use notify::sign as sign_notification;
 pub use openapi::openapi;
 
@@ -203,10 +202,8 @@ pub async fn shutdown_signal() {
         () = interrupt => {}
         () = terminate => {}
     }
-    tracing::info!("shutting down: finishing the requests in flight");
+    tracing::info!(target: log::TARGET, "shutting down: finishing the requests in flight");
 }
-
-const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole application: the API, its document, and the layers that log
 /// every request with an id.
@@ -232,22 +229,7 @@ fn app(pool: pool::Pool) -> Router {
         .fallback(|| async { ApiError::not_found() })
         // The upload and import routes raise it for themselves.
         .layer(axum::extract::DefaultBodyLimit::max(MAX_JSON_BODY))
-        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(|req: &Request<_>| {
-                    let id = req
-                        .headers()
-                        .get(REQUEST_ID)
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("-");
-                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), id = %id)
-                })
-                .on_response(
-                    DefaultOnResponse::new()
-                        .level(Level::INFO)
-                        .latency_unit(tower_http::LatencyUnit::Micros),
-                ),
-        )
-        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(PropagateRequestIdLayer::new(log::REQUEST_ID))
+        .layer(axum::middleware::from_fn(log::request))
+        .layer(SetRequestIdLayer::new(log::REQUEST_ID, log::Ids::new()))
 }

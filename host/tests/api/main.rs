@@ -7,6 +7,7 @@ mod crash;
 mod export;
 mod imports;
 mod limits;
+mod logging;
 mod notify;
 mod rejections;
 mod reload;

@@ -108,12 +108,17 @@ pub struct Server {
 
 impl Server {
     pub fn start(db: &Path) -> Server {
+        Server::start_logging(db, Stdio::null())
+    }
+
+    /// A server whose log (stderr, under the default filter) goes to `log`.
+    pub fn start_logging(db: &Path, log: impl Into<Stdio>) -> Server {
         let mut child = bin()
             .arg("--db")
             .arg(db)
             .args(["serve", "--listen", "127.0.0.1:0"])
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()
             .expect("the server starts");
         let mut line = String::new();
