@@ -131,13 +131,31 @@ cat >"$work/read.lua" <<LUA
 wrk.headers["Authorization"] = "Bearer $key"
 LUA
 
-# Prints "requests/s p50 p99" (ms) from wrk's --latency output.
+# The server's CPU time so far (user + system), in clock ticks.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$server/stat"; }
+hz=$(getconf CLK_TCK)
+
+# Runs wrk with the script $1 against $2 into $3, and appends to $3 the
+# server's CPU time per request: on a shared machine a steadier figure than
+# the rate, which other work on the machine takes from.
+load() {
+    local before after
+    before=$(cpu_ticks)
+    wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "$1" "$2" >"$3"
+    after=$(cpu_ticks)
+    echo "server_cpu_ticks $((after - before))" >>"$3"
+}
+
+# Prints "requests/s p50 p99" (ms) from wrk's --latency output, and the
+# server's CPU per request (µs).
 figures() {
     awk '/Requests\/sec/ { rps = $2 }
          /^ +50%/ { p50 = $2 } /^ +99%/ { p99 = $2 }
          /Non-2xx/ { bad = $NF }
+         /requests in/ { n = $1 }
+         /^server_cpu_ticks/ { ticks = $2 }
          function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
-         END { printf "%8.0f/s  p50 %6.2f ms  p99 %6.2f ms%s\n", rps, ms(p50), ms(p99), (bad ? "  NON-2XX: " bad : "") }' "$1"
+         END { printf "%8.0f/s  p50 %6.2f ms  p99 %6.2f ms  server CPU %4.0f µs/request%s\n", rps, ms(p50), ms(p99), (n ? ticks * 1e6 / hz / n : 0), (bad ? "  NON-2XX: " bad : "") }' hz="$hz" "$1"
 }
 
 # Rows in the decision log of the database $CRM_CONSENT_DB (read directly:
@@ -165,10 +183,8 @@ for round in $(seq "$rounds"); do
         b=${bins[$i]}
         export CRM_CONSENT_DB=$work/run$i/consent.db
         start_server "$b"
-        wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "$work/read.lua" \
-            "$base/api/v1/setup/switches" >"$work/read.txt"
-        wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "$work/dial.lua" \
-            "$base/api/v1/hooks/dial" >"$work/dial.txt"
+        load "$work/read.lua" "$base/api/v1/setup/switches" "$work/read.txt"
+        load "$work/dial.lua" "$base/api/v1/hooks/dial" "$work/dial.txt"
         stop_server
         echo "  $b"
         printf '    baseline, GET /setup/switches  %s\n' "$(figures "$work/read.txt")"
