@@ -295,6 +295,9 @@ impl Pool {
         let now = Utc::now();
         let answer = self
             .run(move |hooks| {
+                // The key check and the work's reads share one transaction,
+                // which the work's first write ends (`Store::begin_read`).
+                hooks.store().begin_read()?;
                 let caller = authorize(hooks.store(), call.authorization.as_deref(), role)?;
                 let idempotent = match &call.idempotency_key {
                     Some(key) if call.method != Method::GET => Some(key.clone()),

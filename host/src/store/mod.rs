@@ -146,6 +146,9 @@ pub struct Store {
     /// An erasure committed (or will) while the WAL could not be emptied:
     /// the next chance empties it (`Store::wipe_wal`).
     wipe_after_commit: bool,
+    /// A read transaction of [`Store::begin_read`] is open; the next write
+    /// ends it first.
+    reading: std::cell::Cell<bool>,
 }
 
 impl std::fmt::Debug for Store {
@@ -251,6 +254,7 @@ impl Store {
             sync_normal: false,
             next_write_lazy: false,
             wipe_after_commit: false,
+            reading: std::cell::Cell::new(false),
         })
     }
 

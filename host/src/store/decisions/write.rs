@@ -95,6 +95,7 @@ impl Store {
     /// pool) commit their refusals in groups (`group_commit`); each call
     /// still returns only once its row is committed.
     pub fn log_refusal(&mut self, d: &NewDecision) -> Result<DecisionId> {
+        self.end_read()?;
         if let Some(gate) = self.write_gate.clone()
             && self.conn.is_autocommit()
             && let Some(id) = self.log_in_group(&gate, LogRow::decision(d)?)?

@@ -13,6 +13,7 @@ mod ledger;
 mod opening;
 mod packs;
 mod plugins;
+mod reading;
 mod retention;
 mod superoffice;
 mod verify;

@@ -1,0 +1,83 @@
+//! One read transaction for a request's reads (`Store::begin_read`), ended
+//! by the first write.
+
+use std::sync::Arc;
+
+use super::*;
+
+#[test]
+fn reads_in_one_transaction_see_one_snapshot() {
+    let mut f = fixture();
+    let anna = person(&mut f.store, "Anna", None);
+    let mut other = Store::open(&f.path).unwrap();
+    f.store.begin_read().unwrap();
+    assert_eq!(f.store.contact(anna).unwrap().name, "Anna");
+    // Another connection's write after the first read is not seen ...
+    let bea = person(&mut other, "Bea", None);
+    assert!(f.store.contact(bea).is_err());
+    // ... until the read ends.
+    f.store.end_read().unwrap();
+    assert_eq!(f.store.contact(bea).unwrap().name, "Bea");
+}
+
+#[test]
+fn a_write_after_a_stale_read_ends_it_and_commits() {
+    let mut f = fixture();
+    let anna = person(&mut f.store, "Anna", None);
+    let mut other = Store::open(&f.path).unwrap();
+    f.store.begin_read().unwrap();
+    f.store.contact(anna).unwrap();
+    // The snapshot is now behind: writing inside it would fail (SQLite's
+    // BUSY_SNAPSHOT). The write ends the read first, and commits.
+    person(&mut other, "Bea", None);
+    let cara = person(&mut f.store, "Cara", None);
+    assert_eq!(other.contact(cara).unwrap().name, "Cara");
+    // A grouped refusal too (the HTTP pool's path).
+    f.store.join_pool(Arc::new(WriteGate::default())).unwrap();
+    f.store.begin_read().unwrap();
+    f.store.contact(anna).unwrap();
+    person(&mut other, "Dora", None);
+    let id = f
+        .store
+        .log_refusal(&refusal(anna, logged_config(1)))
+        .unwrap();
+    assert_eq!(other.decision(id).unwrap().unwrap().contact, Some(anna));
+    assert!(f.store.verify_ledger().unwrap().ok);
+}
+
+#[test]
+fn a_pool_giving_back_a_connection_ends_its_read() {
+    let mut f = fixture();
+    let anna = person(&mut f.store, "Anna", None);
+    let mut other = Store::open(&f.path).unwrap();
+    f.store.begin_read().unwrap();
+    f.store.contact(anna).unwrap();
+    f.store.abandon_request().unwrap();
+    let bea = person(&mut other, "Bea", None);
+    assert_eq!(f.store.contact(bea).unwrap().name, "Bea");
+    // A read begun inside a request's open write changes nothing of it: the
+    // write inside does not commit the request's transaction early.
+    let key = f
+        .store
+        .create_api_key("crm", Role::Operator, "test")
+        .unwrap()
+        .key
+        .id;
+    let mut tx = f.store.begin_request(key, "k", b"f").unwrap();
+    assert!(tx.take().is_none());
+    f.store.begin_read().unwrap();
+    let cara = person(&mut f.store, "Cara", None);
+    assert!(other.contact(cara).is_err(), "committed before the answer");
+    f.store
+        .finish_request(
+            1,
+            "k",
+            b"f",
+            &StoredAnswer {
+                status: 201,
+                body: vec![],
+            },
+        )
+        .unwrap();
+    assert_eq!(other.contact(cara).unwrap().name, "Cara");
+}
