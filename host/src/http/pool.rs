@@ -4,17 +4,18 @@
 //! A request borrows one on a blocking thread and gives it back. The mutex
 //! guards only the list of idle hooks, never a decision. A semaphore bounds
 //! how many exist, so a burst of requests waits instead of opening a
-//! connection each.
+//! connection each. A thread of the pool's own copies the WAL back into the
+//! database file, so that no request's commit does.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 
 use tokio::sync::Semaphore;
 
 use super::error::ApiError;
 use crate::engine::Engine;
 use crate::hooks::StoredHooks;
-use crate::store::{Store, WriteGate};
+use crate::store::{Store, WAL_CHECKPOINT_EVERY, WriteGate};
 
 /// Shared by every handler (axum state).
 #[derive(Clone)]
@@ -34,15 +35,22 @@ struct Inner {
 
 impl Pool {
     pub(crate) fn new(db: PathBuf, engine: Engine, size: usize) -> Self {
-        Pool {
-            inner: Arc::new(Inner {
-                db,
-                engine,
-                idle: Mutex::new(Vec::with_capacity(size)),
-                permits: Semaphore::new(size),
-                write_gate: Arc::new(WriteGate::default()),
-            }),
+        let inner = Arc::new(Inner {
+            db,
+            engine,
+            idle: Mutex::new(Vec::with_capacity(size)),
+            permits: Semaphore::new(size),
+            write_gate: Arc::new(WriteGate::default()),
+        });
+        let weak = Arc::downgrade(&inner);
+        let spawned = std::thread::Builder::new()
+            .name("crm-consent-checkpoint".into())
+            .spawn(move || checkpoints(&weak));
+        if let Err(e) = spawned {
+            // Without it the WAL only grows; say so, and serve on.
+            tracing::error!("cannot start the WAL checkpoint thread: {e}");
         }
+        Pool { inner }
     }
 
     /// Runs `f` with pooled hooks on a blocking thread. A panic in `f` drops
@@ -96,5 +104,27 @@ impl Inner {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .push(hooks);
+    }
+}
+
+/// Checkpoints the WAL every [`WAL_CHECKPOINT_EVERY`] until the pool is gone,
+/// on a connection of its own (the pooled ones never checkpoint).
+fn checkpoints(pool: &Weak<Inner>) {
+    let mut store: Option<Store> = None;
+    loop {
+        std::thread::sleep(WAL_CHECKPOINT_EVERY);
+        let Some(inner) = pool.upgrade() else {
+            return;
+        };
+        let done = match store.as_ref() {
+            Some(s) => s.checkpoint_wal(),
+            None => Store::open(&inner.db).and_then(|s| store.insert(s).checkpoint_wal()),
+        };
+        drop(inner);
+        if let Err(e) = done {
+            // Tried again next time, on a fresh connection.
+            tracing::warn!("WAL checkpoint failed: {e}");
+            store = None;
+        }
     }
 }

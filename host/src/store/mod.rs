@@ -121,6 +121,7 @@ pub use vocabulary::{
     Cascade, Channel, ConsentStatus, ContactFlags, ContactKind, ErasureGround, LegalBasis, Outcome,
     ParseError, RelationKind, Role, SubscriptionState, TimelineKind,
 };
+pub(crate) use wal::WAL_CHECKPOINT_EVERY;
 pub use wal::WalWipe;
 
 /// Where the store takes the time it records from. Recorded times come from
@@ -302,6 +303,9 @@ impl Store {
     /// every core followed by page faults.
     pub(crate) fn join_pool(&mut self, gate: std::sync::Arc<WriteGate>) -> Result<()> {
         self.conn.pragma_update(None, "mmap_size", 0)?;
+        // The pool's checkpoint thread copies the WAL back (`checkpoint_wal`),
+        // so no request's commit waits for it.
+        self.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         self.write_gate = Some(gate);
         Ok(())
     }

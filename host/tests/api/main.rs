@@ -16,4 +16,5 @@ mod rights;
 mod routes;
 mod shutdown;
 mod support;
+mod wal;
 mod writes;

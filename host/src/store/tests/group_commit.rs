@@ -60,3 +60,22 @@ fn a_grouped_refusal_about_an_unknown_contact_fails_alone() {
     assert_eq!(id, DecisionId(1));
     assert!(f.store.verify_ledger().unwrap().ok);
 }
+
+#[test]
+fn pooled_writes_leave_the_wal_to_the_checkpoint_thread() {
+    let mut f = fixture();
+    let anna = person(&mut f.store, "Anna", None);
+    let mut pooled = Store::open(&f.path).unwrap();
+    pooled.join_pool(Arc::new(WriteGate::default())).unwrap();
+    // More than SQLite's 1000-page autocheckpoint, written by the pool.
+    for i in 0..1500 {
+        pooled
+            .log_refusal(&refusal(anna, logged_config(i % 3)))
+            .unwrap();
+    }
+    let done = f.store.checkpoint_wal().unwrap();
+    // A commit's checkpoint would have restarted the WAL under 1000 frames.
+    assert!(done.wal_frames > 1000, "{done:?}");
+    assert_eq!(done.copied, done.wal_frames, "{done:?}");
+    assert!(f.store.verify_ledger().unwrap().ok);
+}
