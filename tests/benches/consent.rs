@@ -57,7 +57,7 @@ fn batch(c: &mut Criterion) {
     let cfg = sample_config();
     let mut wasm = plugin().policy(&cfg).unwrap();
     let native_policy = n::Policy::new(native::config(&cfg)).unwrap();
-    let contacts = crowd(N);
+    let contacts = crowd(N, NEWSLETTER, 400);
     let batch = columns(&contacts);
     let cols = native::columns(&contacts);
     let req = Request {
@@ -254,7 +254,7 @@ fn fuel(c: &mut Criterion) {
         subscription_type: None,
         now: NOW,
     };
-    let contacts = crowd(N);
+    let contacts = crowd(N, NEWSLETTER, 400);
     let batch = columns(&contacts);
     let bulk = Request {
         channel: Channel::BulkEmail,
@@ -321,7 +321,7 @@ fn loop_to_deny(c: &mut Criterion) {
     });
     // A looping batch gets a budget that grows with the batch (10M + 6,000
     // per contact), so it runs longer before it is stopped.
-    let contacts = crowd(100_000);
+    let contacts = crowd(100_000, NEWSLETTER, 400);
     let batch = columns(&contacts);
     let bulk = Request {
         channel: Channel::BulkEmail,

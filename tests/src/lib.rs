@@ -246,23 +246,25 @@ pub fn five_records() -> ContactState {
         .build()
 }
 
-/// 100k contacts of mixed shapes, as a newsletter sees them.
-pub fn crowd(n: usize) -> Vec<ContactState> {
-    (0..n)
+/// `n` contacts of mixed shapes, as a campaign on `consent_type` sees them:
+/// a fifth each with that consent given within the last `days`, with
+/// other consents, with it withdrawn, objecting to it, and with nothing.
+pub fn crowd(n: usize, consent_type: u32, days: i64) -> Vec<ContactState> {
+    (0..n as i64)
         .map(|i| {
             let c = contact();
             match i % 5 {
-                0 => c.given(NEWSLETTER, NOW - (i as i64 % 400) * DAY).build(),
+                0 => c.given(consent_type, NOW - (i % days) * DAY).build(),
                 1 => c
                     .given(EVERYTHING, NOW - DAY)
                     .given(EMAIL, NOW - DAY)
                     .build(),
                 2 => c
-                    .consent(NEWSLETTER, ConsentStatus::Withdrawn, NOW - DAY)
+                    .consent(consent_type, ConsentStatus::Withdrawn, NOW - DAY)
                     .build(),
                 3 => c
                     .flags(ContactFlags::OBJECTED)
-                    .given(NEWSLETTER, NOW)
+                    .given(consent_type, NOW)
                     .build(),
                 _ => c.build(),
             }
