@@ -6,6 +6,7 @@ pub mod native;
 
 use std::sync::OnceLock;
 
+use crm_consent::conformance::{self, Vectors};
 use crm_consent::engine::{Engine, EngineOptions, Plugin};
 use crm_consent::wit::{
     Config, ConsentRecord, ConsentStatus, ConsentType, ContactFlags, ContactState,
@@ -87,6 +88,31 @@ pub fn plugin() -> &'static Plugin {
             .load(&plugin_bytes())
             .expect("the reference plugin loads")
     })
+}
+
+/// The committed conformance vectors (`tests/conformance/`).
+pub const VECTORS_FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/conformance/vectors.json");
+
+/// The committed vectors, parsed.
+pub fn committed_vectors() -> Vectors {
+    let text =
+        std::fs::read_to_string(VECTORS_FILE).expect("tests/conformance/vectors.json exists");
+    Vectors::parse(&text).expect("the committed vectors parse")
+}
+
+/// The conformance kit over the plugin `bytes` with every committed vector:
+/// all must pass, or it panics naming the first failing cases.
+#[track_caller]
+pub fn assert_passes_every_vector(bytes: &[u8]) {
+    let vectors = committed_vectors();
+    let report = conformance::run(engine(), bytes, &vectors, &[]).expect("the kit runs");
+    assert_eq!(report.selected, vectors.vectors.len());
+    assert!(
+        report.passed_all(),
+        "{:#?}",
+        &report.mismatches[..report.mismatches.len().min(5)]
+    );
+    assert_eq!(report.passed, vectors.vectors.len());
 }
 
 pub fn consent_type(
