@@ -92,19 +92,7 @@ fn batch(c: &mut Criterion) {
     // The same integer columns the component receives, decided natively:
     // the difference to `wasm` is the boundary and the wasm code alone.
     g.bench_function("native_columns", |b| {
-        let cols = n::Columns {
-            flags: &batch.flags,
-            consent_counts: &batch.consent_counts,
-            basis_counts: &batch.basis_counts,
-            preference_counts: &batch.preference_counts,
-            consent_types: &batch.consent_types,
-            consent_statuses: &batch.consent_statuses,
-            consent_given_at: &batch.consent_given_at,
-            basis_purposes: &batch.basis_purposes,
-            basis_legal_bases: &batch.basis_legal_bases,
-            preference_types: &batch.preference_types,
-            preference_states: &batch.preference_states,
-        };
+        let cols = native::batch_columns(&batch);
         b.iter(|| {
             native_policy
                 .decide_columns(black_box(&native_req), black_box(&cols))
