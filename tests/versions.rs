@@ -5,7 +5,6 @@
 //! stored hooks and replays, also from a log written in 0.1's words.
 
 use chrono::{DateTime, TimeZone, Utc};
-use crm_consent::conformance::{self, Vectors};
 use crm_consent::engine::Decision;
 use crm_consent::hooks::{Operator, StoredHooks};
 use crm_consent::setup::{self, Switch};
@@ -15,8 +14,6 @@ use crm_consent::store::{
 };
 use crm_consent::wit::{Channel, ConsentStatus, ContactBatch, ContactFlags, Request};
 use crm_consent_tests::*;
-
-const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/conformance/vectors.json");
 
 #[test]
 fn the_0_1_plugin_loads_and_reports_its_version() {
@@ -31,16 +28,8 @@ fn the_0_1_plugin_loads_and_reports_its_version() {
 
 #[test]
 fn the_0_1_plugin_passes_every_conformance_vector_like_the_0_2_plugin() {
-    let text = std::fs::read_to_string(VECTORS).unwrap();
-    let vectors = Vectors::parse(&text).unwrap();
     for bytes in [plugin_v0_1_bytes(), plugin_bytes()] {
-        let report = conformance::run(engine(), &bytes, &vectors, &[]).expect("runs");
-        assert!(
-            report.passed_all(),
-            "{:#?}",
-            &report.mismatches[..report.mismatches.len().min(5)]
-        );
-        assert_eq!(report.passed, vectors.vectors.len());
+        assert_passes_every_vector(&bytes);
     }
 }
 

@@ -95,19 +95,7 @@ impl GuestPolicy for Policy {
     ) -> Result<Vec<w::Verdict>, w::BatchError> {
         // Integer lists arrive as vectors over the canonical ABI buffers:
         // nothing is copied before the rules read them.
-        let cols = r::Columns {
-            flags: &batch.flags,
-            consent_counts: &batch.consent_counts,
-            basis_counts: &batch.basis_counts,
-            preference_counts: &batch.preference_counts,
-            consent_types: &batch.consent_types,
-            consent_statuses: &batch.consent_statuses,
-            consent_given_at: &batch.consent_given_at,
-            basis_purposes: &batch.basis_purposes,
-            basis_legal_bases: &batch.basis_legal_bases,
-            preference_types: &batch.preference_types,
-            preference_states: &batch.preference_states,
-        };
+        let cols = batch_columns(&batch);
         match self.rules.decide_columns(&request(&req), &cols) {
             Ok(verdicts) => Ok(verdicts.into_iter().map(verdict).collect()),
             Err(e) => Err(w::BatchError { message: e.message }),

@@ -10,7 +10,7 @@
 /// Writes the conversions between the WIT types in module `$w` and the rules
 /// in module `$r`: `channel`, `status`, `basis`, `state`, `code`, `outcome`
 /// (and `wit_*` for the way back), `flags`, `consent`, `purpose_basis`,
-/// `preference`, `request` and `config`. Call it in a module that names the
+/// `preference`, `batch_columns`, `request` and `config`. Call it in a module that names the
 /// two modules, e.g. `use crm_consent::wit as w; use
 /// crm_consent_plugin::rules as r; crm_consent_plugin::wit_mapping!(w, r);`.
 /// `wit_mapping!(@facts w, r)` writes all but `config`, for a contract
@@ -75,6 +75,25 @@ macro_rules! wit_mapping {
             $r::Preference {
                 subscription_type_id: p.subscription_type_id,
                 state: state(p.state),
+            }
+        }
+
+        /// The batch's columns as the rules read them, borrowed: nothing
+        /// is copied.
+        #[allow(dead_code)]
+        pub fn batch_columns(b: &$w::ContactBatch) -> $r::Columns<'_> {
+            $r::Columns {
+                flags: &b.flags,
+                consent_counts: &b.consent_counts,
+                basis_counts: &b.basis_counts,
+                preference_counts: &b.preference_counts,
+                consent_types: &b.consent_types,
+                consent_statuses: &b.consent_statuses,
+                consent_given_at: &b.consent_given_at,
+                basis_purposes: &b.basis_purposes,
+                basis_legal_bases: &b.basis_legal_bases,
+                preference_types: &b.preference_types,
+                preference_states: &b.preference_states,
             }
         }
 

@@ -55,7 +55,7 @@ fn batch(c: &mut Criterion) {
     let packs = three();
     let mut one = chain_of(&[plugin()]);
     let mut chained = chain_of(&[plugin(), &packs[0], &packs[1]]);
-    let contacts = crowd(N);
+    let contacts = crowd(N, NEWSLETTER, 400);
     let batch = columns(&contacts);
     let req = phone(NOW);
     let mut g = c.benchmark_group("chain_batch_100k");

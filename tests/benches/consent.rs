@@ -57,7 +57,7 @@ fn batch(c: &mut Criterion) {
     let cfg = sample_config();
     let mut wasm = plugin().policy(&cfg).unwrap();
     let native_policy = n::Policy::new(native::config(&cfg)).unwrap();
-    let contacts = crowd(N);
+    let contacts = crowd(N, NEWSLETTER, 400);
     let batch = columns(&contacts);
     let cols = native::columns(&contacts);
     let req = Request {
@@ -92,19 +92,7 @@ fn batch(c: &mut Criterion) {
     // The same integer columns the component receives, decided natively:
     // the difference to `wasm` is the boundary and the wasm code alone.
     g.bench_function("native_columns", |b| {
-        let cols = n::Columns {
-            flags: &batch.flags,
-            consent_counts: &batch.consent_counts,
-            basis_counts: &batch.basis_counts,
-            preference_counts: &batch.preference_counts,
-            consent_types: &batch.consent_types,
-            consent_statuses: &batch.consent_statuses,
-            consent_given_at: &batch.consent_given_at,
-            basis_purposes: &batch.basis_purposes,
-            basis_legal_bases: &batch.basis_legal_bases,
-            preference_types: &batch.preference_types,
-            preference_states: &batch.preference_states,
-        };
+        let cols = native::batch_columns(&batch);
         b.iter(|| {
             native_policy
                 .decide_columns(black_box(&native_req), black_box(&cols))
@@ -254,7 +242,7 @@ fn fuel(c: &mut Criterion) {
         subscription_type: None,
         now: NOW,
     };
-    let contacts = crowd(N);
+    let contacts = crowd(N, NEWSLETTER, 400);
     let batch = columns(&contacts);
     let bulk = Request {
         channel: Channel::BulkEmail,
@@ -321,7 +309,7 @@ fn loop_to_deny(c: &mut Criterion) {
     });
     // A looping batch gets a budget that grows with the batch (10M + 6,000
     // per contact), so it runs longer before it is stopped.
-    let contacts = crowd(100_000);
+    let contacts = crowd(100_000, NEWSLETTER, 400);
     let batch = columns(&contacts);
     let bulk = Request {
         channel: Channel::BulkEmail,

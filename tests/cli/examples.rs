@@ -13,12 +13,8 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crm_consent::engine::{Decision, Engine, EngineOptions, PluginLimits};
-use crm_consent::wit::{
-    Channel, ConsentStatus, ContactBatch, ContactFlags, Outcome, ReasonCode, Request,
-};
-use crm_consent_tests::{
-    DAY, EMAIL, EVERYTHING, NEWSLETTER, NOW, PHONE, WEEKLY, contact, sample_config,
-};
+use crm_consent::wit::{Channel, ContactBatch, Outcome, ReasonCode, Request};
+use crm_consent_tests::{DAY, NEWSLETTER, NOW, PHONE, WEEKLY, contact, crowd, sample_config};
 
 use super::support::Crm;
 
@@ -324,23 +320,7 @@ fn five_batches(name: &str, path: &str, channel: Channel, consent_type: u32) {
     .unwrap();
     let plugin = engine.load(&bytes).unwrap();
     let mut policy = plugin.policy(&sample_config()).unwrap();
-    let crowd: Vec<_> = (0..100_000i64)
-        .map(|i| {
-            let c = contact();
-            match i % 5 {
-                0 => c.given(consent_type, NOW - (i % 900) * DAY).build(),
-                1 => c
-                    .given(EVERYTHING, NOW - DAY)
-                    .given(EMAIL, NOW - DAY)
-                    .build(),
-                2 => c
-                    .consent(consent_type, ConsentStatus::Withdrawn, NOW - DAY)
-                    .build(),
-                3 => c.flags(ContactFlags::OBJECTED).given(PHONE, NOW).build(),
-                _ => c.build(),
-            }
-        })
-        .collect();
+    let crowd = crowd(100_000, consent_type, 900);
     let batch = ContactBatch::from_contacts(&crowd);
     let req = Request {
         channel,

@@ -135,3 +135,45 @@ fn plugin_manifest_writes_the_section_install_reads_and_refuses_a_second() {
     assert!(err.contains("two `crm-consent-limits` sections"), "{err}");
     assert!(!again.exists(), "nothing written");
 }
+
+/// The limits flags are one list in both commands: each flag sets its own
+/// field, asked by `plugin manifest`, capped by `setup limits --max-…`.
+#[test]
+fn each_limits_flag_sets_its_own_field_in_both_commands() {
+    let crm = Crm::ready();
+    // Distinct values, each over its default cap, so a swap shows.
+    let fields = [
+        ("core_instances", "41"),
+        ("memories", "42"),
+        ("tables", "43"),
+        ("memory_mib", "44"),
+        ("call_ms", "60045"),
+        ("batch_contact_us", "46"),
+        ("call_fuel", "20000047"),
+        ("batch_contact_fuel", "48048"),
+    ];
+    let args = |first: &[&str], prefix: &str, fields: &[(&str, &str)]| {
+        let mut args: Vec<String> = first.iter().map(|a| a.to_string()).collect();
+        for (field, value) in fields {
+            args.push(format!("--{prefix}{}", field.replace('_', "-")));
+            args.push(value.to_string());
+        }
+        args
+    };
+    let caps = args(&["setup", "limits"], "max-", &fields);
+    let set = crm.json(&caps.iter().map(String::as_str).collect::<Vec<_>>());
+    for (field, value) in fields {
+        assert_eq!(set[field].to_string(), value, "{set}");
+    }
+
+    let out = crm.dir.path().join("asks.wasm");
+    let out = out.to_str().unwrap();
+    let bare = crm_consent_tests::PLUGIN_WASM;
+    let mut asked = fields.to_vec();
+    asked.extend([("recycle_after_calls", "49"), ("recycle_above_mib", "40")]);
+    let ask = args(&["plugin", "manifest", bare, "--out", out], "", &asked);
+    let written = crm.ok(&ask.iter().map(String::as_str).collect::<Vec<_>>());
+    let json: Vec<String> = asked.iter().map(|(f, v)| format!("\"{f}\":{v}")).collect();
+    let json = format!("{{{}}}", json.join(","));
+    assert!(written.contains(&json), "{written}\nwants {json}");
+}

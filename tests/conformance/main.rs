@@ -6,16 +6,12 @@ mod generate;
 
 use std::collections::BTreeSet;
 
-use crm_consent::conformance::{self, Check, Vectors};
+use crm_consent::conformance::{self, Check};
 use crm_consent::wit::ReasonCode;
-use crm_consent_tests::{engine, hostile_bytes, plugin_bytes};
-
-const FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/conformance/vectors.json");
-
-fn committed() -> Vectors {
-    let text = std::fs::read_to_string(FILE).expect("tests/conformance/vectors.json exists");
-    Vectors::parse(&text).expect("the committed vectors parse")
-}
+use crm_consent_tests::{
+    VECTORS_FILE, assert_passes_every_vector, committed_vectors, engine, hostile_bytes,
+    plugin_bytes,
+};
 
 /// Drift is caught: a change to the rules or the generator changes the
 /// file, which must then be regenerated and reviewed.
@@ -23,9 +19,9 @@ fn committed() -> Vectors {
 fn the_committed_vectors_are_what_the_generator_makes() {
     let made = generate::text();
     if std::env::var_os("UPDATE_VECTORS").is_some() {
-        std::fs::write(FILE, &made).expect("write the vectors");
+        std::fs::write(VECTORS_FILE, &made).expect("write the vectors");
     }
-    let on_disk = std::fs::read_to_string(FILE).unwrap_or_default();
+    let on_disk = std::fs::read_to_string(VECTORS_FILE).unwrap_or_default();
     assert!(
         on_disk == made,
         "tests/conformance/vectors.json differs from what the generator makes; regenerate it \
@@ -38,7 +34,7 @@ fn the_committed_vectors_are_what_the_generator_makes() {
 /// has cases, and the file is a few hundred cases.
 #[test]
 fn the_vectors_cover_every_rule() {
-    let vectors = committed();
+    let vectors = committed_vectors();
     let codes: BTreeSet<&str> = vectors
         .vectors
         .iter()
@@ -80,22 +76,14 @@ fn the_vectors_cover_every_rule() {
 
 #[test]
 fn the_reference_plugin_passes_every_vector() {
-    let vectors = committed();
-    let report = conformance::run(engine(), &plugin_bytes(), &vectors, &[]).expect("runs");
-    assert_eq!(report.selected, vectors.vectors.len());
-    assert!(
-        report.passed_all(),
-        "{:#?}",
-        &report.mismatches[..report.mismatches.len().min(5)]
-    );
-    assert_eq!(report.passed, vectors.vectors.len());
+    assert_passes_every_vector(&plugin_bytes());
 }
 
 /// The hostile fixture, in its default mode, allows everything with
 /// `not-checked`: a plugin that ignores the contact's rights.
 #[test]
 fn a_plugin_that_allows_everything_fails_naming_the_cases() {
-    let vectors = committed();
+    let vectors = committed_vectors();
     let report = conformance::run(engine(), &hostile_bytes(), &vectors, &[]).expect("runs");
     assert!(!report.passed_all());
     assert_eq!(report.passed + report.failed, report.selected);
@@ -117,7 +105,7 @@ fn a_plugin_that_allows_everything_fails_naming_the_cases() {
 
 #[test]
 fn tags_select_a_pack() {
-    let vectors = committed();
+    let vectors = committed_vectors();
     let tags = vec!["subscriptions".to_owned()];
     let report = conformance::run(engine(), &plugin_bytes(), &vectors, &tags).expect("runs");
     assert!(report.passed_all());
@@ -154,7 +142,7 @@ fn under_jco_the_reference_plugin_passes_and_a_wrong_one_fails() {
         let out = std::process::Command::new("node")
             .arg(script)
             .arg(dir.path().join("plugin.js"))
-            .arg(FILE)
+            .arg(VECTORS_FILE)
             .output()
             .expect("node runs");
         (
@@ -162,7 +150,7 @@ fn under_jco_the_reference_plugin_passes_and_a_wrong_one_fails() {
             String::from_utf8_lossy(&out.stdout).into_owned(),
         )
     };
-    let n = committed().vectors.len();
+    let n = committed_vectors().vectors.len();
     let (status, out) = run(crm_consent_tests::PLUGIN_WASM);
     assert_eq!(status, Some(0), "{out}");
     assert!(

@@ -6,6 +6,7 @@ pub mod native;
 
 use std::sync::OnceLock;
 
+use crm_consent::conformance::{self, Vectors};
 use crm_consent::engine::{Engine, EngineOptions, Plugin};
 use crm_consent::wit::{
     Config, ConsentRecord, ConsentStatus, ConsentType, ContactFlags, ContactState,
@@ -87,6 +88,31 @@ pub fn plugin() -> &'static Plugin {
             .load(&plugin_bytes())
             .expect("the reference plugin loads")
     })
+}
+
+/// The committed conformance vectors (`tests/conformance/`).
+pub const VECTORS_FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/conformance/vectors.json");
+
+/// The committed vectors, parsed.
+pub fn committed_vectors() -> Vectors {
+    let text =
+        std::fs::read_to_string(VECTORS_FILE).expect("tests/conformance/vectors.json exists");
+    Vectors::parse(&text).expect("the committed vectors parse")
+}
+
+/// The conformance kit over the plugin `bytes` with every committed vector:
+/// all must pass, or it panics naming the first failing cases.
+#[track_caller]
+pub fn assert_passes_every_vector(bytes: &[u8]) {
+    let vectors = committed_vectors();
+    let report = conformance::run(engine(), bytes, &vectors, &[]).expect("the kit runs");
+    assert_eq!(report.selected, vectors.vectors.len());
+    assert!(
+        report.passed_all(),
+        "{:#?}",
+        &report.mismatches[..report.mismatches.len().min(5)]
+    );
+    assert_eq!(report.passed, vectors.vectors.len());
 }
 
 pub fn consent_type(
@@ -246,23 +272,25 @@ pub fn five_records() -> ContactState {
         .build()
 }
 
-/// 100k contacts of mixed shapes, as a newsletter sees them.
-pub fn crowd(n: usize) -> Vec<ContactState> {
-    (0..n)
+/// `n` contacts of mixed shapes, as a campaign on `consent_type` sees them:
+/// a fifth each with that consent given within the last `days`, with
+/// other consents, with it withdrawn, objecting to it, and with nothing.
+pub fn crowd(n: usize, consent_type: u32, days: i64) -> Vec<ContactState> {
+    (0..n as i64)
         .map(|i| {
             let c = contact();
             match i % 5 {
-                0 => c.given(NEWSLETTER, NOW - (i as i64 % 400) * DAY).build(),
+                0 => c.given(consent_type, NOW - (i % days) * DAY).build(),
                 1 => c
                     .given(EVERYTHING, NOW - DAY)
                     .given(EMAIL, NOW - DAY)
                     .build(),
                 2 => c
-                    .consent(NEWSLETTER, ConsentStatus::Withdrawn, NOW - DAY)
+                    .consent(consent_type, ConsentStatus::Withdrawn, NOW - DAY)
                     .build(),
                 3 => c
                     .flags(ContactFlags::OBJECTED)
-                    .given(NEWSLETTER, NOW)
+                    .given(consent_type, NOW)
                     .build(),
                 _ => c.build(),
             }

@@ -19,6 +19,7 @@ mod demo;
 mod error;
 mod export;
 mod import;
+mod limits;
 mod names;
 mod pages;
 mod plugin;

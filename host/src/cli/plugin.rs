@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::{Context as _, Result};
 use clap::Subcommand;
 
+use super::limits::LimitFlags;
 use super::{CliError, Ctx, Finished};
 use crate::conformance::{self, Check, Report, Vectors};
 use crate::engine::{self, EngineOptions, Manifest, PluginLimits};
@@ -37,30 +38,9 @@ pub(crate) enum PluginCommand {
         /// Where to write the plugin with its manifest
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
-        /// Core instances of one plugin instance
-        #[arg(long, value_name = "N")]
-        core_instances: Option<u32>,
-        /// Linear memories of one plugin instance
-        #[arg(long, value_name = "N")]
-        memories: Option<u32>,
-        /// Tables of one plugin instance
-        #[arg(long, value_name = "N")]
-        tables: Option<u32>,
-        /// The most linear memory of one plugin instance, in MiB
-        #[arg(long, value_name = "MIB")]
-        memory_mib: Option<u32>,
-        /// Wall-clock time of one call, in ms
-        #[arg(long, value_name = "MS")]
-        call_ms: Option<u64>,
-        /// Wall-clock time a batch gets per contact, in µs
-        #[arg(long, value_name = "US")]
-        batch_contact_us: Option<u64>,
-        /// Fuel (about one instruction a unit) of one call [default: 10 million]
-        #[arg(long, value_name = "UNITS")]
-        call_fuel: Option<u64>,
-        /// Fuel per contact of a batch [default: 6000]
-        #[arg(long, value_name = "UNITS")]
-        batch_contact_fuel: Option<u64>,
+        // The capped fields, listed once with `setup limits`.
+        #[command(flatten)]
+        limits: LimitFlags,
         /// A fresh instance after this many calls (for a plugin that leaks)
         #[arg(long, value_name = "N")]
         recycle_after_calls: Option<u64>,
@@ -81,28 +61,14 @@ pub(crate) fn run(ctx: &mut Ctx, cmd: PluginCommand) -> Result<Finished> {
         PluginCommand::Manifest {
             file,
             out,
-            core_instances,
-            memories,
-            tables,
-            memory_mib,
-            call_ms,
-            batch_contact_us,
-            call_fuel,
-            batch_contact_fuel,
+            limits,
             recycle_after_calls,
             recycle_above_mib,
         } => {
             let manifest = Manifest {
-                core_instances,
-                memories,
-                tables,
-                memory_mib,
-                call_ms,
-                batch_contact_us,
-                call_fuel,
-                batch_contact_fuel,
                 recycle_after_calls,
                 recycle_above_mib,
+                ..limits.manifest()
             };
             write_manifest(ctx, &file, &out, &manifest)
         }

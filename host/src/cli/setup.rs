@@ -7,6 +7,7 @@ use anyhow::{Context as _, Result};
 use clap::{Subcommand, ValueEnum};
 use serde::Serialize;
 
+use super::limits::CapFlags;
 use super::{CliError, Ctx, when};
 use crate::engine::Manifest;
 use crate::setup::{self as admin, Switch};
@@ -77,55 +78,9 @@ pub(crate) enum SetupCommand {
     },
 }
 
-/// The caps, one flag per manifest field; those not given stay as they are.
-#[derive(Debug, clap::Args)]
-pub(crate) struct CapFlags {
-    /// Core instances per plugin instance (default 8; componentize-py needs 38)
-    #[arg(long)]
-    max_core_instances: Option<u32>,
-    /// Linear memories per plugin instance (default 2)
-    #[arg(long)]
-    max_memories: Option<u32>,
-    /// Tables per plugin instance (default 4)
-    #[arg(long)]
-    max_tables: Option<u32>,
-    /// Linear memory per plugin instance, in MiB (default 32)
-    #[arg(long)]
-    max_memory_mib: Option<u32>,
-    /// Wall-clock time of one call, in ms (default: the process's call deadline)
-    #[arg(long)]
-    max_call_ms: Option<u64>,
-    /// Wall-clock time per contact of a batch, in µs (default 2)
-    #[arg(long)]
-    max_batch_contact_us: Option<u64>,
-    /// Fuel of one call (default 10 million)
-    #[arg(long)]
-    max_call_fuel: Option<u64>,
-    /// Fuel per contact of a batch (default 6000; an interpreter in
-    /// WebAssembly needs 50k-100k)
-    #[arg(long)]
-    max_batch_contact_fuel: Option<u64>,
-}
-
-impl CapFlags {
-    fn manifest(&self) -> Manifest {
-        Manifest {
-            core_instances: self.max_core_instances,
-            memories: self.max_memories,
-            tables: self.max_tables,
-            memory_mib: self.max_memory_mib,
-            call_ms: self.max_call_ms,
-            batch_contact_us: self.max_batch_contact_us,
-            call_fuel: self.max_call_fuel,
-            batch_contact_fuel: self.max_batch_contact_fuel,
-            ..Manifest::default()
-        }
-    }
-}
-
 /// `setup limits`: shows the caps, after setting those given.
 fn limits(ctx: &mut Ctx<'_>, flags: &CapFlags) -> Result<()> {
-    let newer = flags.manifest();
+    let newer = flags.0.manifest();
     let caps = if newer == Manifest::default() {
         let store = ctx.open_read_only()?;
         admin::with_caps(&store, ctx.engine_options())?
