@@ -6,6 +6,7 @@
 
 mod active;
 mod answer;
+mod bulk;
 pub(crate) mod convert;
 mod replay;
 mod stored;
@@ -13,8 +14,9 @@ mod stored;
 pub use answer::{Answer, Justified};
 pub(crate) use answer::{code, outcome};
 
+pub use bulk::{BulkMode, BulkSend, Skipped};
 pub use replay::{Replay, ReplayedStep};
-pub use stored::{BulkMode, BulkSend, HookDecision, HookError, Operator, Skipped, StoredHooks};
+pub use stored::{HookDecision, HookError, Operator, StoredHooks};
 
 use std::sync::Mutex;
 

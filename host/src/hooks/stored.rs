@@ -3,7 +3,7 @@
 //! justification and every bulk-send summary, with the plugin's sha256 and
 //! everything needed to replay the decision).
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -13,7 +13,7 @@ use super::convert;
 use crate::engine::{self as wit, ChainStep, Engine, EngineError};
 use crate::store::{
     self, Channel, ContactId, DecisionId, NewDecision, NewJustification, PurposeId, ReasonId,
-    Store, StoreError, SubscriptionType,
+    Store, StoreError,
 };
 
 /// The longest justification text an operator may type.
@@ -82,16 +82,6 @@ impl std::fmt::Display for Offered<'_> {
     }
 }
 
-/// Whether a bulk send is for real (logged with its recipients) or a dry
-/// run that only shows who would be skipped and why.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BulkMode {
-    /// Decide and log the send with its recipients.
-    Send,
-    /// Decide, log nothing.
-    DryRun,
-}
-
 /// Who acts, when, and for which purpose.
 #[derive(Debug, Clone)]
 pub struct Operator {
@@ -137,42 +127,12 @@ pub struct HookDecision {
     pub chain: Vec<ChainStep>,
 }
 
-/// A contact left out of a newsletter, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct Skipped {
-    /// The contact who does not get the newsletter.
-    pub contact: ContactId,
-    /// The reason code in the store's snake_case spelling, e.g. `opted_out`.
-    pub code: String,
-    /// The plugin's sentence for people that explains the code.
-    pub message: String,
-}
-
-/// The result of a newsletter: who gets it and who is skipped, with reasons.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct BulkSend {
-    /// The subscription type (newsletter list) sent to, if the send named one.
-    pub subscription_type: Option<SubscriptionType>,
-    /// The contacts the plugin allowed, in contact id order; logged with the
-    /// summary, so each person's receipt can be shown later.
-    pub recipients: Vec<ContactId>,
-    /// The contacts left out, each with its reason.
-    pub skipped: Vec<Skipped>,
-    /// How many contacts got each reason code.
-    pub summary: BTreeMap<String, u64>,
-    /// The summary row in the decision log; `None` for a dry run.
-    pub logged: Option<DecisionId>,
-    /// The hex sha256 of the active plugin.
-    pub plugin_sha256: String,
-    /// The hex sha256 of every plugin that decided the batch, in chain
-    /// order, when rule packs follow the active plugin; empty otherwise.
-    pub chain_sha256: Vec<String>,
-}
-
-/// What a logged decision keeps so that it can be replayed.
+/// What a logged decision keeps so that it can be replayed. A hook borrows
+/// the loaded config (most decisions are allows, which log nothing); a
+/// replay reads its own.
 #[derive(Debug, Serialize, Deserialize)]
-pub(super) struct Evidence {
-    pub(super) config: wit::Config,
+pub(super) struct Evidence<'a> {
+    pub(super) config: Cow<'a, wit::Config>,
     pub(super) contact: wit::ContactState,
     pub(super) request: wit::Request,
     /// Every plugin's answer when rule packs followed the active plugin;
@@ -185,7 +145,7 @@ pub(super) struct Evidence {
 pub struct StoredHooks {
     pub(super) engine: Engine,
     pub(super) store: Store,
-    active: Option<Active>,
+    pub(super) active: Option<Active>,
 }
 
 impl StoredHooks {
@@ -270,7 +230,13 @@ impl StoredHooks {
         subscription_type: Option<store::SubscriptionTypeId>,
         op: &Operator,
     ) -> Result<HookDecision, HookError> {
-        let (evidence, mut decision, sha) = self.ask(contact, channel, subscription_type, op)?;
+        let (evidence, mut decision, sha) = ask(
+            &self.engine,
+            &self.store,
+            &mut self.active,
+            (contact, channel, subscription_type),
+            op,
+        )?;
         let chain = evidence.chain.clone();
         // An erased or re-added contact is denied through its flags; the
         // operator reads why.
@@ -331,7 +297,13 @@ impl StoredHooks {
         if !known {
             return Err(StoreError::UnknownReason(reason).into());
         }
-        let (evidence, decision, sha) = self.ask(contact, channel, None, op)?;
+        let (evidence, decision, sha) = ask(
+            &self.engine,
+            &self.store,
+            &mut self.active,
+            (contact, channel, None),
+            op,
+        )?;
         let why = match &decision {
             wit::Decision::Justify(j) if j.reasons.contains(&reason) => j.code,
             wit::Decision::Justify(j) => {
@@ -365,131 +337,32 @@ impl StoredHooks {
             actor: op.actor.clone(),
         })?)
     }
+}
 
-    /// Before a newsletter to `subscription_type` (a code): every contact
-    /// with an email goes through the plugin in one batch. A dry run logs
-    /// nothing and shows why each contact would be skipped.
-    pub fn before_bulk_send(
-        &mut self,
-        subscription_type: Option<&str>,
-        mode: BulkMode,
-        op: &Operator,
-    ) -> Result<BulkSend, HookError> {
-        let dry_run = mode == BulkMode::DryRun;
-        let sub = subscription_type
-            .map(|code| self.store.subscription_type(code))
-            .transpose()?;
-        let columns = self.store.newsletter_columns(sub.as_ref().map(|s| s.id))?;
-        let batch = convert::batch(&columns);
-        let request = wit::Request {
-            channel: wit::Channel::BulkEmail,
-            purpose: op.purpose.map(|p| p.0),
-            subscription_type: sub.as_ref().map(|s| s.id.0),
-            now: op.at.timestamp(),
-        };
-        let active = active::refresh(&self.engine, &self.store, &mut self.active)?;
-        let decided = active.chain.decide_batch(&request, &batch)?;
-        let verdicts = decided.verdicts;
-        let sha = active.primary_sha256().to_owned();
-        let chain_sha256 = active.pack_sha256s();
-
-        let mut recipients = Vec::new();
-        let mut skipped = Vec::new();
-        let mut summary: BTreeMap<String, u64> = BTreeMap::new();
-        // The plugin whose verdict won explains it.
-        let mut sentences: BTreeMap<(u8, u8), (String, String)> = BTreeMap::new();
-        let by = decided.decided_by;
-        for ((contact, verdict), link) in columns.contact_ids.iter().zip(&verdicts).zip(by) {
-            let (code, message) = sentences
-                .entry((link, verdict.code as u8))
-                .or_insert_with(|| {
-                    (
-                        convert::reason_code(verdict.code),
-                        active.chain.explain(usize::from(link), verdict.code),
-                    )
-                })
-                .clone();
-            *summary.entry(code.clone()).or_default() += 1;
-            if verdict.outcome == wit::Outcome::Allow {
-                recipients.push(*contact);
-            } else {
-                skipped.push(Skipped {
-                    contact: *contact,
-                    code,
-                    message,
-                });
-            }
-        }
-        let logged = if dry_run {
-            None
-        } else {
-            let config = active.config.clone();
-            let mut evidence = serde_json::json!({ "config": config, "request": request });
-            if !chain_sha256.is_empty() {
-                evidence["chain"] = serde_json::json!(chain_sha256);
-            }
-            Some(self.store.log_decision(&NewDecision {
-                at: op.at,
-                contact: None,
-                channel: Channel::BulkEmail,
-                outcome: if recipients.is_empty() {
-                    store::Outcome::Deny
-                } else {
-                    store::Outcome::Allow
-                },
-                reason_code: "bulk_summary".into(),
-                subscription_type: sub.as_ref().map(|s| s.id),
-                summary: Some(serde_json::json!({
-                    "contacts": verdicts.len(),
-                    "recipients": recipients.len(),
-                    "skipped": skipped.len(),
-                    "codes": summary,
-                })),
-                // Who received it, so each person's receipt can be shown later.
-                recipients: Some(recipients.clone()),
-                plugin_sha256: Some(sha.clone()),
-                request: evidence,
-                actor: op.actor.clone(),
-            })?)
-        };
-        Ok(BulkSend {
-            subscription_type: sub,
-            recipients,
-            skipped,
-            summary,
-            logged,
-            plugin_sha256: sha,
-            chain_sha256,
-        })
-    }
-
-    fn ask(
-        &mut self,
-        contact: ContactId,
-        channel: Channel,
-        subscription_type: Option<store::SubscriptionTypeId>,
-        op: &Operator,
-    ) -> Result<(Evidence, wit::Decision, String), HookError> {
-        let snapshot = self.store.contact_snapshot(contact)?;
-        let state = convert::contact_state(&snapshot);
-        let request = wit::Request {
-            channel: convert::channel(channel),
-            purpose: op.purpose.map(|p| p.0),
-            subscription_type: subscription_type.map(|s| s.0),
-            now: op.at.timestamp(),
-        };
-        let active = active::refresh(&self.engine, &self.store, &mut self.active)?;
-        let chained = active.chain.decide(&state, &request);
-        let evidence = Evidence {
-            config: active.config.clone(),
-            contact: state,
-            request,
-            chain: chained.steps,
-        };
-        Ok((
-            evidence,
-            chained.decision,
-            active.primary_sha256().to_owned(),
-        ))
-    }
+/// Asks the chain about one contact; the evidence borrows the loaded config.
+fn ask<'a>(
+    engine: &Engine,
+    store: &Store,
+    active: &'a mut Option<Active>,
+    (contact, channel, subscription_type): (ContactId, Channel, Option<store::SubscriptionTypeId>),
+    op: &Operator,
+) -> Result<(Evidence<'a>, wit::Decision, String), HookError> {
+    let snapshot = store.contact_snapshot(contact)?;
+    let state = convert::contact_state(&snapshot);
+    let request = wit::Request {
+        channel: convert::channel(channel),
+        purpose: op.purpose.map(|p| p.0),
+        subscription_type: subscription_type.map(|s| s.0),
+        now: op.at.timestamp(),
+    };
+    let active = active::refresh(engine, store, active)?;
+    let chained = active.chain.decide(&state, &request);
+    let sha = active.primary_sha256().to_owned();
+    let evidence = Evidence {
+        config: Cow::Borrowed(&active.config),
+        contact: state,
+        request,
+        chain: chained.steps,
+    };
+    Ok((evidence, chained.decision, sha))
 }
