@@ -113,6 +113,26 @@ pub fn message(error: &anyhow::Error) -> String {
     parts.join(": ")
 }
 
+/// The input at fault, for a validation error of the store. The store names
+/// fields for people ("contact name"); the input's key is the last word
+/// (`name`).
+pub(crate) fn field(error: &anyhow::Error) -> Option<String> {
+    error
+        .chain()
+        .find_map(|c| c.downcast_ref::<StoreError>().and_then(store_field))
+}
+
+fn store_field(e: &StoreError) -> Option<String> {
+    let last = |label: &str| label.rsplit(' ').next().unwrap_or(label).to_owned();
+    match e {
+        StoreError::EmptyField(f) | StoreError::TooLong { field: f, .. } => Some(last(f)),
+        StoreError::Invalid { field, .. } | StoreError::BadDate { field, .. } => {
+            Some((*field).to_owned())
+        }
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
