@@ -24,6 +24,9 @@ pub mod setup;
 pub mod store;
 pub mod wit;
 
+/// The error vocabulary (codes, messages, hints) of the CLI and the HTTP API.
+mod failure;
+
 /// The `crm-consent` command line, over the same library functions. Public
 /// only for the binary and its tests: not part of the library's API.
 #[doc(hidden)]

@@ -1,10 +1,6 @@
-//! How the CLI reports a failure: one message with each cause once, a stable
-//! snake_case code for scripts, a hint saying what to do next, and the exit
-//! status.
-//!
-//! The code comes from the typed errors of the library (`code()` on each
-//! error enum), never from the text of a message: a message may be reworded,
-//! a code never changes.
+//! How the CLI reports a failure: the shared vocabulary of
+//! [`crate::failure`] (a stable code, each cause once, a hint), plus what only
+//! the command line knows: its own errors, usage errors and the exit status.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -12,13 +8,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::exit;
-use crate::conformance::ConformanceError;
-use crate::engine::EngineError;
-use crate::hooks::HookError;
-use crate::import::ImportError;
-use crate::pages::PageError;
-use crate::setup::SetupError;
-use crate::store::{Catalog, StoreError};
+pub use crate::failure::{Failure, message};
 
 /// The errors the CLI itself raises, for what only the command line knows.
 #[derive(Debug, thiserror::Error)]
@@ -77,27 +67,14 @@ impl CliError {
     }
 }
 
-/// A failure as the CLI prints it; with `--json`, `{"error": <this>}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Failure {
-    /// Stable, snake_case: `unknown_code`, `no_database`, `usage`, ...
-    pub code: &'static str,
-    /// The error and its causes, each once, joined with `: `.
-    pub message: String,
-    /// What to do next, when the message does not say it already.
-    pub hint: Option<String>,
-}
-
 impl Failure {
-    pub fn of(error: &anyhow::Error) -> Self {
+    /// The failure as the command line reports it: a usage error, an error
+    /// the CLI raised, or any library error as [`Failure::of`] sees it.
+    pub fn of_command_line(error: &anyhow::Error) -> Self {
         if let Some(usage) = error.downcast_ref::<clap::Error>() {
             return Failure::usage(usage);
         }
-        Failure {
-            code: code(error),
-            message: message(error),
-            hint: hint(error),
-        }
+        Failure::coded(error, code(error))
     }
 
     fn usage(error: &clap::Error) -> Self {
@@ -127,7 +104,7 @@ impl Failure {
 /// "message":...,"hint":...}}` goes on one line to `out`, so that stdout
 /// holds one JSON document whatever happens (stderr may carry log lines).
 pub fn report(error: &anyhow::Error, json: bool, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
-    let failure = Failure::of(error);
+    let failure = Failure::of_command_line(error);
     // Nothing more can be reported when stdout or stderr is gone.
     let _ = if json {
         // A struct, not `json!`, so the fields keep their order: code first.
@@ -162,158 +139,42 @@ pub fn wants_json<T: AsRef<std::ffi::OsStr>>(args: &[T]) -> bool {
         .any(|a| a == "--json")
 }
 
-/// The code of the outermost typed error in the chain; `error` when the
-/// failure comes from outside the library (e.g. writing the output).
+/// The code of the outermost typed error in the chain, the CLI's own errors
+/// included; `error` when the failure comes from outside the library.
 fn code(error: &anyhow::Error) -> &'static str {
     error
         .chain()
-        .find_map(|cause| {
-            if let Some(e) = cause.downcast_ref::<CliError>() {
-                Some(e.code())
-            } else if let Some(e) = cause.downcast_ref::<StoreError>() {
-                Some(e.code())
-            } else if let Some(e) = cause.downcast_ref::<HookError>() {
-                Some(e.code())
-            } else if let Some(e) = cause.downcast_ref::<SetupError>() {
-                Some(e.code())
-            } else if let Some(e) = cause.downcast_ref::<EngineError>() {
-                Some(e.code())
-            } else if let Some(e) = cause.downcast_ref::<PageError>() {
-                Some(e.code())
-            } else if let Some(e) = cause.downcast_ref::<ImportError>() {
-                Some(e.code())
-            } else if let Some(e) = cause.downcast_ref::<ConformanceError>() {
-                Some(e.code())
-            } else {
-                cause.downcast_ref::<std::io::Error>().map(io_code)
-            }
+        .find_map(|cause| match cause.downcast_ref::<CliError>() {
+            Some(e) => Some(e.code()),
+            None => crate::failure::cause_code(cause),
         })
         .unwrap_or("error")
-}
-
-fn io_code(e: &std::io::Error) -> &'static str {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "file_not_found",
-        std::io::ErrorKind::PermissionDenied => "permission_denied",
-        _ => "io_error",
-    }
-}
-
-/// The messages of the chain, each cause once.
-///
-/// Library errors often show their source in their own message ("plugin
-/// refused: X", whose source is X) and rusqlite's errors chain the same
-/// sentence twice more, so a plain `{:#}` says everything two or three times.
-/// A cause already contained in an earlier message is left out, and one that
-/// contains the message before it replaces it.
-pub fn message(error: &anyhow::Error) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    for cause in error.chain() {
-        let text = cause.to_string();
-        let text = text.trim();
-        if text.is_empty() || parts.iter().any(|p| p.contains(text)) {
-            continue;
-        }
-        match parts.last_mut() {
-            Some(last) if text.contains(last.as_str()) => *last = text.to_owned(),
-            _ => parts.push(text.to_owned()),
-        }
-    }
-    parts.join(": ")
-}
-
-/// What to do next, for the errors whose message does not say it.
-fn hint(error: &anyhow::Error) -> Option<String> {
-    error.chain().find_map(|cause| {
-        let store = cause
-            .downcast_ref::<StoreError>()
-            .or_else(|| match cause.downcast_ref::<HookError>() {
-                Some(HookError::Store(e)) => Some(e),
-                _ => None,
-            })
-            .or_else(|| match cause.downcast_ref::<SetupError>() {
-                Some(SetupError::Store(e)) => Some(e),
-                _ => None,
-            })
-            .or_else(|| match cause.downcast_ref::<PageError>() {
-                Some(PageError::Store(e)) => Some(e),
-                _ => None,
-            })
-            .or_else(|| match cause.downcast_ref::<ImportError>() {
-                Some(ImportError::Store(e)) => Some(e),
-                _ => None,
-            });
-        if let Some(e) = store {
-            return store_hint(e);
-        }
-        match cause.downcast_ref::<HookError>()? {
-            HookError::ReasonNotOffered { .. } => Some(
-                "run `crm-consent check send|dial|sms <contact>` to see the reasons offered"
-                    .to_owned(),
-            ),
-            _ => None,
-        }
-    })
-}
-
-fn store_hint(e: &StoreError) -> Option<String> {
-    let list = |command: &str| Some(format!("list them with `crm-consent {command}`"));
-    match e {
-        StoreError::UnknownCode { kind, .. } | StoreError::UnknownId { kind, .. } => {
-            list(catalog_command(*kind))
-        }
-        StoreError::UnknownContact(_) => list("contacts list"),
-        StoreError::UnknownReason(_) => list("reasons list"),
-        StoreError::UnknownPlugin(_) => list("setup list"),
-        StoreError::UnknownMessage(_) => list("outbox list --all"),
-        _ => None,
-    }
-}
-
-/// The command that lists a catalog.
-fn catalog_command(kind: Catalog) -> &'static str {
-    match kind {
-        Catalog::ConsentType => "types list",
-        Catalog::Status => "statuses list",
-        Catalog::Method => "methods list",
-        Catalog::Reason => "reasons list",
-        Catalog::Purpose => "purposes list",
-        Catalog::SubscriptionType => "subscriptions list",
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use anyhow::Context as _;
 
     #[test]
-    fn a_cause_contained_in_the_message_before_it_is_said_once() {
-        let sqlite = anyhow::Error::new(std::io::Error::other("file is not a database"))
-            .context("SQLite: file is not a database")
-            .context("cannot open database /tmp/x.db");
-        assert_eq!(
-            message(&sqlite),
-            "cannot open database /tmp/x.db: SQLite: file is not a database"
-        );
+    fn the_clis_own_errors_have_their_code_under_any_context() {
+        let e = anyhow::Error::new(CliError::MissingArgument("give --name"))
+            .context("cannot flag contact 1");
+        let failure = Failure::of_command_line(&e);
+        assert_eq!(failure.code, "missing_argument");
+        assert_eq!(failure.exit_code(), exit::ERROR);
+        let library = anyhow::Error::new(crate::store::StoreError::EmptyField("name"));
+        assert_eq!(Failure::of_command_line(&library).code, "empty_field");
     }
 
     #[test]
-    fn a_cause_that_extends_the_message_before_it_replaces_it() {
-        let e = anyhow::Error::new(std::io::Error::other("plugin refused: bad"))
-            .context("plugin refused");
-        assert_eq!(message(&e), "plugin refused: bad");
-    }
-
-    #[test]
-    fn codes_come_from_the_typed_error_under_any_context() {
-        let e: anyhow::Result<()> = Err(StoreError::UnknownContact(crate::store::ContactId(9)))
-            .context("cannot justify contacting contact 9");
-        let e = e.unwrap_err();
-        assert_eq!(code(&e), "unknown_contact");
-        let hook = anyhow::Error::new(HookError::Store(StoreError::EmptyField("name")));
-        assert_eq!(code(&hook), "empty_field");
-        assert_eq!(code(&anyhow::anyhow!("something else")), "error");
+    fn a_bad_command_line_is_a_usage_error() {
+        use clap::CommandFactory as _;
+        let e = super::super::Cli::command()
+            .try_get_matches_from(["crm-consent", "frobnicate"])
+            .unwrap_err();
+        let failure = Failure::of_command_line(&e.into());
+        assert_eq!(failure.code, "usage");
+        assert_eq!(failure.exit_code(), exit::USAGE);
     }
 
     #[test]

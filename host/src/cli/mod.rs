@@ -12,7 +12,6 @@ pub(crate) mod audit;
 mod bulk;
 mod catalog;
 pub(crate) mod check;
-mod codes;
 pub(crate) mod consent;
 mod contacts;
 mod demo;

@@ -1,12 +1,14 @@
 //! Errors as HTTP answers: the one place where an error code becomes a
-//! status. The codes, messages and hints are the CLI's (`--json` errors have
-//! the same shape), so a CRM sees one vocabulary through either door.
+//! status. The codes, messages, hints and fields are the shared vocabulary of
+//! [`crate::failure`], which the CLI prints too (`--json` errors have the same
+//! shape), so a CRM sees one vocabulary through either door.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::failure::{self, Failure};
 use crate::store::StoreError;
 
 /// An error answer: `{"error": {"code", "message", "hint", "field"}}`.
@@ -167,18 +169,16 @@ impl ApiError {
         )
     }
 
-    /// Any library error, through the CLI's code, message and hint.
+    /// Any library error, through the shared code, message, hint and field.
     pub(crate) fn from_any(error: &anyhow::Error) -> Self {
-        let failure = crate::cli::Failure::of(error);
+        let failure = Failure::of(error);
         let status = status_of(failure.code);
         if status.is_server_error() {
             tracing::error!(code = failure.code, "{}", failure.message);
         }
         let mut e = ApiError::new(status, failure.code, failure.message);
         e.body.hint = failure.hint;
-        e.body.field = error
-            .chain()
-            .find_map(|c| c.downcast_ref::<StoreError>().and_then(field_of));
+        e.body.field = failure::field(error);
         e.body.details = error.chain().find_map(|c| match c.downcast_ref() {
             Some(crate::import::ImportError::InvalidRows(rows)) => Some(rows.clone().into()),
             _ => None,
@@ -251,19 +251,6 @@ fn status_of(code: &str) -> StatusCode {
         "confirmation_superseded" | "erased_before" => StatusCode::CONFLICT,
         "contact_erased" => StatusCode::GONE,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
-    }
-}
-
-/// The request field a store error is about. The store names fields for
-/// people ("contact name"); the request's key is the last word (`name`).
-fn field_of(e: &StoreError) -> Option<String> {
-    let last = |label: &str| label.rsplit(' ').next().unwrap_or(label).to_owned();
-    match e {
-        StoreError::EmptyField(f) | StoreError::TooLong { field: f, .. } => Some(last(f)),
-        StoreError::Invalid { field, .. } | StoreError::BadDate { field, .. } => {
-            Some((*field).to_owned())
-        }
-        _ => None,
     }
 }
 

@@ -2,10 +2,11 @@
 //! [`StoreError::code`](crate::store::StoreError::code): snake_case, one per
 //! variant, never changed once published (scripts match on them).
 //!
-//! Inherent methods, so the HTTP layer and an embedding CRM get the same
-//! codes. They belong next to each enum (`engine/error.rs`, `hooks/stored.rs`,
-//! `setup.rs`) and live here only until the engine and hooks work in
-//! progress has merged. A wrapper of another module's error delegates to it.
+//! Inherent methods, so the CLI, the HTTP layer and an embedding CRM get the
+//! same codes. They belong next to each enum (`engine/error.rs`,
+//! `hooks/stored.rs`, `setup.rs`, `pages/error.rs`) and live here only until
+//! the engine and hooks work in progress has merged. A wrapper of another
+//! module's error delegates to it.
 
 use crate::engine::EngineError;
 use crate::hooks::HookError;
@@ -13,6 +14,8 @@ use crate::pages::PageError;
 use crate::setup::SetupError;
 
 impl EngineError {
+    /// A stable snake_case name for the kind of error; see
+    /// [`StoreError::code`](crate::store::StoreError::code).
     pub const fn code(&self) -> &'static str {
         match self {
             EngineError::Options(_) => "invalid_engine_options",
@@ -35,6 +38,8 @@ impl EngineError {
 }
 
 impl HookError {
+    /// A stable snake_case name for the kind of error; see
+    /// [`StoreError::code`](crate::store::StoreError::code).
     pub const fn code(&self) -> &'static str {
         match self {
             HookError::Store(e) => e.code(),
@@ -49,6 +54,8 @@ impl HookError {
 }
 
 impl SetupError {
+    /// A stable snake_case name for the kind of error; see
+    /// [`StoreError::code`](crate::store::StoreError::code).
     pub const fn code(&self) -> &'static str {
         match self {
             SetupError::Plugin(e) => e.code(),
@@ -62,6 +69,8 @@ impl SetupError {
 }
 
 impl PageError {
+    /// A stable snake_case name for the kind of error; see
+    /// [`StoreError::code`](crate::store::StoreError::code).
     pub const fn code(&self) -> &'static str {
         match self {
             PageError::Expired { .. } => "link_expired",
