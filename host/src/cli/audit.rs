@@ -6,11 +6,10 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
-use serde::Serialize;
 
-use super::{CliError, Ctx, names, when};
+use super::{CliError, Ctx, when};
 use crate::engine as wit;
-use crate::hooks::{Replay, ReplayedStep, StoredHooks};
+use crate::hooks::{Replay, ReplayJson, StoredHooks};
 use crate::store::{
     Checkpoint, ContactId, DecisionId, LedgerReport, LoggedDecision, TimelineEntry,
 };
@@ -195,45 +194,6 @@ pub(crate) fn print_decision(out: &mut dyn Write, d: &LoggedDecision) -> std::io
         )?;
     }
     writeln!(out, "  (by {})", d.actor)
-}
-
-/// The JSON of a replay (`decisions replay --json` and the API): the logged
-/// and the replayed outcome and code side by side, spelled alike
-/// (snake_case), as the decision log spells them.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub(crate) struct ReplayJson {
-    /// The logged decision that was replayed.
-    decision: DecisionId,
-    /// `allow`, `deny`, `justify` or `justified`, as logged.
-    logged_outcome: String,
-    /// The reason code as logged, e.g. `no_consent`.
-    logged_code: String,
-    /// What the plugin answers now from the same bytes, config, contact
-    /// state and time: `allow`, `deny` or `justify`.
-    replayed_outcome: &'static str,
-    /// The replayed reason code.
-    replayed_code: &'static str,
-    /// Each plugin's answer as logged and as replayed, when rule packs
-    /// decided with the active plugin; empty otherwise.
-    chain: Vec<ReplayedStep>,
-    /// Whether outcome and code are the same (a justification counts as the
-    /// justify it answered), and every plugin of a chain answers as logged:
-    /// what an auditor checks.
-    same: bool,
-}
-
-impl ReplayJson {
-    pub(crate) fn of(r: &Replay) -> Self {
-        ReplayJson {
-            decision: r.decision,
-            logged_outcome: r.logged_outcome.clone(),
-            logged_code: r.logged_code.clone(),
-            replayed_outcome: names::outcome(&r.replayed),
-            replayed_code: names::code(&r.replayed).as_str(),
-            chain: r.chain.clone(),
-            same: r.same,
-        }
-    }
 }
 
 fn print_replay(out: &mut dyn Write, r: &Replay) -> std::io::Result<()> {

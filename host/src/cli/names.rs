@@ -1,8 +1,6 @@
-//! The outcome and code of a decision as the CLI prints them. The names
-//! themselves are the WIT types' `as_str` (`crate::wit`), the one spelling
-//! of the CLI, JSON and the decision log.
-
-pub(crate) use crate::hooks::{code, outcome};
+//! The outcome and code of a decision: the WIT types' `as_str`
+//! (`crate::wit`) are the one spelling of the CLI, the JSON and the
+//! decision log (`hooks::answer` writes them); these tests hold them to it.
 
 #[cfg(test)]
 mod tests {

@@ -12,9 +12,9 @@ mod replay;
 mod stored;
 
 pub use answer::{Answer, Justified};
-pub(crate) use answer::{code, outcome};
 
 pub use bulk::{BulkMode, BulkSend, Skipped};
+pub(crate) use replay::ReplayJson;
 pub use replay::{Replay, ReplayedStep};
 pub use stored::{HookDecision, HookError, Operator, StoredHooks};
 

@@ -7,7 +7,7 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::cli::audit::ReplayJson;
+use crate::hooks::ReplayJson;
 use crate::http::call::{Call, Segment, id};
 use crate::http::error::{ApiError, ErrorEnvelope};
 use crate::http::pool::Pool;
