@@ -7,7 +7,7 @@ use anyhow::{Context as _, Result};
 use clap::{Args, Subcommand};
 
 use super::{Ctx, when};
-use crate::http::{DEFAULT_CONNECTIONS, ServeOptions, Server, shutdown_signal};
+use crate::http::{DEFAULT_CONNECTIONS, ServeOptions, Server, default_io_threads, shutdown_signal};
 use crate::store::{ApiKey, Role};
 
 #[derive(Debug, Args)]
@@ -32,7 +32,12 @@ impl ServeArgs {
 
 /// Serves until SIGINT or SIGTERM, then lets requests in flight finish.
 pub(crate) fn serve(ctx: &mut Ctx<'_>, args: ServeArgs) -> Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    // Set, `TOKIO_WORKER_THREADS` is tokio's to read.
+    if std::env::var_os("TOKIO_WORKER_THREADS").is_none() {
+        builder.worker_threads(default_io_threads());
+    }
+    let runtime = builder
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;

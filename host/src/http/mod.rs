@@ -44,6 +44,19 @@ pub use openapi::openapi;
 /// both cores busy while one request waits for SQLite's write lock.
 pub const DEFAULT_CONNECTIONS: usize = 8;
 
+/// The threads that run the async side of the server: accepting, reading
+/// and writing HTTP, and handing each request to the pool's blocking
+/// threads, which do every database and plugin step. That side is light, so
+/// half the cores (at least one) serve it; a thread per core made them take
+/// work from each other and wake each other more than they worked. On this
+/// 2-core VM one thread instead of two cut the server CPU of an
+/// authenticated trivial read by a fifth (53-59 to 43-45 us); the dial
+/// hook's moved within the noise (`tests/benches/http_load.sh`, four
+/// rounds). `TOKIO_WORKER_THREADS` overrides it.
+pub fn default_io_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
+}
+
 /// The longest a plugin call may run before the hook denies. The fuel budget
 /// stops a looping plugin first; this is the backstop, generous enough for a
 /// debug build on a busy machine.
