@@ -97,6 +97,43 @@ macro_rules! wit_mapping {
             }
         }
 
+        /// The catalog lists every contract version spells alike.
+        #[allow(dead_code)]
+        pub fn reasons(x: &[$w::JustificationReason]) -> Vec<$r::Reason> {
+            x.iter()
+                .map(|x| $r::Reason {
+                    id: x.id,
+                    code: x.code.clone(),
+                    label: x.label.clone(),
+                })
+                .collect()
+        }
+
+        #[allow(dead_code)]
+        pub fn purposes(x: &[$w::Purpose]) -> Vec<$r::Purpose> {
+            x.iter()
+                .map(|p| $r::Purpose {
+                    id: p.id,
+                    code: p.code.clone(),
+                    name: p.name.clone(),
+                    legal_basis: basis(p.legal_basis),
+                    direct_marketing: p.direct_marketing,
+                })
+                .collect()
+        }
+
+        #[allow(dead_code)]
+        pub fn subscription_types(x: &[$w::SubscriptionType]) -> Vec<$r::SubscriptionType> {
+            x.iter()
+                .map(|s| $r::SubscriptionType {
+                    id: s.id,
+                    code: s.code.clone(),
+                    name: s.name.clone(),
+                    requires_opt_in: s.requires_opt_in,
+                })
+                .collect()
+        }
+
         #[allow(dead_code)]
         pub fn request(q: &$w::Request) -> $r::Request {
             $r::Request {
@@ -125,36 +162,9 @@ macro_rules! wit_mapping {
                         allow_phone: t.allow_phone,
                     })
                     .collect(),
-                reasons: c
-                    .reasons
-                    .iter()
-                    .map(|x| $r::Reason {
-                        id: x.id,
-                        code: x.code.clone(),
-                        label: x.label.clone(),
-                    })
-                    .collect(),
-                purposes: c
-                    .purposes
-                    .iter()
-                    .map(|p| $r::Purpose {
-                        id: p.id,
-                        code: p.code.clone(),
-                        name: p.name.clone(),
-                        legal_basis: basis(p.legal_basis),
-                        direct_marketing: p.direct_marketing,
-                    })
-                    .collect(),
-                subscription_types: c
-                    .subscription_types
-                    .iter()
-                    .map(|s| $r::SubscriptionType {
-                        id: s.id,
-                        code: s.code.clone(),
-                        name: s.name.clone(),
-                        requires_opt_in: s.requires_opt_in,
-                    })
-                    .collect(),
+                reasons: reasons(&c.reasons),
+                purposes: purposes(&c.purposes),
+                subscription_types: subscription_types(&c.subscription_types),
                 switches: $r::Switches {
                     check_single_email: c.switches.check_single_email,
                     check_bulk_email: c.switches.check_bulk_email,
