@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use crm_consent::cli;
 use tracing_subscriber::EnvFilter;
 
-// The server's requests run on a pool of blocking threads that all allocate
+// The server's requests run on a pool of threads that all allocate
 // (JSON, SQL rows, plugin calls); glibc's allocator made them wait on its
 // arena locks, a tenth of the dial hook's CPU in a profile. mimalloc keeps a
 // heap per thread.

@@ -2,7 +2,7 @@
 //! query), and whether a retry must get the first answer (`Idempotency-Key`).
 //!
 //! Authentication, the role check, parsing and the work all run in one trip
-//! to a blocking thread, in that order: a caller without a valid key learns
+//! to a pool thread, in that order: a caller without a valid key learns
 //! nothing about the request's validity.
 
 use std::convert::Infallible;

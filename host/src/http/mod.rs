@@ -7,10 +7,11 @@
 //! the one table from error codes to statuses (`error.rs`).
 //!
 //! Concurrency: SQLite work never runs on tokio's worker threads. Each
-//! request takes a [`StoredHooks`](crate::StoredHooks) (its own SQLite
-//! connection and plugin instance, sharing the process's one engine) from a
-//! pool, on a blocking thread. WAL lets readers run in parallel; writers take
-//! SQLite's write lock one at a time, which keeps the hash chains valid.
+//! request's work is queued to the pool's threads, each of which holds one
+//! [`StoredHooks`](crate::StoredHooks) (its own SQLite connection and plugin
+//! instance, sharing the process's one engine). WAL lets readers run in
+//! parallel; writers take SQLite's write lock one at a time, which keeps the
+//! hash chains valid.
 
 mod api;
 mod call;
@@ -39,14 +40,16 @@ pub use log::TARGET as LOG_TARGET;
 pub use notify::sign as sign_notification;
 pub use openapi::openapi;
 
-/// How many requests do SQLite and plugin work at once, by default. Each
-/// holds one SQLite connection and one plugin instance; two per core keeps
-/// both cores busy while one request waits for SQLite's write lock.
+/// How many requests do SQLite and plugin work at once, by default: the
+/// pool's threads. Each holds one SQLite connection and one plugin instance;
+/// four per core keep both cores busy while requests wait for SQLite's
+/// write lock or a group commit. On this 2-core VM 4, 6 and 12 answered
+/// the dial hook no faster than 8 (`tests/benches/http_load.sh`).
 pub const DEFAULT_CONNECTIONS: usize = 8;
 
 /// The threads that run the async side of the server: accepting, reading
-/// and writing HTTP, and handing each request to the pool's blocking
-/// threads, which do every database and plugin step. That side is light, so
+/// and writing HTTP, and handing each request to the pool's threads, which
+/// do every database and plugin step. That side is light, so
 /// half the cores (at least one) serve it; a thread per core made them take
 /// work from each other and wake each other more than they worked. On this
 /// 2-core VM one thread instead of two cut the server CPU of an
