@@ -45,10 +45,17 @@ pub(super) fn cite(request: &serde_json::Value) -> Result<(String, Option<CitedC
     }
     let text = serde_json::to_string(config)?;
     let sha256 = sha256_hex(text.as_bytes());
-    let mut stored = fields.clone();
-    stored.remove(CONFIG);
-    stored.insert(CITES.to_owned(), serde_json::Value::String(sha256.clone()));
-    let stored = serde_json::to_string(&serde_json::Value::Object(stored))?;
+    // The other fields by reference, in the sorted order of a JSON object
+    // here: every deny and justify passes through, and a copy of the
+    // request would copy the config too.
+    let cited = serde_json::Value::String(sha256.clone());
+    let stored: std::collections::BTreeMap<&str, &serde_json::Value> = fields
+        .iter()
+        .filter(|(key, _)| key.as_str() != CONFIG)
+        .map(|(key, value)| (key.as_str(), value))
+        .chain([(CITES, &cited)])
+        .collect();
+    let stored = serde_json::to_string(&stored)?;
     Ok((stored, Some(CitedConfig { sha256, text })))
 }
 

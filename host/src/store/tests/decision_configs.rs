@@ -39,6 +39,13 @@ fn a_config_is_stored_once_and_read_back_in_its_place() {
     let raw = stored_request(&f, first);
     assert!(raw.contains("\"config_sha256\":"), "{raw}");
     assert!(!raw.contains("\"config\":"), "{raw}");
+    // The request's own JSON, its config swapped for the config's hash.
+    let mut expected = refusal(anna, logged_config(1)).request;
+    let fields = expected.as_object_mut().unwrap();
+    let config = serde_json::to_string(&fields.remove("config").unwrap()).unwrap();
+    let sha256 = crate::store::chain::sha256_hex(config.as_bytes());
+    fields.insert("config_sha256".into(), sha256.into());
+    assert_eq!(raw, serde_json::to_string(&expected).unwrap());
     for (id, n) in [(first, 1), (second, 1), (other, 2)] {
         let d = f.store.decision(id).unwrap().unwrap();
         assert_eq!(d.request, refusal(anna, logged_config(n)).request);
