@@ -5,7 +5,8 @@
 //! work from one queue. The async side queues the work and awaits its
 //! answer; no decision runs under a lock, and no SQLite or plugin step runs
 //! on an async thread. A thread of the pool's own copies the WAL back into
-//! the database file, so that no request's commit does.
+//! the database file, so that no request's commit does, and starts the WAL
+//! again when a steady load would let it grow without end.
 //!
 //! Threads of their own, rather than tokio's blocking pool: that pool hands
 //! each task over through one mutex and condvar and parks idle threads with
@@ -24,7 +25,7 @@ use tokio::sync::oneshot;
 use super::error::ApiError;
 use crate::engine::Engine;
 use crate::hooks::StoredHooks;
-use crate::store::{Store, WAL_CHECKPOINT_EVERY, WriteGate};
+use crate::store::{Store, StoreError, WAL_CHECKPOINT_EVERY, WAL_RESTART_FRAMES, WriteGate};
 
 /// One request's work, given the pooled hooks or why there are none.
 type Job = Box<dyn FnOnce(Result<&mut StoredHooks, ApiError>) + Send>;
@@ -155,14 +156,16 @@ fn open(shared: &Shared) -> Result<StoredHooks, ApiError> {
 /// on a connection of its own (the pooled ones never checkpoint).
 fn checkpoints(pool: &Weak<Shared>) {
     let mut store: Option<Store> = None;
+    let mut restarts = Restarts::new(WAL_RESTART_FRAMES, RESTART_BACKOFF_ROUNDS);
     loop {
         std::thread::sleep(WAL_CHECKPOINT_EVERY);
         let Some(shared) = pool.upgrade() else {
             return;
         };
         let done = match store.as_ref() {
-            Some(s) => s.checkpoint_wal(),
-            None => Store::open(&shared.db).and_then(|s| store.insert(s).checkpoint_wal()),
+            Some(s) => checkpoint(s, &shared.write_gate, &mut restarts),
+            None => Store::open(&shared.db)
+                .and_then(|s| checkpoint(store.insert(s), &shared.write_gate, &mut restarts)),
         };
         drop(shared);
         if let Err(e) = done {
@@ -173,10 +176,62 @@ fn checkpoints(pool: &Weak<Shared>) {
     }
 }
 
+/// Rounds of [`WAL_CHECKPOINT_EVERY`] (5 s) between a restart that a reader
+/// or writer held up and the next try: a long reader (an export) would
+/// otherwise pause the pool's writers every round.
+const RESTART_BACKOFF_ROUNDS: u32 = 25;
+
+/// When the checkpoint thread starts the WAL again.
+struct Restarts {
+    /// The WAL's length in frames past which it does.
+    at_frames: i64,
+    /// Rounds to skip after a try that was held up.
+    backoff: u32,
+    skipping: u32,
+    /// The WAL's length at the last restart: the same length again means
+    /// nothing was written since, and the next write starts it again anyway.
+    done_at: Option<i64>,
+}
+
+impl Restarts {
+    fn new(at_frames: i64, backoff: u32) -> Self {
+        Restarts {
+            at_frames,
+            backoff,
+            skipping: 0,
+            done_at: None,
+        }
+    }
+}
+
+/// One round: copy what can be copied beside the requests, and once the
+/// WAL is too long, pause this process's writers (`gate`) while the rest is
+/// copied and the readers leave it, so that the next write starts it again.
+fn checkpoint(store: &Store, gate: &WriteGate, restarts: &mut Restarts) -> Result<(), StoreError> {
+    let done = store.checkpoint_wal()?;
+    if done.wal_frames <= restarts.at_frames || restarts.done_at == Some(done.wal_frames) {
+        return Ok(());
+    }
+    if restarts.skipping > 0 {
+        restarts.skipping -= 1;
+        return Ok(());
+    }
+    // Catch up beside the requests once more: the paused part then copies,
+    // and syncs, only what was written meanwhile.
+    store.checkpoint_wal()?;
+    let _turn = gate.turn();
+    match store.restart_wal()? {
+        Some(restarted) => restarts.done_at = Some(restarted.wal_frames),
+        None => restarts.skipping = restarts.backoff,
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::mpsc;
-    use std::time::Duration;
+    use std::time::{Duration, Instant};
 
     use super::*;
     use crate::engine::EngineOptions;
@@ -246,6 +301,71 @@ mod tests {
             keys.await.unwrap(),
             1,
             "the next request read a stale snapshot"
+        );
+    }
+
+    #[test]
+    fn under_steady_reads_and_writes_the_wal_starts_again_once_too_long() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("consent.db");
+        Store::create(&db).unwrap();
+        let gate = Arc::new(WriteGate::default());
+        let stop = AtomicBool::new(false);
+        // A bound the writes below pass many times; no pause between tries.
+        let mut restarts = Restarts::new(64, 0);
+        let checkpointer = Store::open(&db).unwrap();
+        let restarted = std::thread::scope(|s| {
+            s.spawn(|| {
+                let mut writer = Store::open(&db).unwrap();
+                writer.join_pool(Arc::clone(&gate)).unwrap();
+                for i in 0.. {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let name = format!("key-{i}");
+                    writer
+                        .create_api_key(&name, crate::store::Role::Reader, "test")
+                        .unwrap();
+                }
+            });
+            // Reads that overlap, as a steady load's requests do: one is
+            // always in the WAL, so no write finds it free to start again.
+            s.spawn(|| {
+                let readers = [Store::open(&db).unwrap(), Store::open(&db).unwrap()];
+                readers[0].begin_read().unwrap();
+                readers[0].api_keys().unwrap();
+                for n in 0.. {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let (old, new) = (&readers[n % 2], &readers[(n + 1) % 2]);
+                    new.begin_read().unwrap();
+                    new.api_keys().unwrap();
+                    std::thread::sleep(Duration::from_millis(1));
+                    old.end_read().unwrap();
+                }
+            });
+            let deadline = Instant::now() + NOT_HUNG;
+            let mut longest = 0;
+            let restarted = loop {
+                std::thread::sleep(Duration::from_millis(20));
+                checkpoint(&checkpointer, &gate, &mut restarts).unwrap();
+                let frames = checkpointer.checkpoint_wal().unwrap().wal_frames;
+                // The WAL only ever gets longer, until it starts again.
+                if frames < longest {
+                    break true;
+                }
+                longest = frames;
+                if Instant::now() > deadline {
+                    break false;
+                }
+            };
+            stop.store(true, Ordering::Relaxed);
+            restarted
+        });
+        assert!(
+            restarted,
+            "the WAL never started again: it grew without end"
         );
     }
 }

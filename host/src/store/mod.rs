@@ -121,8 +121,8 @@ pub use vocabulary::{
     Cascade, Channel, ConsentStatus, ContactFlags, ContactKind, ErasureGround, LegalBasis, Outcome,
     ParseError, RelationKind, Role, SubscriptionState, TimelineKind,
 };
-pub(crate) use wal::WAL_CHECKPOINT_EVERY;
 pub use wal::WalWipe;
+pub(crate) use wal::{WAL_CHECKPOINT_EVERY, WAL_RESTART_FRAMES};
 
 /// Where the store takes the time it records from. Recorded times come from
 /// this clock and never go backwards; a caller's `now` (the time a decision

@@ -31,10 +31,41 @@ pub enum WalWipe {
 /// How often the server copies the WAL back into the database file
 /// ([`Store::checkpoint_wal`]). SQLite's own checkpoint runs inside whichever
 /// commit crosses 1000 pages, so one request in a few hundred waited for
-/// it: the dial hook's p99. A fifth of a second keeps the WAL to a few MB
+/// it: the dial hook's p99. A fifth of a second keeps each copy to a few MB
 /// at thousands of logged refusals a second, and an idle check costs
-/// microseconds.
+/// microseconds. (The WAL's length is bounded by [`WAL_RESTART_FRAMES`].)
 pub(crate) const WAL_CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// The WAL's length, in frames (one page each), past which the server's
+/// checkpoint thread pauses the pool's writers to start the WAL again
+/// ([`Store::restart_wal`]). SQLite starts it again from the beginning only
+/// when a writer finds it wholly copied and no reader in it. Under a steady
+/// load some request is always reading and every commit appends, so a
+/// `PASSIVE` checkpoint never gets there: the dial hook at 22k/s grew the
+/// WAL by 85 MB a second, without end. 32,768 frames (128 MiB at 4 KiB
+/// pages) puts that load's pauses, each 5 to 40 ms on a busy 2-core VM, a
+/// second or two apart; at everyday loads readers leave gaps, and the WAL
+/// restarts on its own first.
+pub(crate) const WAL_RESTART_FRAMES: i64 = 32_768;
+
+/// How long a restart waits for a writer of another process or for readers
+/// on an old snapshot, while this process's writers wait for it: up to
+/// [`RESTART_TRIES`] tries, [`RESTART_POLL`] apart, about 10 ms. Requests
+/// read for well under that; a long reader (an export) makes the restart
+/// give up, to be tried again later. SQLite's own busy handler sleeps 1, 2,
+/// then 5 ms between tries, which held the writers for 8 to 17 ms where
+/// the last reader had left long before.
+const RESTART_TRIES: i32 = 100;
+const RESTART_POLL: std::time::Duration = std::time::Duration::from_micros(100);
+
+/// The busy handler of [`Store::restart_wal`]: try again soon, a few times.
+fn restart_busy(tries: i32) -> bool {
+    if tries >= RESTART_TRIES {
+        return false;
+    }
+    std::thread::sleep(RESTART_POLL);
+    true
+}
 
 /// The frames in the WAL, and how many of them are in the database file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +88,28 @@ impl Store {
         Ok(WalCheckpoint { wal_frames, copied })
     }
 
+    /// Copies the rest of the WAL into the database file and waits, up to
+    /// about 10 ms ([`RESTART_TRIES`]), for every reader to leave it (SQLite's
+    /// `RESTART` checkpoint), so that the next write starts the WAL again
+    /// from its beginning. For the server's checkpoint thread, which holds
+    /// the pool's write gate meanwhile. `None`: a reader or a writer held it
+    /// up, and the WAL goes on growing until a later try.
+    pub(crate) fn restart_wal(&self) -> Result<Option<WalCheckpoint>> {
+        self.conn.busy_handler(Some(restart_busy))?;
+        let done = self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(RESTART)", [], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get(2)?))
+            });
+        self.conn.busy_timeout(super::opening::BUSY_TIMEOUT)?;
+        match done {
+            Ok((0, wal_frames, copied)) => Ok(Some(WalCheckpoint { wal_frames, copied })),
+            Ok(_) => Ok(None),
+            Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Checkpoints the WAL into the database file and truncates it, so no
     /// old page image of erased data stays in it. Readers can hold it up:
     /// then it is tried again briefly, and reported busy.
@@ -73,9 +126,8 @@ impl Store {
         for _ in 0..CHECKPOINT_TRIES {
             match self
                 .conn
-                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
-                    r.get::<_, i64>(0)
-                }) {
+                .query_row("PRAGMA wal_checkpoint(RESTART)", [], |r| r.get::<_, i64>(0))
+            {
                 Ok(0) => done = true,
                 Ok(_) => continue,
                 Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) => {

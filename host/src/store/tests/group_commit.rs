@@ -79,3 +79,34 @@ fn pooled_writes_leave_the_wal_to_the_checkpoint_thread() {
     assert_eq!(done.copied, done.wal_frames, "{done:?}");
     assert!(f.store.verify_ledger().unwrap().ok);
 }
+
+#[test]
+fn a_reader_in_the_wal_holds_a_restart_up_until_it_leaves() {
+    let mut f = fixture();
+    let anna = person(&mut f.store, "Anna", None);
+    let reader = Store::open(&f.path).unwrap();
+    reader.begin_read().unwrap();
+    reader.api_keys().unwrap();
+    // Written after the reader's snapshot: the WAL holds what it reads.
+    f.store
+        .log_refusal(&refusal(anna, logged_config(1)))
+        .unwrap();
+    let checkpointer = Store::open(&f.path).unwrap();
+    assert!(checkpointer.restart_wal().unwrap().is_none());
+    reader.end_read().unwrap();
+    let restarted = checkpointer
+        .restart_wal()
+        .unwrap()
+        .expect("no reader is left");
+    assert_eq!(restarted.copied, restarted.wal_frames, "{restarted:?}");
+    // The next write starts the WAL again from its beginning.
+    f.store
+        .log_refusal(&refusal(anna, logged_config(1)))
+        .unwrap();
+    let after = checkpointer.checkpoint_wal().unwrap();
+    assert!(
+        after.wal_frames < restarted.wal_frames,
+        "{after:?} after {restarted:?}"
+    );
+    assert!(f.store.verify_ledger().unwrap().ok);
+}
