@@ -216,11 +216,13 @@ fn checkpoint(store: &Store, gate: &WriteGate, restarts: &mut Restarts) -> Resul
         restarts.skipping -= 1;
         return Ok(());
     }
-    // Catch up beside the requests once more: the paused part then copies,
-    // and syncs, only what was written meanwhile.
+    // Catch up beside the requests once more, and write it to disk: the
+    // paused part then copies, and syncs, only what was written meanwhile.
     store.checkpoint_wal()?;
+    store.flush_ahead_of_restart();
     let _turn = gate.turn();
-    match store.restart_wal()? {
+    let r = store.restart_wal()?;
+    match r {
         Some(restarted) => restarts.done_at = Some(restarted.wal_frames),
         None => restarts.skipping = restarts.backoff,
     }
