@@ -67,7 +67,7 @@ impl Pool {
                 .spawn(move || work(&shared, &queue));
             match spawned {
                 Ok(thread) => threads.push(thread),
-                // Fewer threads serve on; none is reported at the first request.
+                // Fewer threads serve on; with none, every request is a 503.
                 Err(e) => tracing::error!("cannot start pool thread {n}: {e}"),
             }
         }
@@ -108,11 +108,15 @@ impl Pool {
 }
 
 impl Drop for Inner {
-    /// Lets each thread finish the work it holds, then waits for it.
+    /// Lets the threads finish the work queued, then waits for them (not
+    /// for itself, should the last handle go on a pool thread).
     fn drop(&mut self) {
         self.jobs = None;
+        let me = std::thread::current().id();
         for thread in self.threads.drain(..) {
-            let _ = thread.join();
+            if thread.thread().id() != me {
+                let _ = thread.join();
+            }
         }
     }
 }
@@ -221,8 +225,7 @@ fn checkpoint(store: &Store, gate: &WriteGate, restarts: &mut Restarts) -> Resul
     store.checkpoint_wal()?;
     store.flush_ahead_of_restart();
     let _turn = gate.turn();
-    let r = store.restart_wal()?;
-    match r {
+    match store.restart_wal()? {
         Some(restarted) => restarts.done_at = Some(restarted.wal_frames),
         None => restarts.skipping = restarts.backoff,
     }
