@@ -165,8 +165,9 @@ impl Store {
         for _ in 0..CHECKPOINT_TRIES {
             match self
                 .conn
-                .query_row("PRAGMA wal_checkpoint(RESTART)", [], |r| r.get::<_, i64>(0))
-            {
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                    r.get::<_, i64>(0)
+                }) {
                 Ok(0) => done = true,
                 Ok(_) => continue,
                 Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) => {
