@@ -104,12 +104,19 @@ impl Store {
     pub(crate) fn restart_wal(&self) -> Result<Option<WalCheckpoint>> {
         RESTART_UNTIL.set(Some(std::time::Instant::now() + RESTART_WAIT));
         self.conn.busy_handler(Some(restart_busy))?;
-        let done = self
-            .conn
-            .query_row("PRAGMA wal_checkpoint(RESTART)", [], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get(2)?))
-            });
+        let done = self.wal_checkpoint("RESTART");
         self.conn.busy_timeout(super::opening::BUSY_TIMEOUT)?;
+        done
+    }
+
+    /// One `PRAGMA wal_checkpoint(mode)` under the busy handler the caller
+    /// set: what it did, or `None` if a reader or writer held it up (SQLite
+    /// says so either in its row or as a busy error).
+    fn wal_checkpoint(&self, mode: &str) -> Result<Option<WalCheckpoint>> {
+        let sql = format!("PRAGMA wal_checkpoint({mode})");
+        let done = self.conn.query_row(&sql, [], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get(2)?))
+        });
         match done {
             Ok((0, wal_frames, copied)) => Ok(Some(WalCheckpoint { wal_frames, copied })),
             Ok(_) => Ok(None),
@@ -163,23 +170,16 @@ impl Store {
         let mut done = false;
         let mut failed = None;
         for _ in 0..CHECKPOINT_TRIES {
-            match self
-                .conn
-                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
-                    r.get::<_, i64>(0)
-                }) {
-                Ok(0) => done = true,
-                Ok(_) => continue,
-                Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) => {
-                    continue;
-                }
+            match self.wal_checkpoint("TRUNCATE") {
+                Ok(Some(_)) => done = true,
+                Ok(None) => continue,
                 Err(e) => failed = Some(e),
             }
             break;
         }
         self.conn.busy_timeout(super::opening::BUSY_TIMEOUT)?;
         if let Some(e) = failed {
-            return Err(e.into());
+            return Err(e);
         }
         if done {
             self.wipe_after_commit = false;
