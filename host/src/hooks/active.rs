@@ -2,10 +2,12 @@
 //! rule packs after it, each with its policy over the current config,
 //! rebuilt only when the ledger says something changed.
 
+use std::sync::Arc;
+
 use super::HookError;
 use super::convert;
 use crate::engine::{self as wit, Chain, Engine, Plugin};
-use crate::store::{self, Store};
+use crate::store::{self, CitedConfig, Store, StoreError};
 
 /// The loaded chain over one config.
 pub(super) struct Active {
@@ -13,6 +15,9 @@ pub(super) struct Active {
     /// compiling again when only the config changes.
     plugins: Vec<Plugin>,
     pub(super) config: wit::Config,
+    /// `config` as the decision log stores and cites it, made once here
+    /// rather than for every deny and justify.
+    pub(super) cited: Arc<CitedConfig>,
     pub(super) chain: Chain,
     /// The ledger's head when `config` and the chain were read. Every change
     /// to the config, to which plugin is active and to the rule packs is a
@@ -81,9 +86,11 @@ pub(super) fn refresh<'a>(
             .iter()
             .map(|p| p.policy(&config))
             .collect::<Result<Vec<_>, _>>()?;
+        let as_json = serde_json::to_value(&config).map_err(StoreError::from)?;
         *slot = Some(Active {
             chain: Chain::new(policies)?,
             plugins,
+            cited: Arc::new(CitedConfig::new(&as_json)?),
             config,
             ledger_seq,
         });

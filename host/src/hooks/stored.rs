@@ -4,6 +4,7 @@
 //! everything needed to replay the decision).
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -12,8 +13,8 @@ use super::active::{self, Active};
 use super::convert;
 use crate::engine::{self as wit, ChainStep, Engine, EngineError};
 use crate::store::{
-    self, Channel, ContactId, DecisionId, NewDecision, NewJustification, PurposeId, ReasonId,
-    Store, StoreError,
+    self, Channel, CitedConfig, CitedDecision, ContactId, DecisionId, NewDecision,
+    NewJustification, PurposeId, ReasonId, Store, StoreError,
 };
 
 /// The longest justification text an operator may type.
@@ -141,6 +142,32 @@ pub(super) struct Evidence<'a> {
     pub(super) chain: Vec<ChainStep>,
 }
 
+/// The fields of [`Evidence`] but its config, which the log cites by hash
+/// (`decision_configs`). Same names, same order of keys once stored.
+#[derive(Serialize)]
+struct Uncited<'a> {
+    contact: &'a wit::ContactState,
+    request: &'a wit::Request,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    chain: &'a [ChainStep],
+}
+
+impl Evidence<'_> {
+    /// The evidence as the decision log stores it, citing `config` (the
+    /// loaded config, serialized and hashed once per load) by its hash: what
+    /// `decision_configs::cite` makes of the whole evidence, without
+    /// serializing the config again for every row.
+    pub(super) fn cited(&self, config: &CitedConfig) -> Result<String, StoreError> {
+        let uncited = serde_json::to_value(Uncited {
+            contact: &self.contact,
+            request: &self.request,
+            chain: &self.chain,
+        })?;
+        let fields = uncited.as_object().into_iter().flatten();
+        store::cited_text(fields.map(|(key, value)| (key.as_str(), value)), config)
+    }
+}
+
 /// Hooks over a store: one per database, sharing the process's [`Engine`].
 pub struct StoredHooks {
     pub(super) engine: Engine,
@@ -230,7 +257,7 @@ impl StoredHooks {
         subscription_type: Option<store::SubscriptionTypeId>,
         op: &Operator,
     ) -> Result<HookDecision, HookError> {
-        let (evidence, mut decision, sha) = ask(
+        let (evidence, mut decision, sha, cited) = ask(
             &self.engine,
             &self.store,
             &mut self.active,
@@ -254,18 +281,23 @@ impl StoredHooks {
         // denies and justifies are what an auditor asks about.
         let logged = match code {
             None => None,
-            Some(code) => Some(self.store.log_refusal(&NewDecision {
-                at: op.at,
-                contact: Some(contact),
-                channel,
-                outcome,
-                reason_code: convert::reason_code(code),
-                subscription_type,
-                summary: None,
-                recipients: None,
-                plugin_sha256: Some(sha.clone()),
-                request: serde_json::to_value(&evidence).map_err(StoreError::from)?,
-                actor: op.actor.clone(),
+            Some(code) => Some(self.store.log_cited_refusal(&CitedDecision {
+                decision: &NewDecision {
+                    at: op.at,
+                    contact: Some(contact),
+                    channel,
+                    outcome,
+                    reason_code: convert::reason_code(code),
+                    subscription_type,
+                    summary: None,
+                    recipients: None,
+                    plugin_sha256: Some(sha.clone()),
+                    // Not read: the cited `request` below stands for it.
+                    request: serde_json::Value::Null,
+                    actor: op.actor.clone(),
+                },
+                request: evidence.cited(&cited)?,
+                config: cited,
             })?),
         };
         Ok(HookDecision {
@@ -297,7 +329,7 @@ impl StoredHooks {
         if !known {
             return Err(StoreError::UnknownReason(reason).into());
         }
-        let (evidence, decision, sha) = ask(
+        let (evidence, decision, sha, _) = ask(
             &self.engine,
             &self.store,
             &mut self.active,
@@ -346,7 +378,7 @@ fn ask<'a>(
     active: &'a mut Option<Active>,
     (contact, channel, subscription_type): (ContactId, Channel, Option<store::SubscriptionTypeId>),
     op: &Operator,
-) -> Result<(Evidence<'a>, wit::Decision, String), HookError> {
+) -> Result<(Evidence<'a>, wit::Decision, String, Arc<CitedConfig>), HookError> {
     let snapshot = store.contact_snapshot(contact)?;
     let state = convert::contact_state(&snapshot);
     let request = wit::Request {
@@ -364,5 +396,5 @@ fn ask<'a>(
         request,
         chain: chained.steps,
     };
-    Ok((evidence, chained.decision, sha))
+    Ok((evidence, chained.decision, sha, Arc::clone(&active.cited)))
 }

@@ -13,6 +13,8 @@
 //! puts the config back, so a replay and the API see the request as logged.
 //! Rows logged before this table existed keep their config inline.
 
+use std::sync::Arc;
+
 use rusqlite::{Connection, OptionalExtension};
 
 use super::chain::{sha256_hex, short};
@@ -24,15 +26,28 @@ pub(super) const CITES: &str = "config_sha256";
 /// The key a hook's request holds the config under.
 const CONFIG: &str = "config";
 
-/// A config taken out of a request, to store once.
-pub(super) struct CitedConfig {
+/// A config as the log stores it: its JSON text and the text's SHA-256.
+/// A hook makes it once per loaded config and cites it from every row
+/// logged under it.
+pub(crate) struct CitedConfig {
     pub(super) sha256: String,
     pub(super) text: String,
 }
 
+impl CitedConfig {
+    /// `config` (a JSON object) as it is stored and cited.
+    pub(crate) fn new(config: &serde_json::Value) -> Result<Self> {
+        let text = serde_json::to_string(config)?;
+        Ok(CitedConfig {
+            sha256: sha256_hex(text.as_bytes()),
+            text,
+        })
+    }
+}
+
 /// The request as stored, and the config it cites if one was taken out: a
 /// JSON object's `config` object becomes `config_sha256`.
-pub(super) fn cite(request: &serde_json::Value) -> Result<(String, Option<CitedConfig>)> {
+pub(super) fn cite(request: &serde_json::Value) -> Result<(String, Option<Arc<CitedConfig>>)> {
     let Some(fields) = request.as_object() else {
         return Ok((serde_json::to_string(request)?, None));
     };
@@ -43,26 +58,42 @@ pub(super) fn cite(request: &serde_json::Value) -> Result<(String, Option<CitedC
         // Never a hook's request; kept as sent rather than guessed at.
         return Ok((serde_json::to_string(request)?, None));
     }
-    let text = serde_json::to_string(config)?;
-    let sha256 = sha256_hex(text.as_bytes());
-    // The other fields by reference, in the sorted order of a JSON object
-    // here: every deny and justify passes through, and a copy of the
-    // request would copy the config too.
-    let cited = serde_json::Value::String(sha256.clone());
-    let stored: std::collections::BTreeMap<&str, &serde_json::Value> = fields
+    let config = CitedConfig::new(config)?;
+    let others = fields
         .iter()
         .filter(|(key, _)| key.as_str() != CONFIG)
-        .map(|(key, value)| (key.as_str(), value))
-        .chain([(CITES, &cited)])
-        .collect();
-    let stored = serde_json::to_string(&stored)?;
-    Ok((stored, Some(CitedConfig { sha256, text })))
+        .map(|(key, value)| (key.as_str(), value));
+    Ok((cited_text(others, &config)?, Some(Arc::new(config))))
 }
 
-/// Stores `config` unless a row already cited it.
+/// The stored text of a request made of `fields` and `config`: the fields
+/// and `config_sha256`, in the sorted key order of a JSON object here.
+/// The fields are borrowed: every deny and justify passes through, and a
+/// copy of the request would copy the config too.
+pub(crate) fn cited_text<'a>(
+    fields: impl IntoIterator<Item = (&'a str, &'a serde_json::Value)>,
+    config: &CitedConfig,
+) -> Result<String> {
+    let cited = serde_json::Value::String(config.sha256.clone());
+    let mut stored = std::collections::BTreeMap::<&str, &serde_json::Value>::new();
+    for (key, value) in fields {
+        if key != CONFIG {
+            stored.insert(key, value);
+        }
+    }
+    stored.insert(CITES, &cited);
+    Ok(serde_json::to_string(&stored)?)
+}
+
+/// Stores `config` unless a row already cited it. Looked up first: most
+/// rows cite a stored config, and an `INSERT OR IGNORE` would check the
+/// text's `json_valid` (a parse of the whole config) before it ignored.
 pub(super) fn store(conn: &Connection, config: &CitedConfig) -> Result<()> {
-    conn.prepare_cached("INSERT OR IGNORE INTO decision_configs (sha256, config) VALUES (?1, ?2)")?
-        .execute([&config.sha256, &config.text])?;
+    conn.prepare_cached(
+        "INSERT INTO decision_configs (sha256, config) SELECT ?1, ?2
+         WHERE NOT EXISTS (SELECT 1 FROM decision_configs WHERE sha256 = ?1)",
+    )?
+    .execute([&config.sha256, &config.text])?;
     Ok(())
 }
 

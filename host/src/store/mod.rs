@@ -71,6 +71,8 @@ pub use columns::{Columns, ConsentRow, ContactRow, ContactSnapshot, Preference, 
 pub use config::{StoredConfig, Switches};
 pub use consent_types::{ConsentType, ConsentTypeEdit, ConsentTypeText, NewConsentType};
 pub use contacts::{Contact, NewContact};
+pub(crate) use decision_configs::{CitedConfig, cited_text};
+pub(crate) use decisions::CitedDecision;
 pub use decisions::{LoggedDecision, NewDecision, NewJustification};
 pub use erasure::{ErasedContact, ErasureReport, ErasureRequest};
 pub use error::{Catalog, Result, StoreError};

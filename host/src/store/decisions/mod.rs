@@ -29,6 +29,7 @@ use super::{Channel, ContactId, DecisionId, Outcome, ReasonId, SubscriptionTypeI
 pub(super) use chain::{hash_at, head, insert};
 pub(super) use recipients::{decode_ids, encode_ids};
 pub(super) use verify::verify_chain;
+pub(crate) use write::CitedDecision;
 pub(super) use write::LogRow;
 
 /// A plugin decision to log.

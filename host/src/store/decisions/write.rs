@@ -1,6 +1,8 @@
 //! Writing the log: a plugin decision, a refusal committed without waiting
 //! for the disk, and an operator's justification with its timeline note.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use rusqlite::OptionalExtension;
 
@@ -31,13 +33,31 @@ pub(crate) struct LogRow {
     /// As stored: with `config_sha256` in place of the config.
     pub(super) request: String,
     /// The config taken out of `request`, stored once (`decision_configs`).
-    pub(super) config: Option<CitedConfig>,
+    pub(super) config: Option<Arc<CitedConfig>>,
     pub(super) actor: String,
+}
+
+/// A hook's deny or justify whose request is already in its stored form
+/// (`decision_configs::cited_text`): the hook cites the config it loaded
+/// once, instead of every row serializing and hashing it again.
+pub(crate) struct CitedDecision<'a> {
+    /// The decision, whose `request` is not read: `request` stands for it.
+    pub(crate) decision: &'a NewDecision,
+    /// The request as stored, citing `config`.
+    pub(crate) request: String,
+    /// The config the request cites.
+    pub(crate) config: Arc<CitedConfig>,
 }
 
 impl LogRow {
     /// A plugin decision's row; refuses what [`Store::log_decision`] refuses.
     fn decision(d: &NewDecision) -> Result<LogRow> {
+        let (request, config) = decision_configs::cite(&d.request)?;
+        LogRow::cited(d, request, config)
+    }
+
+    /// A plugin decision's row, its request cited already.
+    fn cited(d: &NewDecision, request: String, config: Option<Arc<CitedConfig>>) -> Result<LogRow> {
         check_not_empty("reason code", &d.reason_code)?;
         check_not_empty("actor", &d.actor)?;
         check_len("actor", &d.actor, limits::MAX_ACTOR)?;
@@ -48,7 +68,6 @@ impl LogRow {
                     .to_owned(),
             });
         }
-        let (request, config) = decision_configs::cite(&d.request)?;
         Ok(LogRow {
             at: d.at,
             contact: d.contact,
@@ -71,7 +90,10 @@ impl LogRow {
 impl Store {
     /// Logs one plugin decision (or the summary of a bulk send).
     pub fn log_decision(&mut self, d: &NewDecision) -> Result<DecisionId> {
-        let row = LogRow::decision(d)?;
+        self.log_row(LogRow::decision(d)?)
+    }
+
+    fn log_row(&mut self, row: LogRow) -> Result<DecisionId> {
         self.write_recorded(|tx, now| {
             if let Some(contact) = row.contact {
                 check_contact(tx, contact)?;
@@ -95,16 +117,29 @@ impl Store {
     /// pool) commit their refusals in groups (`group_commit`); each call
     /// still returns only once its row is committed.
     pub fn log_refusal(&mut self, d: &NewDecision) -> Result<DecisionId> {
+        self.log_refusal_row(|| LogRow::decision(d))
+    }
+
+    /// [`Store::log_refusal`] for a hook that cited its request already.
+    pub(crate) fn log_cited_refusal(&mut self, d: &CitedDecision<'_>) -> Result<DecisionId> {
+        self.log_refusal_row(|| {
+            LogRow::cited(d.decision, d.request.clone(), Some(Arc::clone(&d.config)))
+        })
+    }
+
+    /// Logs the row `row` builds, in a group if the store has a write gate;
+    /// a row the group did not log is built again and logged alone.
+    fn log_refusal_row(&mut self, row: impl Fn() -> Result<LogRow>) -> Result<DecisionId> {
         self.end_read()?;
         if let Some(gate) = self.write_gate.clone()
             && self.conn.is_autocommit()
-            && let Some(id) = self.log_in_group(&gate, LogRow::decision(d)?)?
+            && let Some(id) = self.log_in_group(&gate, row()?)?
         {
             return Ok(id);
         }
         // Taken by the write's own transaction; an open outer one ignores it.
         self.next_write_lazy = self.conn.is_autocommit();
-        let logged = self.log_decision(d);
+        let logged = row().and_then(|row| self.log_row(row));
         self.next_write_lazy = false;
         logged
     }

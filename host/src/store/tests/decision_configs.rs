@@ -103,3 +103,54 @@ fn a_row_logged_before_the_table_keeps_its_config_inline() {
     }
     assert!(f.store.verify_ledger().unwrap().ok);
 }
+
+#[test]
+fn a_hook_cites_its_loaded_config_as_a_logged_request_would_be_cited() {
+    use crate::engine::{Engine, EngineOptions};
+    use crate::hooks::{Operator, StoredHooks};
+
+    // No phone consent: a justify, logged.
+    let (mut f, anna) = with_types();
+    let piotr = person(&mut f.store, "Piotr", None);
+    let on = Switches {
+        check_phone: true,
+        ..Switches::default()
+    };
+    f.store.set_switches(&on, "admin").unwrap();
+    let engine = Engine::new(EngineOptions::default()).unwrap();
+    crate::setup::install(&mut f.store, &engine, crate::BUNDLED_PLUGIN, "admin").unwrap();
+    let op = Operator::new("olivia", now());
+    let Fixture { store, _dir, .. } = f;
+    let mut hooks = StoredHooks::new(&engine, store);
+    let logged: Vec<DecisionId> = [anna, piotr, anna]
+        .into_iter()
+        .map(|c| {
+            let d = hooks.before_dial(c, &op).unwrap();
+            d.logged.unwrap_or_else(|| panic!("{:?}", d.decision))
+        })
+        .collect();
+    let store = hooks.into_store();
+    // One config row for every refusal under one loaded config.
+    assert_eq!(count(&store, "decision_configs"), 1);
+    for id in logged {
+        let raw: String = store
+            .raw()
+            .query_row("SELECT request FROM decisions WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        // Byte for byte what citing the whole evidence makes of it, so one
+        // log holds one form whichever way a row came in.
+        let read = store.decision(id).unwrap().unwrap();
+        let (cited, config) = crate::store::decision_configs::cite(&read.request).unwrap();
+        assert_eq!(raw, cited);
+        assert!(read.request["config"].is_object(), "{raw}");
+        let config = config.unwrap();
+        let stored: String = store
+            .raw()
+            .query_row("SELECT config FROM decision_configs", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(stored, config.text);
+    }
+    assert!(store.verify_ledger().unwrap().ok);
+}
