@@ -17,8 +17,8 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 use rusqlite::TransactionBehavior;
 
 use super::contacts::check_contact;
-use super::decisions::{LogRow, insert};
-use super::{DecisionId, Result, Store, StoreError, chain, time};
+use super::decisions::{LogRow, append};
+use super::{DecisionId, Result, Store, StoreError, chain, decision_configs, time};
 
 /// Shared by the connections of one process: their writes queue on one
 /// mutex instead of in SQLite's busy handler (which sleeps 1, 2, 5, 10, ...
@@ -80,6 +80,11 @@ impl Drop for Committing<'_> {
         self.gate.committed.notify_all();
     }
 }
+
+/// How many config hashes a connection remembers as stored. A config
+/// changes only with setup, so a handful is plenty; the bound keeps a
+/// server whose admin edits the config all day from growing without end.
+const STORED_CONFIGS_KEPT: usize = 64;
 
 impl Store {
     /// Logs `row` in the next group commit of this process's refusals.
@@ -159,6 +164,7 @@ impl Store {
         let last = chain::head_recorded_at(&tx)?;
         let now = time(clock.max(last))?;
         let mut fates = Vec::with_capacity(rows.len());
+        let mut new_configs = Vec::new();
         for (_, row) in rows {
             if let Some(contact) = row.contact
                 && check_contact(&tx, contact).is_err()
@@ -166,9 +172,21 @@ impl Store {
                 fates.push(Fate::Alone);
                 continue;
             }
-            fates.push(Fate::Logged(insert(&tx, row, now)?));
+            if let Some(config) = &row.config
+                && !self.stored_configs.contains(&config.sha256)
+                && !new_configs.contains(&&config.sha256)
+            {
+                decision_configs::store(&tx, config)?;
+                new_configs.push(&config.sha256);
+            }
+            fates.push(Fate::Logged(append(&tx, row, now)?));
         }
         tx.commit()?;
+        // Known only once committed: a group rolled back stored nothing.
+        if self.stored_configs.len() + new_configs.len() > STORED_CONFIGS_KEPT {
+            self.stored_configs.clear();
+        }
+        self.stored_configs.extend(new_configs.into_iter().cloned());
         Ok(fates)
     }
 }

@@ -152,6 +152,10 @@ pub struct Store {
     /// A read transaction of [`Store::begin_read`] is open; the next write
     /// ends it first.
     reading: std::cell::Cell<bool>,
+    /// The SHA-256 of the decision configs this connection saw committed
+    /// (`group_commit`): configs are append-only, so a group need not
+    /// offer one of them to `decision_configs` again.
+    stored_configs: std::collections::HashSet<String>,
 }
 
 impl std::fmt::Debug for Store {
@@ -256,6 +260,7 @@ impl Store {
             write_gate: None,
             sync_normal: false,
             next_write_lazy: false,
+            stored_configs: std::collections::HashSet::new(),
             wipe_after_commit: false,
             reading: std::cell::Cell::new(false),
         })

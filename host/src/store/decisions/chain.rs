@@ -69,6 +69,7 @@ pub(crate) fn hash_at(conn: &Connection, n: u64) -> Result<Option<String>> {
         .optional()?)
 }
 
+/// Appends `d` to the log, its cited config stored first if it is new.
 pub(crate) fn insert(
     conn: &Connection,
     d: &LogRow,
@@ -77,6 +78,15 @@ pub(crate) fn insert(
     if let Some(config) = &d.config {
         decision_configs::store(conn, config)?;
     }
+    append(conn, d, recorded_at)
+}
+
+/// Appends `d` to the log; the config it cites is stored already.
+pub(crate) fn append(
+    conn: &Connection,
+    d: &LogRow,
+    recorded_at: DateTime<Utc>,
+) -> Result<DecisionId> {
     let (last, prev) = head(conn)?;
     let id = last as i64 + 1;
     let justification_sha256 = d.justification.as_deref().map(|t| sha256_hex(t.as_bytes()));

@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Channel, ContactId, DecisionId, Outcome, ReasonId, SubscriptionTypeId};
 
-pub(super) use chain::{hash_at, head, insert};
+pub(super) use chain::{append, hash_at, head, insert};
 pub(super) use recipients::{decode_ids, encode_ids};
 pub(super) use verify::verify_chain;
 pub(crate) use write::CitedDecision;

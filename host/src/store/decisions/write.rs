@@ -33,7 +33,7 @@ pub(crate) struct LogRow {
     /// As stored: with `config_sha256` in place of the config.
     pub(super) request: String,
     /// The config taken out of `request`, stored once (`decision_configs`).
-    pub(super) config: Option<Arc<CitedConfig>>,
+    pub(crate) config: Option<Arc<CitedConfig>>,
     pub(super) actor: String,
 }
 

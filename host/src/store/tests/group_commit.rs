@@ -35,6 +35,8 @@ fn refusals_committed_in_groups_chain_and_verify() {
     ids.dedup();
     assert_eq!(ids.len(), 200);
     assert_eq!(count(&f.store, "decisions"), 200);
+    // Each config stored once, whichever connection's group met it first.
+    assert_eq!(count(&f.store, "decision_configs"), 3);
     let report = f.store.verify_ledger().unwrap();
     assert!(report.ok, "{report:?}");
     assert_eq!(report.decisions, 200);
