@@ -59,7 +59,10 @@ fn instantiate(
     exports: &Exports,
 ) -> Result<(Store<StoreState>, Funcs), EngineError> {
     let mut store = new_store(shared, limits);
-    let instance = pre.instantiate(&mut store).map_err(|e| {
+    let running = arm(&mut store, shared, Limit::Setup);
+    let instantiated = pre.instantiate(&mut store);
+    drop(running);
+    let instance = instantiated.map_err(|e| {
         if is_guest_fault(&store, &e) {
             EngineError::Fault {
                 during: "instantiating the plugin",
@@ -156,7 +159,7 @@ impl Live {
     pub(crate) fn create(plugin: &PluginInner, cfg: &Config) -> Result<Live, EngineError> {
         let shared = &plugin.shared;
         let (mut store, funcs) = instantiate(shared, &plugin.limits, &plugin.pre, &plugin.exports)?;
-        arm(&mut store, shared, Limit::Setup);
+        let running = arm(&mut store, shared, Limit::Setup);
         // SAFETY: `funcs.create` was type-checked as the `CreateFunc` of
         // this plugin's version in `typed`.
         let created = match plugin.exports.version {
@@ -169,6 +172,7 @@ impl Live {
                 create.call(&mut store, (cfg,))
             }
         };
+        drop(running);
         match created {
             Ok((Ok(policy),)) => Ok(Live {
                 store,

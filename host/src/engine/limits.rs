@@ -4,7 +4,7 @@
 
 use wasmtime::{ResourceLimiter, Store, StoreLimits, StoreLimitsBuilder};
 
-use super::epoch::{SETUP_TIMEOUT, ticks};
+use super::epoch::{Running, SETUP_TIMEOUT, ticks};
 use super::error::Budget;
 use super::{Fault, PluginLimits, Shared};
 
@@ -106,7 +106,6 @@ pub(crate) fn new_store(shared: &Shared, plugin: &PluginLimits) -> Store<StoreSt
     );
     store.limiter(|state| state);
     store.epoch_deadline_trap();
-    arm(&mut store, shared, Limit::Setup);
     store
 }
 
@@ -162,8 +161,15 @@ impl Limit {
     }
 }
 
-/// Gives the store a fresh fuel budget and deadline for the next call.
-pub(crate) fn arm(store: &mut Store<StoreState>, shared: &Shared, limit: Limit) {
+/// Gives the store a fresh fuel budget and deadline for the next call. The
+/// deadline runs out only while the call holds what this returns: the
+/// epoch advances only while some call does (`epoch`).
+pub(crate) fn arm<'s>(
+    store: &mut Store<StoreState>,
+    shared: &'s Shared,
+    limit: Limit,
+) -> Running<'s> {
+    let running = shared.ticker.running();
     let (budget, ticks) = limit.budget(shared, store.data());
     if let Some(fuel) = budget.fuel {
         store
@@ -171,6 +177,7 @@ pub(crate) fn arm(store: &mut Store<StoreState>, shared: &Shared, limit: Limit) 
             .expect("fuel is on in this engine's config whenever a budget is set");
     }
     store.set_epoch_deadline(ticks);
+    running
 }
 
 pub(crate) fn fault_of(

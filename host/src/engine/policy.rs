@@ -246,8 +246,10 @@ impl Policy {
             self.restart()?;
         }
         let live = self.live.as_mut().expect("restart leaves a live instance");
-        arm(&mut live.store, &self.plugin.inner.shared, limit);
-        match call(live) {
+        let running = arm(&mut live.store, &self.plugin.inner.shared, limit);
+        let called = call(live);
+        drop(running);
+        match called {
             Ok(value) => {
                 // Two compares per call: the memory is what the limiter granted.
                 live.served += 1;

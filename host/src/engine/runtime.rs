@@ -51,7 +51,7 @@ pub(crate) struct Shared {
     /// The profiler the engine was built with (option or environment).
     #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) profiling: Profiling,
-    _ticker: Ticker,
+    pub(super) ticker: Ticker,
 }
 
 impl Shared {
@@ -86,7 +86,7 @@ impl Engine {
                 opts,
                 compatibility,
                 profiling,
-                _ticker: ticker,
+                ticker,
             }),
         })
     }

@@ -340,3 +340,34 @@ fn reason_codes_index_the_sentence_table() {
         crate::engine::bindings::REASON_CODES - 1
     );
 }
+
+#[test]
+fn the_epoch_advances_only_while_a_call_runs() {
+    let engine = strict_engine();
+    let mut policy = engine
+        .load(&scripted_plugin())
+        .unwrap()
+        .policy(&config())
+        .unwrap();
+    let ticks = || engine.shared.ticker.ticks();
+    let idle = crate::engine::epoch::IDLE_AFTER + std::time::Duration::from_millis(20);
+    // Idle: the ticker sleeps instead of waking every millisecond.
+    std::thread::sleep(idle);
+    let before = ticks();
+    std::thread::sleep(std::time::Duration::from_millis(30));
+    assert_eq!(ticks(), before, "an idle engine ticked");
+    // A looping call is stopped by its 10 ms deadline: ticks ran under it.
+    assert_eq!(
+        fault_message(policy.decide(&contact(), &request(LOOP))),
+        "plugin timed out after 10 ms"
+    );
+    let during = ticks();
+    assert!(during >= before + 10, "{before} -> {during}");
+    // And stop a while after it returned.
+    std::thread::sleep(idle);
+    let after = ticks();
+    std::thread::sleep(std::time::Duration::from_millis(30));
+    assert_eq!(ticks(), after, "the engine ticked on after its calls");
+    // A call still decides after the ticker slept.
+    assert_eq!(served(&policy.decide(&contact(), &request(0))), 1);
+}
