@@ -32,9 +32,10 @@ pub struct Engine {
 }
 
 /// What every plugin and policy of one engine shares. Plugins and policies
-/// hold an `Arc` of it, so the epoch ticker keeps running while any of them
-/// is alive (a policy without a ticker would have no deadline at all) and
-/// stops when the last one is dropped.
+/// hold an `Arc` of it, so the epoch ticker lives while any of them is
+/// alive (a policy without a ticker would have no deadline at all) and
+/// stops when the last one is dropped. It ticks only while calls run
+/// (`epoch`).
 pub(crate) struct Shared {
     pub(crate) wasm: wasmtime::Engine,
     /// One linker per contract version ([`ApiVersion::ALL`] order), as Zed
