@@ -63,7 +63,7 @@ struct Activity {
     wake: Condvar,
     /// Epochs advanced so far, for the tests.
     #[cfg(test)]
-    ticks: std::sync::atomic::AtomicU64,
+    ticks: AtomicU64,
 }
 
 impl Activity {
@@ -91,7 +91,7 @@ impl Ticker {
             stopped: Mutex::new(false),
             wake: Condvar::new(),
             #[cfg(test)]
-            ticks: std::sync::atomic::AtomicU64::new(0),
+            ticks: AtomicU64::new(0),
         });
         let ticking = Arc::clone(&activity);
         let thread = std::thread::Builder::new()

@@ -59,15 +59,13 @@ pub(super) fn cite(request: &serde_json::Value) -> Result<(String, Option<Arc<Ci
         return Ok((serde_json::to_string(request)?, None));
     }
     let config = CitedConfig::new(config)?;
-    let others = fields
-        .iter()
-        .filter(|(key, _)| key.as_str() != CONFIG)
-        .map(|(key, value)| (key.as_str(), value));
-    Ok((cited_text(others, &config)?, Some(Arc::new(config))))
+    let fields = fields.iter().map(|(key, value)| (key.as_str(), value));
+    Ok((cited_text(fields, &config)?, Some(Arc::new(config))))
 }
 
 /// The stored text of a request made of `fields` and `config`: the fields
-/// and `config_sha256`, in the sorted key order of a JSON object here.
+/// but `config`, and `config_sha256`, in the sorted key order of a JSON
+/// object here.
 /// The fields are borrowed: every deny and justify passes through, and a
 /// copy of the request would copy the config too.
 pub(crate) fn cited_text<'a>(
