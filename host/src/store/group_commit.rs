@@ -14,10 +14,9 @@
 use std::collections::HashMap;
 use std::sync::{Condvar, Mutex, MutexGuard};
 
-use rusqlite::TransactionBehavior;
-
 use super::contacts::check_contact;
 use super::decisions::{LogRow, append};
+use super::scope::Tx;
 use super::{DecisionId, Result, Store, StoreError, chain, decision_configs, time};
 
 /// Shared by the connections of one process: their writes queue on one
@@ -158,9 +157,7 @@ impl Store {
         }
         self.sync(true)?;
         let clock = (self.clock)().timestamp();
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = Tx::immediate(&self.conn)?;
         let last = chain::head_recorded_at(&tx)?;
         let now = time(clock.max(last))?;
         let mut fates = Vec::with_capacity(rows.len());

@@ -81,3 +81,27 @@ fn a_pool_giving_back_a_connection_ends_its_read() {
         .unwrap();
     assert_eq!(other.contact(cara).unwrap().name, "Cara");
 }
+
+#[test]
+fn a_write_that_panics_is_rolled_back_and_leaves_no_transaction_open() {
+    let mut f = fixture();
+    let before = count(&f.store, "contacts");
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _: Result<()> = f.store.in_write(|c| {
+            c.execute(
+                "INSERT INTO contacts (kind, created_at) VALUES ('person', 0)",
+                [],
+            )?;
+            panic!("a bug in the middle of a write");
+        });
+    }));
+    assert!(panicked.is_err());
+    assert!(
+        f.store.raw().is_autocommit(),
+        "the panicking write left its transaction open"
+    );
+    assert_eq!(count(&f.store, "contacts"), before, "half a write was kept");
+    // The connection writes on.
+    person(&mut f.store, "Anna", None);
+    assert_eq!(count(&f.store, "contacts"), before + 1);
+}
