@@ -11,32 +11,39 @@ use rusqlite::{Connection, OptionalExtension, Row, Statement};
 use serde::{Deserialize, Serialize};
 
 use super::catalog::bad_code;
-use super::contacts::flags_of;
 
 /// Whether a contact is blocked for every hook: erased (Art. 17) or
 /// re-added and awaiting the person's own consent (HubSpot). Both are
 /// `contacts` columns, so `ledger verify` rebuilds them.
-const BLOCKED: &str = "(erased_at IS NOT NULL OR awaiting_own_consent = 1)";
+macro_rules! blocked {
+    () => {
+        "(erased_at IS NOT NULL OR awaiting_own_consent = 1)"
+    };
+}
+const BLOCKED: &str = blocked!();
 
 /// The flags hooks see: a blocked contact has all three set, so every hook
-/// (and a replay of its decision) denies it.
+/// (and a replay of its decision) denies it. One statement reads both.
 fn hook_flags(conn: &Connection, contact: ContactId) -> Result<ContactFlags> {
-    let blocked: bool = conn
-        .prepare_cached(&format!("SELECT {BLOCKED} FROM contacts WHERE id = ?1"))?
-        .query_row([contact], |r| r.get(0))
+    conn.prepare_cached(HOOK_FLAGS)?
+        .query_row([contact], |row| {
+            let blocked: bool = row.get(3)?;
+            Ok(ContactFlags {
+                restricted: blocked || row.get(0)?,
+                objected: blocked || row.get(1)?,
+                opted_out_of_all: blocked || row.get(2)?,
+            })
+        })
         .optional()?
-        .ok_or(super::StoreError::UnknownContact(contact))?;
-    let flags = flags_of(conn, contact)?;
-    Ok(if blocked {
-        ContactFlags {
-            restricted: true,
-            objected: true,
-            opted_out_of_all: true,
-        }
-    } else {
-        flags
-    })
+        .ok_or(super::StoreError::UnknownContact(contact))
 }
+
+/// A contact's flags and whether it is blocked ([`BLOCKED`]).
+const HOOK_FLAGS: &str = concat!(
+    "SELECT restricted, objected, opted_out_of_all, ",
+    blocked!(),
+    " FROM contacts WHERE id = ?1"
+);
 use super::subscriptions::check_subscription_type;
 use super::{
     ConsentStatus, ConsentTypeId, ContactFlags, ContactId, LegalBasis, MethodId, PurposeId, Result,
@@ -121,12 +128,31 @@ pub struct Columns {
     pub preferences: Vec<Preference>,
 }
 
-const CONSENTS: &str =
+/// Defines a scan of a column table and its read of one contact, both
+/// whole literals: built with `format!`, the one-contact read was an
+/// allocation on every hook.
+macro_rules! scan {
+    ($all:ident, $one:ident, $select:literal) => {
+        const $all: &str = $select;
+        const $one: &str = concat!($select, " WHERE contact_id = ?1");
+    };
+}
+scan!(
+    CONSENTS,
+    CONSENTS_OF,
     "SELECT contact_id, consent_type_id, meaning, legal_basis, given_at, method_id
-    FROM consent_state";
-const BASES: &str = "SELECT contact_id, purpose_id, legal_basis FROM contact_purposes";
-const PREFERENCES: &str =
-    "SELECT contact_id, subscription_type_id, state FROM subscription_preferences";
+    FROM consent_state"
+);
+scan!(
+    BASES,
+    BASES_OF,
+    "SELECT contact_id, purpose_id, legal_basis FROM contact_purposes"
+);
+scan!(
+    PREFERENCES,
+    PREFERENCES_OF,
+    "SELECT contact_id, subscription_type_id, state FROM subscription_preferences"
+);
 
 fn consent_row(row: &Row<'_>) -> rusqlite::Result<ConsentRow> {
     let (meaning, basis): (i64, i64) = (row.get(2)?, row.get(3)?);
@@ -162,7 +188,7 @@ fn rows_of<T>(
     contact: ContactId,
     map: fn(&Row<'_>) -> rusqlite::Result<T>,
 ) -> Result<Vec<T>> {
-    let mut stmt = conn.prepare_cached(&format!("{select} WHERE contact_id = ?1"))?;
+    let mut stmt = conn.prepare_cached(select)?;
     let rows = stmt
         .query_map([contact], map)?
         .collect::<rusqlite::Result<_>>()?;
@@ -206,9 +232,9 @@ impl Store {
         let tx = self.snapshot()?;
         let snapshot = ContactSnapshot {
             flags: hook_flags(&tx, contact)?,
-            consents: rows_of(&tx, CONSENTS, contact, consent_row)?,
-            bases: rows_of(&tx, BASES, contact, basis_row)?,
-            preferences: rows_of(&tx, PREFERENCES, contact, preference_row)?,
+            consents: rows_of(&tx, CONSENTS_OF, contact, consent_row)?,
+            bases: rows_of(&tx, BASES_OF, contact, basis_row)?,
+            preferences: rows_of(&tx, PREFERENCES_OF, contact, preference_row)?,
         };
         tx.finish()?;
         Ok(snapshot)
