@@ -219,6 +219,10 @@ fn migrate(conn: &mut Connection, mode: Mode) -> Result<()> {
         })?;
     }
     tx.pragma_update(None, "user_version", MIGRATIONS.len() as i64)?;
+    // A migration that edits `sqlite_schema` itself (CHECK_LISTS) changes
+    // no schema cookie: bump it, so other connections read the schema again.
+    let cookie: i64 = tx.query_row("PRAGMA schema_version", [], |row| row.get(0))?;
+    tx.pragma_update(None, "schema_version", cookie + 1)?;
     let broken: i64 = tx.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |row| {
         row.get(0)
     })?;

@@ -44,10 +44,32 @@ fn creating_a_database_runs_every_migration_from_empty() {
     }
 }
 
-/// Puts the schema back before the DECISION_CONFIGS migration (the last
-/// one), as a release that logged each config inline left it.
-pub(super) fn undo_decision_configs_migration(path: &std::path::Path) {
+/// Puts the schema back before the CHECK_LISTS migration (the last one):
+/// the decision log's CHECKs as `IN (...)` lists again.
+pub(super) fn undo_check_lists_migration(path: &std::path::Path) {
     let back = super::super::schema::MIGRATIONS.len() - 1;
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.execute_batch(&format!(
+        "PRAGMA writable_schema = ON;
+         UPDATE sqlite_schema SET sql = replace(replace(sql,
+             'CHECK (channel = ''bulk_email'' OR channel = ''single_email''
+        OR channel = ''phone'' OR channel = ''sms'')',
+             'CHECK (channel IN (''bulk_email'', ''single_email'', ''phone'', ''sms''))'),
+             'CHECK (outcome = ''allow'' OR outcome = ''deny''
+        OR outcome = ''justify'' OR outcome = ''justified'')',
+             'CHECK (outcome IN (''allow'', ''deny'', ''justify'', ''justified''))')
+         WHERE type = 'table' AND name = 'decisions';
+         PRAGMA writable_schema = RESET;
+         PRAGMA user_version = {back};"
+    ))
+    .unwrap();
+}
+
+/// Puts the schema back before the DECISION_CONFIGS migration, as a
+/// release that logged each config inline left it.
+pub(super) fn undo_decision_configs_migration(path: &std::path::Path) {
+    undo_check_lists_migration(path);
+    let back = super::super::schema::MIGRATIONS.len() - 2;
     let conn = rusqlite::Connection::open(path).unwrap();
     conn.execute_batch(&format!(
         "DROP TABLE decision_configs; PRAGMA user_version = {back};"
@@ -59,7 +81,7 @@ pub(super) fn undo_decision_configs_migration(path: &std::path::Path) {
 fn undo_chain_migration(path: &std::path::Path) {
     undo_decision_configs_migration(path);
     // CHAIN is the migration before DECISION_CONFIGS.
-    let back = super::super::schema::MIGRATIONS.len() - 2;
+    let back = super::super::schema::MIGRATIONS.len() - 3;
     let conn = rusqlite::Connection::open(path).unwrap();
     conn.execute_batch(&format!(
         "DROP INDEX plugins_chain_position; ALTER TABLE plugins DROP COLUMN chain_position;
@@ -72,7 +94,7 @@ fn undo_chain_migration(path: &std::path::Path) {
 fn undo_campaigns_migration(path: &std::path::Path) {
     undo_chain_migration(path);
     // CAMPAIGNS is the migration before CHAIN.
-    let back = super::super::schema::MIGRATIONS.len() - 3;
+    let back = super::super::schema::MIGRATIONS.len() - 4;
     let conn = rusqlite::Connection::open(path).unwrap();
     conn.execute_batch(&format!(
         "DROP TABLE consent_campaign_members; DROP TABLE consent_campaigns;
@@ -87,7 +109,7 @@ fn undo_campaigns_migration(path: &std::path::Path) {
 fn undo_rights_migration(path: &std::path::Path) {
     undo_campaigns_migration(path);
     // RIGHTS is the migration before CAMPAIGNS.
-    let back = super::super::schema::MIGRATIONS.len() - 4;
+    let back = super::super::schema::MIGRATIONS.len() - 5;
     let conn = rusqlite::Connection::open(path).unwrap();
     conn.execute_batch(&format!(
         "DROP TRIGGER decisions_scrub_only_erased; DROP TRIGGER contact_timeline_no_delete;
@@ -107,7 +129,7 @@ fn undo_rights_migration(path: &std::path::Path) {
 fn undo_links_migration(path: &std::path::Path) {
     undo_rights_migration(path);
     // LINKS is the migration before RIGHTS.
-    let back = super::super::schema::MIGRATIONS.len() - 5;
+    let back = super::super::schema::MIGRATIONS.len() - 6;
     let conn = rusqlite::Connection::open(path).unwrap();
     conn.execute_batch(&format!(
         "DROP TABLE link_secret; DROP TABLE link_generations; DROP TABLE page_settings;
@@ -116,6 +138,55 @@ fn undo_links_migration(path: &std::path::Path) {
          PRAGMA user_version = {back};"
     ))
     .unwrap();
+}
+
+/// Whether inserting a decision builds a temporary b-tree (an `IN` list).
+fn decision_insert_builds_a_temporary_btree(conn: &rusqlite::Connection) -> bool {
+    let mut program = conn
+        .prepare(
+            "EXPLAIN INSERT INTO decisions (at, recorded_at, channel, outcome, reason_code,
+                 request, actor, prev_hash, hash)
+             VALUES (0, 0, 'phone', 'deny', 'x', '{}', 'a', 'p', 'h')",
+        )
+        .unwrap();
+    let opcodes: Vec<String> = program
+        .query_map([], |row| row.get(1))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    opcodes.iter().any(|op| op == "OpenEphemeral")
+}
+
+#[test]
+fn an_older_decision_log_gets_its_check_lists_as_comparisons_and_still_verifies() {
+    let f = fixture();
+    let mut store = f.store;
+    let anna = person(&mut store, "Anna", None);
+    store.log_refusal(&refusal(anna, logged_config(1))).unwrap();
+    assert!(!decision_insert_builds_a_temporary_btree(store.raw()));
+    drop(store);
+    undo_check_lists_migration(&f.path);
+    let old = rusqlite::Connection::open(&f.path).unwrap();
+    assert!(decision_insert_builds_a_temporary_btree(&old), "not undone");
+    drop(old);
+    let mut store = Store::open(&f.path).unwrap();
+    assert!(!decision_insert_builds_a_temporary_btree(store.raw()));
+    // The comparisons accept and refuse what the lists did.
+    let bad = store.raw().execute(
+        "INSERT INTO decisions (at, recorded_at, channel, outcome, reason_code,
+             request, actor, prev_hash, hash)
+         VALUES (0, 0, 'phone', 'maybe', 'x', '{}', 'a', 'p', 'h')",
+        [],
+    );
+    assert!(
+        bad.unwrap_err()
+            .to_string()
+            .contains("CHECK constraint failed"),
+        "an unknown outcome was stored"
+    );
+    store.log_refusal(&refusal(anna, logged_config(2))).unwrap();
+    assert!(store.verify_ledger().unwrap().ok);
+    assert_eq!(count(&store, "decisions"), 2);
 }
 
 #[test]
