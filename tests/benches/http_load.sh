@@ -158,6 +158,23 @@ figures() {
          END { printf "%8.0f/s  p50 %6.2f ms  p99 %6.2f ms  server CPU %4.0f µs/request%s\n", rps, ms(p50), ms(p99), (n ? ticks * 1e6 / hz / n : 0), (bad ? "  NON-2XX: " bad : "") }' hz="$hz" "$1"
 }
 
+# The p50 and p99 (ms) of the requests to path $2 as the server's own log
+# line timed them ($1): from routing to the answer's head, without the time
+# the request and answer spent in sockets and in waiting for a core. The
+# gap to wrk's figures is what the shared machine adds on the way.
+server_latency() {
+    python3 - "$1" "$2" <<'PY'
+import re, sys
+path = "path=" + sys.argv[2] + " "
+v = sorted(int(m.group(1)) for line in open(sys.argv[1], errors="replace")
+           if path in line for m in [re.search(r"latency_us=(\d+)", line)] if m)
+if v:
+    print(f"server's own p50 {v[len(v) // 2] / 1000:.2f} ms  p99 {v[len(v) * 99 // 100] / 1000:.2f} ms")
+else:
+    print("server's own latency: no request lines in its log")
+PY
+}
+
 # Rows in the decision log of the database $CRM_CONSENT_DB (read directly:
 # a binary with a newer schema cannot open an older file read-only).
 decisions() {
@@ -189,6 +206,7 @@ for round in $(seq "$rounds"); do
         echo "  $b"
         printf '    baseline, GET /setup/switches  %s\n' "$(figures "$work/read.txt")"
         printf '    decisions, POST /hooks/dial    %s\n' "$(figures "$work/dial.txt")"
+        printf '                                   %s\n' "$(server_latency "$work/log" /api/v1/hooks/dial)"
     done
 done
 for i in "${!bins[@]}"; do
