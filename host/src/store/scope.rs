@@ -158,16 +158,15 @@ impl Store {
             tx.commit().map_err(sql)?;
             return Ok(value);
         }
-        self.conn.execute_batch("SAVEPOINT write").map_err(sql)?;
+        control(&self.conn, "SAVEPOINT write").map_err(sql)?;
         match f(&self.conn) {
             Ok(value) => {
-                self.conn.execute_batch("RELEASE write").map_err(sql)?;
+                control(&self.conn, "RELEASE write").map_err(sql)?;
                 Ok(value)
             }
             Err(e) => {
-                self.conn
-                    .execute_batch("ROLLBACK TO write; RELEASE write")
-                    .map_err(sql)?;
+                control(&self.conn, "ROLLBACK TO write").map_err(sql)?;
+                control(&self.conn, "RELEASE write").map_err(sql)?;
                 Err(e)
             }
         }
@@ -186,14 +185,14 @@ impl Store {
             return Err(StoreError::ReadOnly(self.path.clone()).into());
         }
         self.end_read()?;
-        let (begin, commit, rollback) = if self.conn.is_autocommit() {
+        let (begin, commit, rollback): (_, _, &[_]) = if self.conn.is_autocommit() {
             self.sync(false)?;
-            ("BEGIN IMMEDIATE", "COMMIT", "ROLLBACK")
+            ("BEGIN IMMEDIATE", "COMMIT", &["ROLLBACK"])
         } else {
             (
                 "SAVEPOINT atomically",
                 "RELEASE atomically",
-                "ROLLBACK TO atomically; RELEASE atomically",
+                &["ROLLBACK TO atomically", "RELEASE atomically"],
             )
         };
         let gate = self
@@ -201,14 +200,16 @@ impl Store {
             .clone()
             .filter(|_| self.conn.is_autocommit());
         let _turn = gate.as_deref().map(super::WriteGate::turn);
-        self.conn.execute_batch(begin).map_err(sql)?;
+        control(&self.conn, begin).map_err(sql)?;
         match f(self) {
             Ok(value) => {
-                self.conn.execute_batch(commit).map_err(sql)?;
+                control(&self.conn, commit).map_err(sql)?;
                 Ok(value)
             }
             Err(e) => {
-                self.conn.execute_batch(rollback).map_err(sql)?;
+                for undo in rollback {
+                    control(&self.conn, undo).map_err(sql)?;
+                }
                 Err(e)
             }
         }

@@ -105,3 +105,51 @@ fn a_write_that_panics_is_rolled_back_and_leaves_no_transaction_open() {
     person(&mut f.store, "Anna", None);
     assert_eq!(count(&f.store, "contacts"), before + 1);
 }
+
+#[test]
+fn a_failed_write_inside_a_request_undoes_only_itself() {
+    let mut f = fixture();
+    let key = f
+        .store
+        .create_api_key("crm", Role::Operator, "test")
+        .unwrap()
+        .key
+        .id;
+    let before = count(&f.store, "contacts");
+    assert!(f.store.begin_request(key, "k", b"f").unwrap().is_none());
+    let insert = "INSERT INTO contacts (kind, created_at) VALUES ('person', 0)";
+    // A write that fails after its insert: its savepoint is rolled back.
+    let failed: Result<()> = f.store.in_write(|c| {
+        c.execute(insert, [])?;
+        Err(StoreError::UnknownContact(ContactId(0)))
+    });
+    assert!(failed.is_err());
+    // So is a failing `atomically` with a store write inside.
+    let failed: Result<()> = f.store.atomically(|s| {
+        s.in_write(|c| Ok(c.execute(insert, [])?))?;
+        Err(StoreError::UnknownContact(ContactId(0)))
+    });
+    assert!(failed.is_err());
+    assert!(
+        !f.store.raw().is_autocommit(),
+        "the request's transaction ended"
+    );
+    let anna = person(&mut f.store, "Anna", None);
+    f.store
+        .finish_request(
+            key,
+            "k",
+            b"f",
+            &StoredAnswer {
+                status: 201,
+                body: vec![],
+            },
+        )
+        .unwrap();
+    assert_eq!(
+        count(&f.store, "contacts"),
+        before + 1,
+        "a failed write was kept"
+    );
+    assert_eq!(f.store.contact(anna).unwrap().name, "Anna");
+}
