@@ -22,6 +22,13 @@ macro_rules! blocked {
 }
 const BLOCKED: &str = blocked!();
 
+/// A contact's flags and whether it is blocked ([`BLOCKED`]).
+const HOOK_FLAGS: &str = concat!(
+    "SELECT restricted, objected, opted_out_of_all, ",
+    blocked!(),
+    " FROM contacts WHERE id = ?1"
+);
+
 /// The flags hooks see: a blocked contact has all three set, so every hook
 /// (and a replay of its decision) denies it. One statement reads both.
 fn hook_flags(conn: &Connection, contact: ContactId) -> Result<ContactFlags> {
@@ -38,12 +45,6 @@ fn hook_flags(conn: &Connection, contact: ContactId) -> Result<ContactFlags> {
         .ok_or(super::StoreError::UnknownContact(contact))
 }
 
-/// A contact's flags and whether it is blocked ([`BLOCKED`]).
-const HOOK_FLAGS: &str = concat!(
-    "SELECT restricted, objected, opted_out_of_all, ",
-    blocked!(),
-    " FROM contacts WHERE id = ?1"
-);
 use super::subscriptions::check_subscription_type;
 use super::{
     ConsentStatus, ConsentTypeId, ContactFlags, ContactId, LegalBasis, MethodId, PurposeId, Result,

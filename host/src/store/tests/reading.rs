@@ -5,6 +5,14 @@ use std::sync::Arc;
 
 use super::*;
 
+/// The answer a request remembers in these tests.
+fn created() -> StoredAnswer {
+    StoredAnswer {
+        status: 201,
+        body: vec![],
+    }
+}
+
 #[test]
 fn reads_in_one_transaction_see_one_snapshot() {
     let mut f = fixture();
@@ -68,17 +76,7 @@ fn a_pool_giving_back_a_connection_ends_its_read() {
     f.store.begin_read().unwrap();
     let cara = person(&mut f.store, "Cara", None);
     assert!(other.contact(cara).is_err(), "committed before the answer");
-    f.store
-        .finish_request(
-            1,
-            "k",
-            b"f",
-            &StoredAnswer {
-                status: 201,
-                body: vec![],
-            },
-        )
-        .unwrap();
+    f.store.finish_request(1, "k", b"f", &created()).unwrap();
     assert_eq!(other.contact(cara).unwrap().name, "Cara");
 }
 
@@ -135,17 +133,7 @@ fn a_failed_write_inside_a_request_undoes_only_itself() {
         "the request's transaction ended"
     );
     let anna = person(&mut f.store, "Anna", None);
-    f.store
-        .finish_request(
-            key,
-            "k",
-            b"f",
-            &StoredAnswer {
-                status: 201,
-                body: vec![],
-            },
-        )
-        .unwrap();
+    f.store.finish_request(key, "k", b"f", &created()).unwrap();
     assert_eq!(
         count(&f.store, "contacts"),
         before + 1,
