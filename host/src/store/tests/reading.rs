@@ -5,6 +5,15 @@ use std::sync::Arc;
 
 use super::*;
 
+/// An operator's API key: the scope of a request's idempotency key.
+fn operator_key(store: &mut Store) -> i64 {
+    store
+        .create_api_key("crm", Role::Operator, "test")
+        .unwrap()
+        .key
+        .id
+}
+
 /// The answer a request remembers in these tests.
 fn created() -> StoredAnswer {
     StoredAnswer {
@@ -65,12 +74,7 @@ fn a_pool_giving_back_a_connection_ends_its_read() {
     assert_eq!(f.store.contact(bea).unwrap().name, "Bea");
     // A read begun inside a request's open write changes nothing of it: the
     // write inside does not commit the request's transaction early.
-    let key = f
-        .store
-        .create_api_key("crm", Role::Operator, "test")
-        .unwrap()
-        .key
-        .id;
+    let key = operator_key(&mut f.store);
     let mut tx = f.store.begin_request(key, "k", b"f").unwrap();
     assert!(tx.take().is_none());
     f.store.begin_read().unwrap();
@@ -107,12 +111,7 @@ fn a_write_that_panics_is_rolled_back_and_leaves_no_transaction_open() {
 #[test]
 fn a_failed_write_inside_a_request_undoes_only_itself() {
     let mut f = fixture();
-    let key = f
-        .store
-        .create_api_key("crm", Role::Operator, "test")
-        .unwrap()
-        .key
-        .id;
+    let key = operator_key(&mut f.store);
     let before = count(&f.store, "contacts");
     assert!(f.store.begin_request(key, "k", b"f").unwrap().is_none());
     let insert = "INSERT INTO contacts (kind, created_at) VALUES ('person', 0)";
