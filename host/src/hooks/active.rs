@@ -43,15 +43,15 @@ impl Active {
 }
 
 /// The chain over the current config, from `slot` when nothing changed
-/// since it was loaded, else rebuilt into it.
+/// since it was loaded, else rebuilt into it. `ledger_seq` is the ledger's
+/// head, read before the config: a write in between makes the next hook
+/// see a newer head and read again.
 pub(super) fn refresh<'a>(
     engine: &Engine,
     store: &Store,
     slot: &'a mut Option<Active>,
+    ledger_seq: store::LedgerSeq,
 ) -> Result<&'a mut Active, HookError> {
-    // Read before the config: a write in between makes the next hook see a
-    // newer head and read again.
-    let ledger_seq = store.ledger_head()?.seq;
     if slot.as_ref().is_some_and(|a| a.ledger_seq == ledger_seq) {
         return Ok(slot.as_mut().expect("checked above"));
     }

@@ -75,7 +75,8 @@ impl StoredHooks {
             subscription_type: sub.as_ref().map(|s| s.id.0),
             now: op.at.timestamp(),
         };
-        let active = active::refresh(&self.engine, &self.store, &mut self.active)?;
+        let head = self.store.ledger_head()?.seq;
+        let active = active::refresh(&self.engine, &self.store, &mut self.active, head)?;
         let decided = active.chain.decide_batch(&request, &batch)?;
         let verdicts = decided.verdicts;
         let sha = active.primary_sha256().to_owned();

@@ -379,7 +379,7 @@ fn ask<'a>(
     (contact, channel, subscription_type): (ContactId, Channel, Option<store::SubscriptionTypeId>),
     op: &Operator,
 ) -> Result<(Evidence<'a>, wit::Decision, String, Arc<CitedConfig>), HookError> {
-    let snapshot = store.contact_snapshot(contact)?;
+    let (snapshot, head) = store.hook_inputs(contact)?;
     let state = convert::contact_state(&snapshot);
     let request = wit::Request {
         channel: convert::channel(channel),
@@ -387,7 +387,7 @@ fn ask<'a>(
         subscription_type: subscription_type.map(|s| s.0),
         now: op.at.timestamp(),
     };
-    let active = active::refresh(engine, store, active)?;
+    let active = active::refresh(engine, store, active, head.seq)?;
     let chained = active.chain.decide(&state, &request);
     let sha = active.primary_sha256().to_owned();
     let evidence = Evidence {

@@ -25,7 +25,9 @@ use tokio::sync::oneshot;
 use super::error::ApiError;
 use crate::engine::Engine;
 use crate::hooks::StoredHooks;
-use crate::store::{Store, StoreError, WAL_CHECKPOINT_EVERY, WAL_RESTART_FRAMES, WriteGate};
+use crate::store::{
+    StateCache, Store, StoreError, WAL_CHECKPOINT_EVERY, WAL_RESTART_FRAMES, WriteGate,
+};
 
 /// One request's work, given the pooled hooks or why there are none.
 type Job = Box<dyn FnOnce(Result<&mut StoredHooks, ApiError>) + Send>;
@@ -48,6 +50,9 @@ struct Shared {
     /// Every pooled connection's writes queue here (`Store::join_pool`),
     /// and their refusals commit in groups.
     write_gate: Arc<WriteGate>,
+    /// The contact states the hooks read, shared while the ledger's head
+    /// stays put (`Store::share_states`).
+    states: Arc<StateCache>,
 }
 
 impl Pool {
@@ -56,6 +61,7 @@ impl Pool {
             db,
             engine,
             write_gate: Arc::new(WriteGate::default()),
+            states: Arc::new(StateCache::default()),
         });
         let (jobs, queue) = crossbeam_channel::unbounded::<Job>();
         let mut threads = Vec::with_capacity(size);
@@ -153,6 +159,7 @@ fn open(shared: &Shared) -> Result<StoredHooks, ApiError> {
     store
         .join_pool(Arc::clone(&shared.write_gate))
         .map_err(ApiError::from_store)?;
+    store.share_states(Arc::clone(&shared.states));
     Ok(StoredHooks::new(&shared.engine, store))
 }
 

@@ -7,6 +7,8 @@
 //! contact order (the tables are clustered on `contact_id`) and the scans are
 //! merge-joined here.
 
+use std::sync::Arc;
+
 use rusqlite::{Connection, OptionalExtension, Row, Statement};
 use serde::{Deserialize, Serialize};
 
@@ -47,8 +49,8 @@ fn hook_flags(conn: &Connection, contact: ContactId) -> Result<ContactFlags> {
 
 use super::subscriptions::check_subscription_type;
 use super::{
-    ConsentStatus, ConsentTypeId, ContactFlags, ContactId, LegalBasis, MethodId, PurposeId, Result,
-    Store, SubscriptionState, SubscriptionTypeId,
+    ConsentStatus, ConsentTypeId, ContactFlags, ContactId, LedgerHead, LegalBasis, MethodId,
+    PurposeId, Result, Store, SubscriptionState, SubscriptionTypeId, chain,
 };
 
 /// One current consent of a contact (WIT `consent-record`).
@@ -182,6 +184,16 @@ fn preference_row(row: &Row<'_>) -> rusqlite::Result<Preference> {
     })
 }
 
+/// One contact's state, inside the caller's read transaction.
+fn read_snapshot(conn: &Connection, contact: ContactId) -> Result<ContactSnapshot> {
+    Ok(ContactSnapshot {
+        flags: hook_flags(conn, contact)?,
+        consents: rows_of(conn, CONSENTS_OF, contact, consent_row)?,
+        bases: rows_of(conn, BASES_OF, contact, basis_row)?,
+        preferences: rows_of(conn, PREFERENCES_OF, contact, preference_row)?,
+    })
+}
+
 /// All rows of one contact from a `... WHERE contact_id = ?1` query.
 fn rows_of<T>(
     conn: &Connection,
@@ -231,14 +243,34 @@ impl Store {
     /// choices, read consistently in one read transaction.
     pub fn contact_snapshot(&self, contact: ContactId) -> Result<ContactSnapshot> {
         let tx = self.snapshot()?;
-        let snapshot = ContactSnapshot {
-            flags: hook_flags(&tx, contact)?,
-            consents: rows_of(&tx, CONSENTS_OF, contact, consent_row)?,
-            bases: rows_of(&tx, BASES_OF, contact, basis_row)?,
-            preferences: rows_of(&tx, PREFERENCES_OF, contact, preference_row)?,
-        };
+        let snapshot = read_snapshot(&tx, contact)?;
         tx.finish()?;
         Ok(snapshot)
+    }
+
+    /// What a hook reads: the contact's state and the ledger head it was
+    /// read under, in one read. A pooled connection reads the state from
+    /// the pool's memory when it was read under the same head
+    /// (`state_cache`), unless this connection has written in its open
+    /// transaction: what it sees then is not committed, and may never be.
+    pub(crate) fn hook_inputs(
+        &self,
+        contact: ContactId,
+    ) -> Result<(Arc<ContactSnapshot>, LedgerHead)> {
+        let committed = self.conn.is_autocommit() || self.reading.get();
+        let states = self.states.as_deref().filter(|_| committed);
+        let tx = self.snapshot()?;
+        let head = chain::head(&tx)?;
+        if let Some(state) = states.and_then(|s| s.get(&head, contact)) {
+            tx.finish()?;
+            return Ok((state, head));
+        }
+        let state = Arc::new(read_snapshot(&tx, contact)?);
+        tx.finish()?;
+        if let Some(states) = states {
+            states.put(&head, contact, Arc::clone(&state));
+        }
+        Ok((state, head))
     }
 
     /// Every contact with an email, in contact id order, with its state in

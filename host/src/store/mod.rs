@@ -46,6 +46,7 @@ mod retention;
 mod schema;
 mod scope;
 mod seed;
+mod state_cache;
 mod statuses;
 mod subscriptions;
 mod superoffice;
@@ -110,6 +111,7 @@ pub use rectify::{Rectification, RectificationReport};
 pub use relations::Relation;
 pub use retention::{Campaign, Due, Fate, MAX_WINDOW_DAYS, NewCampaign, RetentionRun};
 pub use scope::StoredAnswer;
+pub(crate) use state_cache::StateCache;
 pub use statuses::Status;
 pub use subscriptions::SubscriptionType;
 pub use superoffice::{
@@ -156,6 +158,8 @@ pub struct Store {
     /// (`group_commit`): configs are append-only, so a group need not
     /// offer one of them to `decision_configs` again.
     stored_configs: std::collections::HashSet<String>,
+    /// The contact states the process's pool remembers (`state_cache`).
+    states: Option<std::sync::Arc<StateCache>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -261,6 +265,7 @@ impl Store {
             sync_normal: false,
             next_write_lazy: false,
             stored_configs: std::collections::HashSet::new(),
+            states: None,
             wipe_after_commit: false,
             reading: std::cell::Cell::new(false),
         })
@@ -315,6 +320,12 @@ impl Store {
         self.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         self.write_gate = Some(gate);
         Ok(())
+    }
+
+    /// Makes this connection read contact states through `states`, the
+    /// memory the connections of the process's pool share.
+    pub(crate) fn share_states(&mut self, states: std::sync::Arc<StateCache>) {
+        self.states = Some(states);
     }
 
     #[cfg(test)]

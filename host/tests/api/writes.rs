@@ -5,7 +5,7 @@ use std::thread;
 
 use serde_json::{Value, json};
 
-use crate::support::{Server, expect, grant, key, ready};
+use crate::support::{Server, expect, grant, key, ok, ready};
 
 fn ledger_head(server: &Server, key: &str) -> Value {
     let report = server.read(key, "/ledger/verify");
@@ -213,4 +213,39 @@ fn the_hooks_decide_from_what_the_api_recorded_and_a_justification_is_logged() {
     );
     assert_eq!(bulk["recipients"], json!([]));
     assert_eq!(bulk["logged"], Value::Null);
+}
+
+/// The pool remembers a contact's state while the ledger's head stays put;
+/// a change recorded by another process (the CLI) moves the head, and the
+/// very next hook decides from it.
+#[test]
+fn a_consent_recorded_by_another_process_decides_the_next_hook() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = ready(dir.path());
+    let op = key(&db, "operator");
+    let server = Server::start(&db);
+    let dial = || {
+        let answer = expect(
+            server
+                .post(&op, "/hooks/dial", json!({"contact": 1}))
+                .send()
+                .unwrap(),
+            200,
+        );
+        answer["outcome"].as_str().unwrap().to_owned()
+    };
+    // Asked often enough that every pooled connection has seen contact 1.
+    for _ in 0..50 {
+        assert_eq!(dial(), "justify");
+    }
+    ok(
+        &db,
+        &["consent", "grant", "1", "email", "--method", "phone"],
+    );
+    assert_eq!(dial(), "allow");
+    ok(
+        &db,
+        &["consent", "withdraw", "1", "email", "--method", "email"],
+    );
+    assert_eq!(dial(), "deny");
 }

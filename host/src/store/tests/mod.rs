@@ -15,6 +15,7 @@ mod packs;
 mod plugins;
 mod reading;
 mod retention;
+mod state_cache;
 mod superoffice;
 mod verify;
 
