@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::HookError;
 use super::convert;
 use crate::engine::{self as wit, Chain, Engine, Plugin};
-use crate::store::{self, CitedConfig, Store, StoreError};
+use crate::store::{self, CitedConfig, Store, StoreError, StoredConfig};
 
 /// The loaded chain over one config.
 pub(super) struct Active {
@@ -19,6 +19,9 @@ pub(super) struct Active {
     /// rather than for every deny and justify.
     pub(super) cited: Arc<CitedConfig>,
     pub(super) chain: Chain,
+    /// The catalog `config` was made from, with what the plugin does not
+    /// see (labels, texts): what an answer explains a decision with.
+    pub(super) catalog: StoredConfig,
     /// The ledger's head when `config` and the chain were read. Every change
     /// to the config, to which plugin is active and to the rule packs is a
     /// ledger entry, so while the head stays there is nothing to re-read.
@@ -59,7 +62,8 @@ pub(super) fn refresh<'a>(
     if infos.is_empty() {
         return Err(HookError::NoPlugin);
     }
-    let config = convert::config(&store.config_snapshot()?);
+    let catalog = store.config_snapshot()?;
+    let config = convert::config(&catalog);
     let shas: Vec<&str> = infos.iter().map(|p| p.sha256.as_str()).collect();
     let stale = match slot.as_ref() {
         Some(a) => {
@@ -71,7 +75,11 @@ pub(super) fn refresh<'a>(
         }
         None => true,
     };
-    if stale {
+    if !stale && let Some(active) = slot.as_mut() {
+        // What the plugin sees is the same; the labels and texts around it
+        // may not be.
+        active.catalog = catalog;
+    } else {
         let mut loaded: Vec<Plugin> = slot.take().map(|a| a.plugins).unwrap_or_default();
         let mut plugins = Vec::with_capacity(infos.len());
         for info in &infos {
@@ -92,6 +100,7 @@ pub(super) fn refresh<'a>(
             plugins,
             cited: Arc::new(CitedConfig::new(&as_json)?),
             config,
+            catalog,
             ledger_seq,
         });
     }

@@ -8,9 +8,7 @@ use serde::Serialize;
 use super::{HookDecision, HookError, Operator, StoredHooks};
 use crate::engine as wit;
 use crate::setup::Switch;
-use crate::store::{
-    Channel, ConsentType, ConsentTypeId, ContactId, DecisionId, Reason, ReasonId, Store, StoreError,
-};
+use crate::store::{Channel, ConsentType, ContactId, DecisionId, Reason, ReasonId, Store};
 
 /// A single decision as people and CRMs read it. Its JSON is flat, every
 /// enum in snake_case, with the field names of a skipped contact of a bulk
@@ -97,25 +95,24 @@ impl StoredHooks {
         op: &Operator,
     ) -> Result<Answer, HookError> {
         let hook = self.decide(contact, channel, op)?;
-        let store = self.store();
-        // Only an allow by consent names a type: read that one, not the catalog.
+        // Explained from the catalog the decision was made under, read
+        // with the config: no read of its own.
+        let catalog = &self.active.as_ref().ok_or(HookError::NoPlugin)?.catalog;
+        // Only an allow by consent names a type; an id not in the catalog
+        // names none.
         let consent_type = match &hook.decision {
-            wit::Decision::Allow(a) => match a.consent_type {
-                Some(id) => match store.consent_type_by_id(ConsentTypeId(id)) {
-                    Ok(t) => Some(t),
-                    // As before: an id not in the catalog names no type.
-                    Err(StoreError::UnknownId { .. }) => None,
-                    Err(e) => return Err(e.into()),
-                },
-                None => None,
-            },
+            wit::Decision::Allow(a) => a
+                .consent_type
+                .and_then(|id| catalog.consent_types.iter().find(|t| t.id.0 == id))
+                .cloned(),
             _ => None,
         };
         let offered_reasons = match &hook.decision {
-            wit::Decision::Justify(j) => store
-                .reasons()?
-                .into_iter()
+            wit::Decision::Justify(j) => catalog
+                .reasons
+                .iter()
                 .filter(|r| j.reasons.contains(&r.id))
+                .cloned()
                 .collect(),
             _ => Vec::new(),
         };
