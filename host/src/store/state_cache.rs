@@ -12,6 +12,12 @@
 //! calling campaign's load the head stays put and most hooks skip four
 //! statements and the pages they read: every read transaction that starts
 //! after another connection's commit finds SQLite's page cache emptied.
+//!
+//! The memory adds no table, so `ledger verify` has nothing new to cover. A
+//! row changed behind the ledger's back (raw SQL) is not seen by pooled
+//! hooks until the head moves; verify reports it either way. An erasure is
+//! a ledger entry too, so the erased contact's remembered state (ids and
+//! flags only) goes with the next hook.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
