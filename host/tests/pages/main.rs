@@ -82,6 +82,12 @@ async fn a_ticked_form_is_a_ledger_entry_with_the_visitor_as_evidence() {
         .click()
         .await
         .unwrap();
+    // The click only starts the page's load: wait for the saved page.
+    b.client
+        .wait()
+        .for_element(Locator::Css("p[role=status]"))
+        .await
+        .unwrap();
     let text = b
         .client
         .find(Locator::Css("main"))
