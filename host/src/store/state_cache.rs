@@ -76,11 +76,16 @@ impl StateCache {
             // another hash at the same number: keep what is there.
             Some(_) => return,
         };
+        let mut forgotten = None;
         if newer || inner.states.len() >= STATES_KEPT {
-            inner.states.clear();
+            forgotten = Some(std::mem::take(&mut inner.states));
             inner.head = Some(head.clone());
         }
         inner.states.insert(contact, state);
+        drop(inner);
+        // Freed after the lock: up to `STATES_KEPT` states, which every
+        // other hook would otherwise wait on.
+        drop(forgotten);
     }
 }
 
