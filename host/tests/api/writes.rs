@@ -1,6 +1,7 @@
 //! Writes over HTTP: validation, idempotent retries, parallel grants, and
 //! the hooks deciding from what the API recorded.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 
 use serde_json::{Value, json};
@@ -248,4 +249,57 @@ fn a_consent_recorded_by_another_process_decides_the_next_hook() {
         &["consent", "withdraw", "1", "email", "--method", "email"],
     );
     assert_eq!(dial(), "deny");
+}
+
+/// While other clients dial the same contact without pause (so every pooled
+/// connection keeps remembering its state), each change the API
+/// acknowledges decides the very next dial.
+#[test]
+fn under_concurrent_dials_each_acknowledged_change_decides_the_next_dial() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = ready(dir.path());
+    let op = key(&db, "operator");
+    let server = Server::start(&db);
+    let dial = || {
+        let answer = expect(
+            server
+                .post(&op, "/hooks/dial", json!({"contact": 1}))
+                .send()
+                .unwrap(),
+            200,
+        );
+        answer["outcome"].as_str().unwrap().to_owned()
+    };
+    let stop = AtomicBool::new(false);
+    thread::scope(|s| {
+        for _ in 0..3 {
+            s.spawn(|| {
+                while !stop.load(Ordering::Relaxed) {
+                    dial();
+                }
+            });
+        }
+        // Stops the dialers also when an assertion below fails.
+        let _stop = Stop(&stop);
+        let change = |path: &str, body: Value| {
+            expect(server.post(&op, path, body).send().unwrap(), 201);
+        };
+        for round in 0..10 {
+            change("/contacts/1/consents", grant("email"));
+            assert_eq!(dial(), "allow", "round {round}, after the grant");
+            change(
+                "/contacts/1/consents/email/withdraw",
+                json!({"method": "email"}),
+            );
+            assert_eq!(dial(), "deny", "round {round}, after the withdrawal");
+        }
+    });
+}
+
+struct Stop<'a>(&'a AtomicBool);
+
+impl Drop for Stop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
 }
