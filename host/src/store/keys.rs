@@ -127,7 +127,7 @@ impl Store {
         // One cached statement: this runs before every API request.
         let stored: Option<(Vec<u8>, ApiKey)> = self
             .conn
-            .prepare_cached(&format!("{SELECT_WITH_HASH} WHERE id = ?1"))?
+            .prepare_cached(KEY_BY_ID)?
             .query_row([id], |r| Ok((r.get(6)?, key_row(r)?)))
             .optional()?;
         let Some((hash, key)) = stored else {
@@ -145,8 +145,9 @@ impl Store {
 }
 
 const SELECT: &str = "SELECT id, name, role, created_at, created_by, revoked_at FROM api_keys";
-const SELECT_WITH_HASH: &str =
-    "SELECT id, name, role, created_at, created_by, revoked_at, secret_sha256 FROM api_keys";
+/// The key check's statement, a literal: it runs before every request.
+const KEY_BY_ID: &str = "SELECT id, name, role, created_at, created_by, revoked_at, secret_sha256
+     FROM api_keys WHERE id = ?1";
 
 fn key_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ApiKey> {
     Ok(ApiKey {
