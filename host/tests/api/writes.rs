@@ -216,6 +216,18 @@ fn the_hooks_decide_from_what_the_api_recorded_and_a_justification_is_logged() {
     assert_eq!(bulk["logged"], Value::Null);
 }
 
+/// The outcome of a dial to contact 1.
+fn dial_outcome(server: &Server, op: &str) -> String {
+    let answer = expect(
+        server
+            .post(op, "/hooks/dial", json!({"contact": 1}))
+            .send()
+            .unwrap(),
+        200,
+    );
+    answer["outcome"].as_str().unwrap().to_owned()
+}
+
 /// The pool remembers a contact's state while the ledger's head stays put;
 /// a change recorded by another process (the CLI) moves the head, and the
 /// very next hook decides from it.
@@ -225,16 +237,7 @@ fn a_consent_recorded_by_another_process_decides_the_next_hook() {
     let db = ready(dir.path());
     let op = key(&db, "operator");
     let server = Server::start(&db);
-    let dial = || {
-        let answer = expect(
-            server
-                .post(&op, "/hooks/dial", json!({"contact": 1}))
-                .send()
-                .unwrap(),
-            200,
-        );
-        answer["outcome"].as_str().unwrap().to_owned()
-    };
+    let dial = || dial_outcome(&server, &op);
     // Asked often enough that every pooled connection has seen contact 1.
     for _ in 0..50 {
         assert_eq!(dial(), "justify");
@@ -260,16 +263,7 @@ fn under_concurrent_dials_each_acknowledged_change_decides_the_next_dial() {
     let db = ready(dir.path());
     let op = key(&db, "operator");
     let server = Server::start(&db);
-    let dial = || {
-        let answer = expect(
-            server
-                .post(&op, "/hooks/dial", json!({"contact": 1}))
-                .send()
-                .unwrap(),
-            200,
-        );
-        answer["outcome"].as_str().unwrap().to_owned()
-    };
+    let dial = || dial_outcome(&server, &op);
     let stop = AtomicBool::new(false);
     thread::scope(|s| {
         for _ in 0..3 {
