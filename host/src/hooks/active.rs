@@ -19,8 +19,9 @@ pub(super) struct Active {
     /// rather than for every deny and justify.
     pub(super) cited: Arc<CitedConfig>,
     pub(super) chain: Chain,
-    /// The catalog `config` was made from, with what the plugin does not
-    /// see (labels, texts): what an answer explains a decision with.
+    /// The catalog `config` was made from, including what the plugin does
+    /// not see (a type's description): what an answer explains a decision
+    /// with.
     pub(super) catalog: StoredConfig,
     /// The ledger's head when `config` and the chain were read. Every change
     /// to the config, to which plugin is active and to the rule packs is a
@@ -76,8 +77,8 @@ pub(super) fn refresh<'a>(
         None => true,
     };
     if !stale && let Some(active) = slot.as_mut() {
-        // What the plugin sees is the same; the labels and texts around it
-        // may not be.
+        // What the plugin sees is the same; what it does not see (a type's
+        // description) may have changed.
         active.catalog = catalog;
     } else {
         let mut loaded: Vec<Plugin> = slot.take().map(|a| a.plugins).unwrap_or_default();

@@ -251,8 +251,8 @@ impl Store {
     /// What a hook reads: the contact's state and the ledger head it was
     /// read under, in one read. A pooled connection reads the state from
     /// the pool's memory when it was read under the same head
-    /// (`state_cache`), unless this connection has written in its open
-    /// transaction: what it sees then is not committed, and may never be.
+    /// (`state_cache`), unless this connection is inside a write
+    /// transaction: what it sees there is not committed, and may never be.
     pub(crate) fn hook_inputs(
         &self,
         contact: ContactId,
