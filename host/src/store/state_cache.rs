@@ -29,7 +29,7 @@ use super::{ContactId, ContactSnapshot, LedgerHead};
 /// this bounds the memory at tens of MB; when it is full, the memory starts
 /// again empty rather than tracking which states are used least, which
 /// would cost every hook a write under the lock.
-pub(crate) const STATES_KEPT: usize = 100_000;
+const STATES_KEPT: usize = 100_000;
 
 /// Shared by the connections of one process (`Store::share_states`).
 #[derive(Default)]
